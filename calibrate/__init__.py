@@ -1,0 +1,1 @@
+"""Fit MQL scoring and thresholds to history."""
