@@ -80,10 +80,30 @@ def _peak_memory_child(n_per_month: float) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _sales_seconds(seed: int = 1) -> float:
+    """Seconds spent in the team, queue and funnel of a default year (after the population)."""
+    from simulate.funnel import simulate_sales
+    from simulate.scoring import score_stream
+    from simulate.truth import draw_truth
+
+    s = simulate.Scenario()
+    pop, ev, tr, sales_seed = np.random.SeedSequence(seed).spawn(4)
+    leads = simulate_leads(s, rng=np.random.default_rng(pop))
+    events = simulate_events(s, leads, rng=np.random.default_rng(ev))
+    truth = draw_truth(s, leads, events.counts, rng=np.random.default_rng(tr))
+    table = simulate.run(s, seed=seed).leads
+    fit = s.rules.fit_points(table)
+    mql, _, mql_score = score_stream(s.rules, fit, leads.created_min, events.offsets, events.t_min,
+                                     events.kind, s.days * 1440.0)  # fmt: skip
+    return _best_of(lambda: simulate_sales(s, leads, events, truth, fit, mql, mql_score,
+                                           rng=np.random.default_rng(sales_seed)), repeat=5)  # fmt: skip
+
+
 def main() -> None:
     simulate.run(simulate.Scenario(months=1), seed=0)  # compile the kernels once
     t_run = _best_of(lambda: simulate.run(seed=1), repeat=5)
     default = simulate.run(seed=1)
+    t_sales = _sales_seconds()
 
     big = million_lead_scenario()
     _generate(million_lead_scenario(10_000), seed=0)
@@ -102,6 +122,8 @@ def main() -> None:
 
     rows = [
         ("simulate.run, default year", f"{len(default.leads):,} leads", f"{t_run:.3f} s", "< 1 s", "", ""),
+        ("team, queue and funnel of that year", f"{default.leads['mql_at'].notna().sum():,} MQLs",
+         f"{t_sales:.3f} s", "< 0.5 s", "", ""),
         ("population + events", f"{n:,} leads, {e:,} events", f"{n / t_gen:,.0f} leads/s",
          ">= 1,000,000 leads/s", f"python loop {loop_rate:,.0f} leads/s", f"{n / t_gen / loop_rate:,.0f}x"),
         ("peak memory, 1M leads with events", f"{child['leads']:,} leads", f"{child['peak_mb']:,.0f} MB",

@@ -46,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"{result!r}\n")
-    print(result.summary.to_string(float_format=lambda x: f"{x:,.2f}"))
+    print(result.report())
     print()
     for path in written:
         print(f"wrote {path}")

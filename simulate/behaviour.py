@@ -38,14 +38,15 @@ def _journey_kernel(
     rng, intent, bad_data, rates, sens, email, mean_active, max_active, active_slope,
     c_logit, c_slope, days_c, d_logit, d_slope, days_d,
 ):  # pragma: no cover
-    """Per lead: active span, stage starts (days) and the number of events in each stage."""
+    """Per lead: active span, stage starts (days), events in each stage and kind tilts."""
     n, k = intent.size, rates.shape[0]
     stage_counts = np.zeros((n, 3), dtype=np.int64)
     starts = np.empty((n, 4))  # creation, consideration, decision, end of activity (days)
     reach_c = np.zeros(n, dtype=np.bool_)
     reach_d = np.zeros(n, dtype=np.bool_)
-    tilt = np.empty(k)
+    tilts = np.empty((n, k))
     for i in range(n):
+        tilt = tilts[i]
         u = intent[i]
         span = min(rng.exponential(mean_active * np.exp(active_slope * u)), max_active)
         to_c = rng.exponential(days_c)
@@ -67,13 +68,11 @@ def _journey_kernel(
             lam = rate * (starts[i, s + 1] - starts[i, s])
             if lam > 0.0:
                 stage_counts[i, s] = rng.poisson(lam)
-    return stage_counts, starts, reach_c, reach_d
+    return stage_counts, starts, reach_c, reach_d, tilts
 
 
 @numba.njit(cache=True)
-def _event_kernel(
-    rng, created, intent, bad_data, stage_counts, offsets, starts, rates, sens, email
-):  # pragma: no cover
+def _event_kernel(rng, created, stage_counts, offsets, starts, rates, tilts):  # pragma: no cover
     """Event times (whole seconds, in minutes) and kinds, in time order within each lead.
 
     Within a stage the merged stream of all kinds is a Poisson process: given its count, the
@@ -87,13 +86,11 @@ def _event_kernel(
     lead = np.empty(total, dtype=np.int32)
     counts = np.zeros((n, k), dtype=np.int32)
     cum = np.empty(k)
-    tilt = np.empty(k)
     for i in range(n):
         pos = offsets[i]
         if pos == offsets[i + 1]:
             continue
-        for j in range(k):
-            tilt[j] = 0.0 if (j == email and bad_data[i]) else np.exp(sens[j] * intent[i])
+        tilt = tilts[i]
         for s in range(3):
             m = stage_counts[i, s]
             if m == 0:
@@ -102,24 +99,23 @@ def _event_kernel(
             for j in range(k):
                 acc += rates[j, s] * tilt[j]
                 cum[j] = acc
-            a, length = starts[i, s], starts[i, s + 1] - starts[i, s]
             spacing = 0.0
-            for e in range(m):
+            for e in range(pos, pos + m):
                 spacing += rng.standard_exponential()
-                t[pos + e] = spacing
+                t[e] = spacing
                 target = rng.random() * acc
                 j = 0
                 while j < k - 1 and cum[j] <= target:
                     j += 1
-                kind[pos + e] = j
+                kind[e] = j
                 counts[i, j] += 1
-                lead[pos + e] = i
+                lead[e] = i
             spacing += rng.standard_exponential()
-            scale = length * 1440.0 / spacing
-            origin = created[i] + a * 1440.0
-            for e in range(m):
+            scale = (starts[i, s + 1] - starts[i, s]) * 1440.0 / spacing
+            origin = created[i] + starts[i, s] * 1440.0
+            for e in range(pos, pos + m):
                 # whole seconds, as a CRM stores them
-                t[pos + e] = np.floor((origin + scale * t[pos + e]) * 60.0 + 0.5) / 60.0
+                t[e] = np.floor((origin + scale * t[e]) * 60.0 + 0.5) / 60.0
             pos += m
     return t, kind, lead, counts
 
@@ -138,7 +134,7 @@ def simulate_events(scenario: Scenario, leads: LeadArrays, *, rng) -> EventArray
     rates = np.asarray([b.rates[kind] for kind in EVENT_KINDS], dtype=float)  # (k, 3) per day
     sens = np.asarray([b.intent_sensitivity.get(kind, 0.0) for kind in EVENT_KINDS])
     email = EVENT_KINDS.index("email_click")
-    stage_counts, starts, reach_c, reach_d = _journey_kernel(
+    stage_counts, starts, reach_c, reach_d, tilts = _journey_kernel(
         rng, leads.intent, leads.bad_data, rates, sens, email,
         b.mean_active_days, b.max_active_days, b.active_days_intent_slope,
         b.consideration_logit, b.consideration_slope, b.days_to_consideration,
@@ -146,10 +142,7 @@ def simulate_events(scenario: Scenario, leads: LeadArrays, *, rng) -> EventArray
     )  # fmt: skip
     offsets = np.zeros(leads.n + 1, dtype=np.int64)
     np.cumsum(stage_counts.sum(axis=1), out=offsets[1:])
-    t, kind, lead, counts = _event_kernel(
-        rng, leads.created_min, leads.intent, leads.bad_data, stage_counts, offsets, starts,
-        rates, sens, email,
-    )  # fmt: skip
+    t, kind, lead, counts = _event_kernel(rng, leads.created_min, stage_counts, offsets, starts, rates, tilts)
     day = 1440.0
     return EventArrays(
         lead=lead,

@@ -69,28 +69,33 @@ def category_logits(spec: Categorical, z_nodes: np.ndarray, z_weights: np.ndarra
 
 
 @numba.njit(cache=True)
-def _draw_categories(b, loading, z, u):  # pragma: no cover
-    """Inverse-CDF draw of ``softmax(b + loading * z)`` per lead from uniforms ``u``."""
-    n, k = z.size, b.size
-    out = np.empty(n, dtype=np.int8)
-    p = np.empty(k)
+def _draw_categories(weight, which, offsets, loadings, z, u):  # pragma: no cover
+    """Inverse-CDF draws of ``softmax(b + loading * z)`` for several attributes per lead.
+
+    Attribute ``a`` has values ``offsets[a]:offsets[a+1]``; value ``v`` has weight
+    ``exp(b_v)`` and uses ``exp(loadings[which[v]] * z)`` (``which = -1`` for no loading),
+    so each distinct loading costs one ``exp`` per lead.
+    """
+    n, n_attr = z.size, offsets.size - 1
+    out = np.empty((n_attr, n), dtype=np.int8)
+    tilt = np.empty(loadings.size + 1)
+    tilt[loadings.size] = 1.0
+    p = np.empty(weight.size)
     for i in range(n):
-        top = -np.inf
-        for j in range(k):
-            p[j] = b[j] + loading[j] * z[i]
-            top = max(top, p[j])
-        total = 0.0
-        for j in range(k):
-            p[j] = np.exp(p[j] - top)
-            total += p[j]
-        target = u[i] * total
-        acc = 0.0
-        out[i] = k - 1
-        for j in range(k):
-            acc += p[j]
-            if target < acc:
-                out[i] = j
-                break
+        for q in range(loadings.size):
+            tilt[q] = np.exp(loadings[q] * z[i])
+        for a in range(n_attr):
+            total = 0.0
+            for v in range(offsets[a], offsets[a + 1]):
+                total += weight[v] * tilt[which[v]]
+                p[v] = total
+            target = u[a, i] * total
+            pick = offsets[a + 1] - 1
+            for v in range(offsets[a], offsets[a + 1]):
+                if target < p[v]:
+                    pick = v
+                    break
+            out[a, i] = pick - offsets[a]
     return out
 
 
@@ -134,14 +139,19 @@ def simulate_leads(scenario: Scenario, *, rng) -> LeadArrays:
     )
 
     z_nodes, z_weights = _gauss_hermite_mixture(fit_shift, np.asarray(list(pop.sources.values())))
-    attributes, categories = {}, {"source": source_names, "lead_type": LEAD_TYPES}
+    categories = {"source": source_names, "lead_type": LEAD_TYPES}
     uniforms = trait_rng.random((len(CATEGORICAL_ATTRIBUTES), n))
-    for u, name in zip(uniforms, CATEGORICAL_ATTRIBUTES):
+    weight, loading, offsets = [], [], [0]
+    for name in CATEGORICAL_ATTRIBUTES:
         spec = pop.categorical(name)
-        b = category_logits(spec, z_nodes, z_weights)
-        loading = np.asarray([spec.fit_loading.get(k, 0.0) for k in spec.shares])
-        attributes[name] = _draw_categories(b, loading, fit, u)
+        weight += list(np.exp(category_logits(spec, z_nodes, z_weights)))
+        loading += [spec.fit_loading.get(k, 0.0) for k in spec.shares]
+        offsets.append(len(weight))
         categories[name] = tuple(spec.shares)
+    distinct = np.unique([x for x in loading if x != 0.0])
+    which = np.asarray([np.searchsorted(distinct, x) if x != 0.0 else distinct.size for x in loading])
+    drawn = _draw_categories(np.asarray(weight), which, np.asarray(offsets), distinct, fit, uniforms)
+    attributes = dict(zip(CATEGORICAL_ATTRIBUTES, drawn))
 
     size = pop.company_size
     log_n = np.log(size.median_employees) + size.fit_loading * fit + size.sigma * e[2]

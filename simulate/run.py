@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from simulate.behaviour import EventArrays, simulate_events
+from simulate.funnel import SalesArrays, simulate_sales
 from simulate.leads import LeadArrays, simulate_leads
 from simulate.scenario import Scenario
 from simulate.scoring import score_stream
@@ -49,6 +50,36 @@ class RunResult:
         """The date the history is taken at (end of the simulated period)."""
         return pd.Timestamp(self.scenario.end_date, tz="UTC")
 
+    def report(self) -> str:
+        """A one-screen text summary: the year's totals and the monthly figures."""
+        leads, s = self.leads, self.summary
+        mqls = leads["mql_at"].notna()
+        team, sla = self.scenario.team, self.scenario.sla
+        lines = [
+            f"Scenario {self.scenario.name!r}, seed {self.seed}: {self.scenario.start} to "
+            f"{self.scenario.end_date} ({self.scenario.months} months)",
+            f"  {len(leads):,} leads, {int(mqls.sum()):,} MQLs ({mqls.mean():.1%}), "
+            f"{int(leads['returned_at'].notna().sum()):,} back from nurture",
+            f"  team of {team.size} ({team.routing}, {team.discipline}), SLA {sla.hours:g} "
+            f"{sla.clock} hours for {sla.target:.0%}: met for "
+            f"{leads.loc[mqls, 'sla_met'].astype('Float64').mean():.1%} of MQLs, "
+            f"mean rep utilisation {s['rep_utilisation'].mean():.0%}",
+            f"  {int(leads['customer_at'].notna().sum()):,} wins, revenue "
+            f"{leads.loc[leads['customer_at'].notna(), 'amount'].sum():,.0f}",
+            "",
+        ]
+        columns = {
+            "leads": "leads", "mqls": "MQLs", "returned_mqls": "back", "sla_compliance": "SLA met",
+            "median_response_hours": "resp h (med)", "p90_response_hours": "resp h (p90)",
+            "rep_utilisation": "util", "backlog_at_month_end": "backlog", "wins": "wins",
+            "revenue": "revenue",
+        }  # fmt: skip
+        table = s[[c for c in columns if c in s]].rename(columns=columns)
+        formats = {"SLA met": "{:.0%}".format, "util": "{:.0%}".format, "revenue": "{:,.0f}".format,
+                   "resp h (med)": "{:.1f}".format, "resp h (p90)": "{:.1f}".format}  # fmt: skip
+        lines.append(table.to_string(formatters=formats))
+        return "\n".join(lines)
+
     def __repr__(self) -> str:
         return (
             f"RunResult(scenario={self.scenario.name!r}, seed={self.seed}, "
@@ -85,7 +116,7 @@ def run(scenario: Scenario | None = None, seed: int = 0) -> RunResult:
     ['lead_id', 'created_at', 'source', 'score', 'mql_at']
     """
     scenario = Scenario() if scenario is None else scenario
-    pop_seed, event_seed, truth_seed = np.random.SeedSequence(seed).spawn(3)
+    pop_seed, event_seed, truth_seed, sales_seed = np.random.SeedSequence(seed).spawn(4)
     leads = simulate_leads(scenario, rng=np.random.default_rng(pop_seed))
     events = simulate_events(scenario, leads, rng=np.random.default_rng(event_seed))
     truth = draw_truth(scenario, leads, events.counts, rng=np.random.default_rng(truth_seed))
@@ -93,12 +124,15 @@ def run(scenario: Scenario | None = None, seed: int = 0) -> RunResult:
 
     table = _lead_table(scenario, leads, events, as_of)
     fit = scenario.rules.fit_points(table)
-    mql_min, score = score_stream(
+    mql_min, score, mql_score = score_stream(
         scenario.rules, fit, leads.created_min, events.offsets, events.t_min, events.kind, as_of
     )
     table["score"] = score
     table["mql_at"] = to_timestamps(mql_min, scenario.start)
-    _empty_later_stages(table)
+    sales = simulate_sales(
+        scenario, leads, events, truth, fit, mql_min, mql_score, rng=np.random.default_rng(sales_seed)
+    )
+    _fill_sales(table, scenario, sales, as_of)
     table = table[list(LEAD_COLUMNS)]
     validate_leads(table, name="simulated lead table")
 
@@ -111,7 +145,8 @@ def run(scenario: Scenario | None = None, seed: int = 0) -> RunResult:
     return RunResult(
         leads=table,
         events=event_table,
-        summary=monthly_summary(table, as_of=pd.Timestamp(scenario.end_date, tz="UTC")),
+        summary=monthly_summary(table, as_of=pd.Timestamp(scenario.end_date, tz="UTC"),
+                                workload=_workload(scenario, sales)),
         truth=_truth_table(scenario, leads, events, truth),
         scenario=scenario,
         seed=seed if isinstance(seed, int) else -1,
@@ -140,17 +175,74 @@ def _lead_table(scenario: Scenario, leads: LeadArrays, events: EventArrays, as_o
     return table
 
 
-def _empty_later_stages(table: pd.DataFrame) -> None:
-    """Columns filled by the sales side of the funnel; empty until it is simulated."""
-    nat = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns, UTC]")
-    for column in ("sal_at", "sql_at", "opportunity_at", "customer_at", "first_touch_at", "closed_at"):
-        table[column] = nat
-    table["rep_id"] = pd.Series(pd.NA, index=table.index, dtype="string")
-    table["sla_met"] = pd.Series(pd.NA, index=table.index, dtype="boolean")
-    table["recycled_reason"] = pd.Categorical([None] * len(table), categories=list(RECYCLE_REASONS))
-    table["deal_stage"] = pd.Categorical([None] * len(table), categories=list(DEAL_STAGES))
-    table["amount"] = np.nan
-    table["won"] = pd.Series(pd.NA, index=table.index, dtype="boolean")
+def _fill_sales(table: pd.DataFrame, scenario: Scenario, sales: SalesArrays, as_of: float) -> None:
+    """The sales-side columns, as the history knows them at the as-of date.
+
+    A lead handed to sales twice (it came back from nurture) keeps the first time it reached
+    each stage, the first touch, rep and SLA of its first handoff, and the recycle reason and
+    deal of its latest trip.
+    """
+    n = len(table)
+    first = sales.cycle == 0
+    again = ~first
+
+    def known(values: np.ndarray) -> np.ndarray:
+        return np.where(values <= as_of, values, np.nan)
+
+    def per_lead(values: np.ndarray, fill, dtype=float) -> np.ndarray:
+        """The latest trip's value for each lead."""
+        out = np.full(n, fill, dtype=dtype)
+        out[sales.index[first]] = values[first]
+        out[sales.index[again]] = values[again]
+        return out
+
+    def earliest(values: np.ndarray) -> pd.DatetimeIndex:
+        out = np.full(n, np.nan)
+        np.fmin.at(out, sales.index, known(values))
+        return to_timestamps(out, scenario.start)
+
+    for name, values in (
+        ("sal_at", sales.sal), ("sql_at", sales.sql), ("opportunity_at", sales.opportunity),
+        ("customer_at", np.where(sales.won, sales.closed, np.nan)),
+    ):  # fmt: skip
+        table[name] = earliest(values)
+    first_touch = np.full(n, np.nan)
+    first_touch[sales.index[first]] = known(sales.first_touch[first])
+    table["first_touch_at"] = to_timestamps(first_touch, scenario.start)
+    returned = np.full(n, np.nan)
+    returned[sales.index[again]] = known(sales.handoff[again])
+    table["returned_at"] = to_timestamps(returned, scenario.start)
+
+    rep_names = np.asarray(scenario.team.rep_names, dtype=object)
+    rep = np.full(n, None, dtype=object)
+    owner = first & (sales.rep >= 0)
+    rep[sales.index[owner]] = rep_names[sales.rep[owner]]
+    table["rep_id"] = pd.array(rep, dtype="string")
+
+    # SLA of the first handoff: met or missed once it is known (touched, or the deadline
+    # passed untouched)
+    touched = np.isfinite(sales.first_touch) & (sales.first_touch <= as_of)
+    decided = first & (touched | (sales.deadline <= as_of))
+    met = np.full(n, None, dtype=object)
+    met[sales.index[decided]] = (touched & (sales.first_touch <= sales.deadline))[decided]
+    table["sla_met"] = pd.array(met, dtype="boolean")
+
+    reason = per_lead(np.where(sales.recycled_at <= as_of, sales.reason, -1), -1, np.int64)
+    table["recycled_reason"] = pd.Categorical.from_codes(reason, categories=list(RECYCLE_REASONS))
+
+    code = {s: i for i, s in enumerate(DEAL_STAGES)}
+    stage = np.full(sales.index.size, -1)
+    stage = np.where(sales.opportunity <= as_of, code["meeting_booked"], stage)
+    stage = np.where(sales.proposal <= as_of, code["proposal"], stage)
+    stage = np.where(sales.on_hold & (sales.proposal <= as_of), code["on_hold"], stage)
+    closed = sales.closed <= as_of
+    stage = np.where(closed & sales.won, code["closed_won"], stage)
+    stage = np.where(closed & ~sales.won, code["closed_lost"], stage)
+    table["deal_stage"] = pd.Categorical.from_codes(per_lead(stage, -1, np.int64), categories=list(DEAL_STAGES))
+    table["amount"] = per_lead(np.where(sales.opportunity <= as_of, sales.amount, np.nan), np.nan)
+    table["closed_at"] = to_timestamps(per_lead(known(sales.closed), np.nan), scenario.start)
+    won = per_lead(np.where(closed, sales.won.astype(float), np.nan), np.nan)
+    table["won"] = pd.array(np.where(np.isnan(won), None, won == 1), dtype="boolean")
 
 
 def _truth_table(scenario: Scenario, leads: LeadArrays, events: EventArrays, truth: TruthArrays) -> pd.DataFrame:
@@ -171,15 +263,66 @@ def _truth_table(scenario: Scenario, leads: LeadArrays, events: EventArrays, tru
     })  # fmt: skip
 
 
-def monthly_summary(leads: pd.DataFrame, *, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Per calendar month: new leads, MQLs and how fast leads became MQLs.
+def _month_edges(scenario: Scenario) -> tuple[pd.PeriodIndex, np.ndarray]:
+    """Calendar months of the scenario and their edges in minutes since the start."""
+    months = pd.period_range(scenario.start_date, periods=scenario.months, freq="M")
+    start = pd.Timestamp(scenario.start_date)
+    edges = [(p.start_time - start).total_seconds() / 60.0 for p in months]
+    edges.append((months[-1].end_time.ceil("D") - start).total_seconds() / 60.0)
+    return months, np.asarray(edges)
 
-    Columns: ``leads`` (created in the month), ``existing_customers``, ``campaign_leads``,
-    ``mqls`` (MQL moments in the month), ``mql_share`` (share of the month's new leads that
-    became MQLs by the as-of date), ``median_hours_to_mql``.
+
+def _workload(scenario: Scenario, sales: SalesArrays) -> pd.DataFrame:
+    """Per month: rep utilisation (work started in the month over the reps' working time
+    after shrinkage) and the MQLs still waiting for a first touch at the month's end."""
+    from simulate.calendar import working_minutes_between
+
+    months, edges = _month_edges(scenario)
+    available = np.zeros(len(months))
+    for intervals in sales.rep_intervals:
+        available += working_minutes_between(intervals, edges[:-1], edges[1:])
+    busy = np.zeros(len(months))
+    touched = np.isfinite(sales.first_touch)
+    first = np.searchsorted(edges, sales.first_touch[touched], side="right") - 1
+    ok = (first >= 0) & (first < len(months))
+    np.add.at(busy, first[ok], sales.work_minutes[touched][ok])
+    follow = np.searchsorted(edges, sales.attempt_at, side="right") - 1
+    ok = (follow >= 0) & (follow < len(months))
+    np.add.at(busy, follow[ok], sales.follow_up_minutes[sales.attempt_lead[ok]])
+    end = edges[1:, None]
+    left_queue = np.where(np.isfinite(sales.first_touch), sales.first_touch,
+                          np.where(sales.breach_recycled, sales.deadline, np.inf))  # fmt: skip
+    waiting = (sales.handoff[None, :] < end) & (left_queue[None, :] >= end)
+    return pd.DataFrame(
+        {
+            "rep_utilisation": np.divide(busy, available, out=np.full(len(months), np.nan), where=available > 0),
+            "backlog_at_month_end": waiting.sum(axis=1),
+        },
+        index=pd.Index(months, name="month"),
+    )
+
+
+def monthly_summary(
+    leads: pd.DataFrame, *, as_of: pd.Timestamp | None = None, workload: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per calendar month, from a lead table (simulated or a CRM history).
+
+    Columns: ``leads`` created, ``existing_customers``, ``campaign_leads``; ``mqls`` (first
+    MQL moments in the month), ``returned_mqls`` (leads back from nurture), ``mql_share`` (share of the month's new leads that became MQLs by
+    the as-of date), ``median_hours_to_mql``; for the month's MQLs: ``sla_compliance``
+    (share touched within the SLA, of those decided), ``median_response_hours`` and
+    ``p90_response_hours`` (MQL to first touch, calendar hours, touched leads), and the
+    stage conversions ``sal_rate`` (SAL / MQL), ``sql_rate`` (SQL / SAL),
+    ``opportunity_rate`` (opportunity / SQL) and ``win_rate`` (won / opportunity; recent
+    months are not finished); ``wins`` and ``revenue`` by the month the deal closed. With a
+    ``workload`` table (from a simulation): ``rep_utilisation`` and ``backlog_at_month_end``.
     """
-    created = leads["created_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
-    mql_month = leads["mql_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
+
+    def month(column: str) -> pd.Series:
+        return leads[column].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
+
+    created = month("created_at")
+    mql_month = month("mql_at")
     hours = (leads["mql_at"] - leads["created_at"]).dt.total_seconds() / 3600.0
     by_created = pd.DataFrame({
         "month": created,
@@ -194,7 +337,33 @@ def monthly_summary(leads: pd.DataFrame, *, as_of: pd.Timestamp | None = None) -
         "campaign_leads": by_created["campaign"].sum(),
     })  # fmt: skip
     out["mqls"] = mql_month.value_counts().reindex(out.index, fill_value=0)
+    if "returned_at" in leads:
+        out["returned_mqls"] = month("returned_at").value_counts().reindex(out.index, fill_value=0)
     out["mql_share"] = by_created["became_mql"].mean()
     out["median_hours_to_mql"] = by_created["hours"].median()
+
+    mqls = leads["mql_at"].notna()
+    cohort = pd.DataFrame({
+        "month": mql_month[mqls],
+        "sla_met": leads.loc[mqls, "sla_met"].astype("Float64") if "sla_met" in leads else np.nan,
+        "response": (leads.loc[mqls, "first_touch_at"] - leads.loc[mqls, "mql_at"]).dt.total_seconds() / 3600.0,
+        **{c: leads.loc[mqls, c].notna() for c in ("sal_at", "sql_at", "opportunity_at")},
+        "won": leads.loc[mqls, "customer_at"].notna(),
+    }).groupby("month", observed=True)  # fmt: skip
+    count = cohort.size()
+    sums = cohort[["sal_at", "sql_at", "opportunity_at", "won"]].sum()
+    out["sla_compliance"] = cohort["sla_met"].mean().astype(float)
+    out["median_response_hours"] = cohort["response"].median()
+    out["p90_response_hours"] = cohort["response"].quantile(0.9)
+    out["sal_rate"] = sums["sal_at"] / count
+    out["sql_rate"] = sums["sql_at"] / sums["sal_at"].where(sums["sal_at"] > 0)
+    out["opportunity_rate"] = sums["opportunity_at"] / sums["sql_at"].where(sums["sql_at"] > 0)
+    out["win_rate"] = sums["won"] / sums["opportunity_at"].where(sums["opportunity_at"] > 0)
+    won = leads["customer_at"].notna()
+    closed_month = month("customer_at")[won]
+    out["wins"] = closed_month.value_counts().reindex(out.index, fill_value=0)
+    out["revenue"] = leads.loc[won, "amount"].groupby(closed_month).sum().reindex(out.index, fill_value=0.0)
+    if workload is not None:
+        out = out.join(workload)
     out.index.name = "month"
     return out

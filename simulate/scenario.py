@@ -1,8 +1,9 @@
 """The scenario: every knob of the simulated world, as plain frozen dataclasses.
 
 ``Scenario()`` is the documented default: a B2B software seller with about 3,000 new leads a
-month over one year, hand-set scoring rules as a marketing team would have them, and a
-known ground truth. Vary it with ``dataclasses.replace`` (or ``scenario.replace(...)``), save
+month over one year, hand-set scoring rules as a marketing team would have them, a team of
+four reps in New York working weekdays 9 to 5 who promised a first touch within 8 business
+hours for 90% of MQLs, and a known ground truth. Vary it with ``dataclasses.replace`` (or ``scenario.replace(...)``), save
 and load it as TOML.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 from simulate import _toml
 from simulate._spec import SpecError, check, check_probability, check_shares, from_dict, to_dict
 from simulate._write import write_text_atomic
+from simulate.funnel import Funnel
 from simulate.rules import Bins, ScoringRules
 from simulate.table import (
     BEHAVIOUR_COLUMNS,
@@ -27,6 +29,7 @@ from simulate.table import (
     LEAD_COLUMNS,
     LEAD_TYPES,
 )
+from simulate.team import SLA, Team
 
 SCENARIO_FORMAT = "leadfunnel.scenario/1"
 STAGES = ("awareness", "consideration", "decision")
@@ -306,7 +309,7 @@ class Truth:
     })  # fmt: skip
     noise_sd: float = 0.5
     stage_exponents: dict[str, float] = field(default_factory=lambda: {
-        "connect": 0.25, "fit": 0.15, "bant": 0.20, "opportunity": 0.15, "won": 0.25,
+        "connect": 0.15, "fit": 0.10, "bant": 0.15, "opportunity": 0.15, "won": 0.45,
     })  # fmt: skip
 
     def __post_init__(self) -> None:
@@ -383,6 +386,9 @@ class Scenario:
     behaviour: Behaviour = Behaviour()
     truth: Truth = Truth()
     rules: ScoringRules = field(default_factory=default_rules)
+    team: Team = Team()
+    sla: SLA = SLA()
+    funnel: Funnel = Funnel()
 
     def __post_init__(self) -> None:
         _parse_date("Scenario.start", self.start)

@@ -20,14 +20,18 @@ MINUTES_PER_DAY = 1440.0
 @numba.njit(cache=True)
 def _stream_kernel(
     fit, need, created, offsets, t, crit, edges, edge_off, points, point_off,
-    half_life_min, two_axis, threshold, score_min, score_max, as_of,
+    half_life_min, two_axis, threshold, score_min, score_max, as_of, not_before,
 ):  # pragma: no cover
     n = fit.size
     n_crit = edge_off.size - 1
     mql = np.full(n, np.nan)
+    mql_score = np.full(n, np.nan)
     score = np.empty(n)
     counts = np.zeros(n_crit)
     for i in range(n):
+        if not_before[i] == np.inf:  # not asked for
+            score[i] = np.nan
+            continue
         counts[:] = 0.0
         last = created[i]
         for j in range(offsets[i], offsets[i + 1] + 1):
@@ -56,11 +60,12 @@ def _stream_kernel(
             if at_end:
                 score[i] = total
                 break
-            if np.isnan(mql[i]):
+            if np.isnan(mql[i]) and now >= not_before[i]:
                 ok = eng >= need[i] if two_axis else total >= threshold
                 if ok:
                     mql[i] = now
-    return mql, score
+                    mql_score[i] = total
+    return mql, score, mql_score
 
 
 def _flatten(rules: ScoringRules):
@@ -82,8 +87,10 @@ def score_stream(
     event_min: np.ndarray,
     event_kind: np.ndarray,
     as_of_min: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """MQL moment and score at ``as_of_min`` of every lead, from its event stream.
+    *,
+    not_before: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MQL moment, score at ``as_of_min`` and score at the MQL moment of every lead.
 
     Parameters
     ----------
@@ -93,11 +100,14 @@ def score_stream(
     offsets : (n + 1,) lead ``i``'s events are ``offsets[i]:offsets[i+1]``, in time order.
     event_min, event_kind : event times (minutes) and kind codes (index of ``EVENT_KINDS``).
     as_of_min : events after this moment are not seen.
+    not_before : (n,) optional; only moments at or after it count (for leads coming back
+        from nurture: the first event after their cooling-off that meets the rule).
 
     Returns
     -------
     mql_min : (n,) first moment the rule is met (``nan`` if never by ``as_of_min``).
     score : (n,) score at ``as_of_min``.
+    mql_score : (n,) score at the MQL moment (``nan`` if never an MQL).
     """
     fit_points = np.asarray(fit_points, dtype=float)
     columns = list(rules.engagement)
@@ -110,6 +120,9 @@ def score_stream(
     else:
         need = np.zeros(fit_points.size)
     half_life = (rules.decay_half_life_days or 0.0) * MINUTES_PER_DAY
+    if not_before is None:
+        not_before = np.full(fit_points.size, -np.inf)
+    not_before = np.asarray(not_before, dtype=float)
     # the state at creation (fit only, zero counts) is one more moment to check
     zero_eng = sum(float(b(np.zeros(1))[0]) for b in rules.engagement.values())
     if two_axis:
@@ -117,12 +130,17 @@ def score_stream(
     else:
         total = np.clip(fit_points + zero_eng, rules.score_min, rules.score_max)
         at_creation = total >= rules.mql_threshold
-    mql, score = _stream_kernel(
+    mql, score, mql_score = _stream_kernel(
         fit_points, need, np.asarray(created_min, dtype=float), np.asarray(offsets, dtype=np.int64),
         np.asarray(event_min, dtype=float), crit.astype(np.int64), edges, edge_off, points,
         point_off, float(half_life), two_axis, float(rules.mql_threshold),
-        float(rules.score_min), float(rules.score_max), float(as_of_min),
+        float(rules.score_min), float(rules.score_max), float(as_of_min), not_before,
     )  # fmt: skip
     created = np.asarray(created_min, dtype=float)
-    mql = np.where(at_creation & (created <= as_of_min), created, mql)
-    return mql, score
+    first = at_creation & (created <= as_of_min) & (created >= not_before)
+    mql = np.where(first, created, mql)
+    if not two_axis:
+        mql_score = np.where(first, total, mql_score)
+    else:
+        mql_score = np.where(first, np.clip(fit_points + zero_eng, rules.score_min, rules.score_max), mql_score)
+    return mql, score, mql_score

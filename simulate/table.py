@@ -42,7 +42,9 @@ KIND_STAGE = {
 
 CATEGORICAL_ATTRIBUTES = ("job_level", "industry", "region", "email_domain")
 LEAD_TYPES = ("new_business", "existing_customer")
-RECYCLE_REASONS = ("unreachable", "bad_data", "no_bant", "not_a_fit", "returned_not_ready")
+RECYCLE_REASONS = (
+    "unreachable", "bad_data", "no_bant", "not_a_fit", "returned_not_ready", "sla_breach",
+)  # fmt: skip
 DEAL_STAGES = ("meeting_booked", "proposal", "closed_won", "closed_lost", "on_hold")
 
 
@@ -71,6 +73,7 @@ LEAD_SCHEMA: tuple[Column, ...] = (
     ),
     Column("score", "number", "lead score at the as-of date under the rules in force", False),
     Column("mql_at", "time", "first moment the score met the MQL rule", False),
+    Column("returned_at", "time", "came back from nurture as an MQL again (after a recycle)", False),
     Column("sal_at", "time", "sales accepted the lead", False),
     Column("sql_at", "time", "sales qualified the lead (BANT confirmed)", False),
     Column("opportunity_at", "time", "an opportunity was opened", False),

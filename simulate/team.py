@@ -1,0 +1,176 @@
+"""The sales team that works MQLs, and the SLA it promised marketing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulate._spec import check, check_probability
+from simulate.calendar import WorkingCalendar, add_working_minutes, shrink, working_minutes_between
+
+US_HOLIDAYS_2026 = (
+    "2026-01-01", "2026-01-19", "2026-05-25", "2026-07-03", "2026-09-07",
+    "2026-11-26", "2026-11-27", "2026-12-24", "2026-12-25", "2026-12-31",
+)  # fmt: skip
+
+ROUTINGS = ("round_robin", "pooled")
+DISCIPLINES = ("fifo", "highest_score", "newest")
+BREACH_ACTIONS = ("none", "reassign", "escalate", "recycle")
+SLA_CLOCKS = ("business", "calendar")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Duration:
+    """Minutes a task takes: log-normal, ``median_minutes * exp(spread * e)``, e ~ N(0, 1)."""
+
+    median_minutes: float
+    spread: float = 0.5
+
+    def __post_init__(self) -> None:
+        check(self.median_minutes > 0, f"Duration.median_minutes must be > 0, got {self.median_minutes}")
+        check(self.spread >= 0, f"Duration.spread must be >= 0, got {self.spread}")
+
+    @property
+    def mean_minutes(self) -> float:
+        return self.median_minutes * float(np.exp(self.spread**2 / 2))
+
+    def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.median_minutes * np.exp(self.spread * rng.standard_normal(n))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rep:
+    """One named rep with his own working calendar (for mixed time zones or part-timers)."""
+
+    name: str
+    calendar: WorkingCalendar = WorkingCalendar()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Team:
+    """The reps who make first touches, how they take leads, and what their work costs.
+
+    ``reps`` reps share ``calendar`` unless ``roster`` names each rep with his own calendar.
+    Shrinkage removes that share of working time at random (whole days of leave and
+    meeting blocks, see ``simulate.calendar.shrink``). A worked lead gets up to ``attempts``
+    contact attempts: the first touch, then follow-ups ``cadence_days`` after it (calendar
+    days; the default spreads six attempts over ten business days).
+    """
+
+    reps: int = 4
+    roster: tuple[Rep, ...] = ()
+    calendar: WorkingCalendar = WorkingCalendar(holidays=US_HOLIDAYS_2026)
+    shrinkage: float = 0.25
+    leave_day_share: float = 0.3
+    first_touch: Duration = Duration(median_minutes=15.0, spread=0.5)
+    follow_up: Duration = Duration(median_minutes=5.0, spread=0.4)
+    attempts: int = 6
+    cadence_days: tuple[float, ...] = (0.2, 1.0, 3.0, 7.0, 13.0)
+    routing: str = "round_robin"
+    discipline: str = "fifo"
+    followups_first: bool = True
+
+    def __post_init__(self) -> None:
+        check(self.reps >= 1, f"Team.reps must be >= 1, got {self.reps}")
+        if self.roster:
+            names = [r.name for r in self.roster]
+            check(len(set(names)) == len(names), "Team.roster names must be unique")
+        check(0 <= self.shrinkage < 1, f"Team.shrinkage must be in [0, 1), got {self.shrinkage}")
+        check_probability("Team.leave_day_share", self.leave_day_share)
+        check(self.attempts >= 1, f"Team.attempts must be >= 1, got {self.attempts}")
+        check(
+            len(self.cadence_days) >= self.attempts - 1,
+            f"Team.cadence_days must give a day for each of the {self.attempts - 1} follow-ups, "
+            f"got {len(self.cadence_days)}",
+        )
+        days = self.cadence_days[: self.attempts - 1]
+        check(
+            all(a < b for a, b in zip((0.0, *days), days)),
+            f"Team.cadence_days must be increasing and > 0, got {self.cadence_days}",
+        )
+        check(self.routing in ROUTINGS, f"Team.routing must be one of {ROUTINGS}, got {self.routing!r}")
+        check(
+            self.discipline in DISCIPLINES,
+            f"Team.discipline must be one of {DISCIPLINES}, got {self.discipline!r}",
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.roster) if self.roster else self.reps
+
+    @property
+    def rep_names(self) -> tuple[str, ...]:
+        if self.roster:
+            return tuple(r.name for r in self.roster)
+        return tuple(f"rep_{i + 1:02d}" for i in range(self.reps))
+
+    @property
+    def calendars(self) -> tuple[WorkingCalendar, ...]:
+        if self.roster:
+            return tuple(r.calendar for r in self.roster)
+        return (self.calendar,) * self.reps
+
+    @property
+    def attempt_gap_minutes(self) -> np.ndarray:
+        """Calendar minutes from each attempt to the next."""
+        days = np.asarray((0.0, *self.cadence_days[: self.attempts - 1]))
+        return np.diff(days) * 1440.0
+
+    def working_intervals(self, start: dt.date, days: int, *, rng) -> list[np.ndarray]:
+        """Each rep's working intervals over ``days`` days, after shrinkage."""
+        rng = np.random.default_rng(rng)
+        out = []
+        for calendar, child in zip(self.calendars, rng.spawn(self.size)):
+            intervals = calendar.intervals(start, days)
+            if self.shrinkage > 0:
+                intervals = shrink(intervals, self.shrinkage, rng=child, leave_day_share=self.leave_day_share)
+            out.append(intervals)
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SLA:
+    """Sales' promise: a first touch within ``hours`` for ``target`` of MQLs.
+
+    ``clock="business"`` counts only the hours of ``calendar`` (a lead handed off on Friday
+    evening is due on Monday), ``"calendar"`` counts every hour. At a breach the lead can be
+    reassigned to the rep who can take it first, escalated to the front of its queue,
+    recycled to marketing untouched, or left where it is (``"none"``).
+    """
+
+    hours: float = 8.0
+    clock: str = "business"
+    target: float = 0.9
+    breach: str = "reassign"
+    calendar: WorkingCalendar = WorkingCalendar(holidays=US_HOLIDAYS_2026)
+
+    def __post_init__(self) -> None:
+        check(self.hours > 0, f"SLA.hours must be > 0, got {self.hours}")
+        check(self.clock in SLA_CLOCKS, f"SLA.clock must be one of {SLA_CLOCKS}, got {self.clock!r}")
+        check_probability("SLA.target", self.target)
+        check(
+            self.breach in BREACH_ACTIONS,
+            f"SLA.breach must be one of {BREACH_ACTIONS}, got {self.breach!r}",
+        )
+
+    def deadlines(self, handoff_min: np.ndarray, start: dt.date, days: int) -> np.ndarray:
+        """The time (minutes) by which each lead handed off at ``handoff_min`` is due."""
+        handoff_min = np.asarray(handoff_min, dtype=float)
+        if self.clock == "calendar":
+            return handoff_min + self.hours * 60.0
+        intervals = self.calendar.intervals(start, days)
+        return add_working_minutes(intervals, handoff_min, np.full(handoff_min.shape, self.hours * 60.0))
+
+    def hours_elapsed(self, handoff_min: np.ndarray, touch_min: np.ndarray, start: dt.date, days: int) -> np.ndarray:
+        """SLA-clock hours from handoff to first touch (nan where not touched)."""
+        handoff_min = np.asarray(handoff_min, dtype=float)
+        touch_min = np.asarray(touch_min, dtype=float)
+        if self.clock == "calendar":
+            return (touch_min - handoff_min) / 60.0
+        ok = np.isfinite(touch_min)
+        out = np.full(handoff_min.shape, np.nan)
+        intervals = self.calendar.intervals(start, days)
+        out[ok] = working_minutes_between(intervals, handoff_min[ok], touch_min[ok]) / 60.0
+        return out
