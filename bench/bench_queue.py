@@ -1,6 +1,7 @@
 """Benchmark the queue engine against a plain heapq loop and a SimPy model.
 
-Run with ``python bench/bench_queue.py`` (needs simpy). Three implementations serve the same
+Run with ``python bench/bench_queue.py`` (needs simpy), or with the other benchmarks through
+``python -m bench queue`` (``rows()``). Three implementations serve the same
 pooled FIFO queue (5 reps on a New York 9-to-5 weekday calendar, a year of arrivals at
 about 80% of working capacity):
 
@@ -206,6 +207,33 @@ def bench_default_year(n=10_000, reps=6, seed=2):
         f"{len(res.attempt_at):,} follow-ups), SLA met {met:.1%}"
     )
     return t_run
+
+
+def rows() -> list:
+    """Figures for ``python -m bench`` (one table for all benchmark modules)."""
+    try:
+        from bench._table import Row
+    except ImportError:  # run as a script from inside bench/
+        from _table import Row
+
+    n, n_simpy = 200_000, 20_000
+    rates = dict(bench_pooled(n=n, n_simpy=n_simpy))
+    engine = rates["serve_queue (numba)"]
+    heap, simpy_rate = rates["heapq loop (Python)"], rates["SimPy model"]
+    t_year = bench_default_year()
+    return [
+        Row("queue: pooled FIFO, 5 reps, calendars", f"{n:,} leads", f"{engine:,.0f} leads/s",
+            ">= 10x a heapq loop", f"heapq {heap:,.0f} leads/s", f"{engine / heap:,.1f}x",
+            met=engine / heap >= 10),
+        Row("queue: same, vs SimPy", f"{n_simpy:,} leads (SimPy)", f"{engine:,.0f} leads/s",
+            ">= 300x SimPy", f"SimPy {simpy_rate:,.0f} leads/s", f"{engine / simpy_rate:,.0f}x",
+            met=engine / simpy_rate >= 300),
+        Row("queue: event-driven path, same queue", f"{n:,} leads",
+            f"{rates['  event-driven path']:,.0f} leads/s", "", f"heapq {heap:,.0f} leads/s",
+            f"{rates['  event-driven path'] / heap:,.1f}x"),
+        Row("queue: default-like year, follow-ups", "10,000 MQLs, 6 reps, 6 attempts",
+            f"{t_year * 1e3:.1f} ms", ""),
+    ]  # fmt: skip
 
 
 def main() -> None:

@@ -253,7 +253,8 @@ def serve_queue(
             breached = np.isnan(start)
         else:
             breached = ~(start <= by_rank(deadline))
-        recycled = reassigned = np.zeros(n, dtype=bool)
+        recycled = np.zeros(n, dtype=bool)
+        reassigned = np.zeros(n, dtype=bool)
         att_lead = np.zeros(0, dtype=np.int64)
         att_at = np.zeros(0)
     else:
@@ -287,8 +288,7 @@ def serve_queue(
         )
         if order is not None:
             att_lead = order[att_lead]
-        by_time = np.lexsort((att_lead, att_at))
-        att_lead, att_at = att_lead[by_time], att_at[by_time]
+        att_lead, att_at = _by_time_then_lead(att_lead, att_at, n)
 
     return QueueResult(
         first_touch_at=by_input(start),
@@ -300,6 +300,17 @@ def serve_queue(
         attempt_at=att_at,
         busy_minutes=busy,
     )
+
+
+def _by_time_then_lead(lead: np.ndarray, at: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Order follow-ups by time, then lead; the kernel already returns them by time."""
+    if np.any(at[1:] < at[:-1]):  # pragma: no cover - the kernel emits them in time order
+        order = np.lexsort((lead, at))
+    else:
+        group = np.zeros(at.shape[0], dtype=np.int64)
+        np.cumsum(at[1:] != at[:-1], out=group[1:])
+        order = np.argsort(group * max(n, 1) + lead, kind="stable")  # nearly sorted: fast
+    return lead[order], at[order]
 
 
 def _fast_path_applies(discipline: str, breach_code: int, max_tries: int) -> bool:
