@@ -15,8 +15,13 @@ from typing import Any
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
+def _string(text: str) -> str:
+    # JSON escapes are TOML escapes too; TOML also forbids a raw DEL character
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def _key(key: str) -> str:
-    return key if _BARE.match(key) else json.dumps(key, ensure_ascii=False)
+    return key if _BARE.match(key) else _string(key)
 
 
 def _value(v: Any) -> str:
@@ -29,7 +34,7 @@ def _value(v: Any) -> str:
             return "inf" if v > 0 else "-inf" if v < 0 else "nan"
         return repr(v)
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        return _string(v)
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_value(x) for x in v) + "]"
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
