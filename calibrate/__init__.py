@@ -1,1 +1,62 @@
 """Fit MQL scoring and thresholds to history."""
+
+from calibrate.diagnostics import (
+    Backtest,
+    Evaluation,
+    Stability,
+    backtest,
+    brier_score,
+    evaluate,
+    expected_calibration_error,
+    funnel_conversion,
+    gains_table,
+    population_stability,
+    reliability_curve,
+    roc_auc,
+    stability_table,
+)
+from calibrate.history import (
+    ColumnMapping,
+    History,
+    HistoryError,
+    hubspot_contacts,
+    load_history,
+    salesforce_leads,
+)
+from calibrate.labels import (
+    Labels,
+    LeakageError,
+    SelectionBiasWarning,
+    leakage_report,
+    make_labels,
+)
+from calibrate.scorecard import Criterion, Scorecard
+
+__all__ = [
+    "Backtest",
+    "ColumnMapping",
+    "Criterion",
+    "Evaluation",
+    "History",
+    "HistoryError",
+    "Labels",
+    "LeakageError",
+    "Scorecard",
+    "SelectionBiasWarning",
+    "Stability",
+    "backtest",
+    "brier_score",
+    "evaluate",
+    "expected_calibration_error",
+    "funnel_conversion",
+    "gains_table",
+    "hubspot_contacts",
+    "leakage_report",
+    "load_history",
+    "make_labels",
+    "population_stability",
+    "reliability_curve",
+    "roc_auc",
+    "salesforce_leads",
+    "stability_table",
+]

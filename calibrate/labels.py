@@ -1,0 +1,519 @@
+"""Labels: which leads can be judged, what their outcome was, and which columns may be features.
+
+A lead is *worked* when sales had it: it became an MQL, or a rep touched it, or it reached a
+later stage. Its clock starts when it became an MQL (else at the first touch, else at its
+earliest later stage), and its label is
+
+    y = the lead reached the target (won, or SQL) within ``horizon_days`` of its clock start.
+
+Leads whose clock started less than ``horizon_days`` before the as-of date are *too young*:
+they might still reach the target, so they are held out (and counted), never labelled lost.
+Leads never worked have no outcome at all; when only the MQLs of an old threshold were
+worked, the fit only sees leads above it (selection bias, warned with numbers). An
+*exploration sample*, below-threshold leads worked anyway, corrects it: each explored lead
+weighs ``1 / exploration_share``, so the weighted leads stand for everyone.
+
+The leakage guard refuses columns that are only filled after sales worked the lead, with the
+reason: the lead table's sales-side columns (stage dates, rep, deal), extra columns whose name
+says so (tags, status, stage, owner, quality rating, last activity...), columns filled for
+worked leads but almost never for the others, and categories whose value all but settles the
+outcome (a rep's "closed" tag). ``allow`` overrides it, for a comparison.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from calibrate.history import History
+from simulate.table import BEHAVIOUR_COLUMNS, CATEGORICAL_ATTRIBUTES, LEAD_SCHEMA
+
+SALES_SIDE = {
+    "returned_at": "is set when a recycled lead comes back to sales",
+    "sal_at": "is set when sales accepts the lead",
+    "sql_at": "is set when sales qualifies the lead",
+    "opportunity_at": "is set when sales opens an opportunity",
+    "customer_at": "is set when the deal is won (it is the outcome)",
+    "first_touch_at": "is set when a rep first contacts the lead",
+    "rep_id": "is set when a rep is assigned the lead",
+    "sla_met": "is known only once a rep has touched the lead",
+    "recycled_reason": "is written by sales when it returns the lead",
+    "deal_stage": "is written by sales as the deal moves",
+    "amount": "exists only once there is a deal",
+    "closed_at": "is set when the deal closes (it is the outcome)",
+    "won": "is the outcome itself",
+}
+FEATURE_DEFAULTS = (
+    "source",
+    "lead_type",
+    "campaign",
+    *CATEGORICAL_ATTRIBUTES,
+    "company_size",
+    *BEHAVIOUR_COLUMNS,
+)
+NAME_RULES = (
+    (r"\btags?\b", "tags are written by sales reps while they work the lead"),
+    (r"\b(stage|status|disposition)\b", "a stage or status changes as sales works the lead"),
+    (r"\b(owner|assigned|rep|sales ?person|agent)\b", "the owner is set when sales takes the lead"),
+    (r"\b(quality|rating|grade|profile)\b",
+     "a rating of the lead is a rep's judgement, made after talking to it"),
+    (r"\blast (notable )?activity\b",
+     "the latest activity at export time includes sales' own touches (calls, SMS)"),
+    (r"\b(converted|conversion|won|lost|closed?|outcome|reason)\b",
+     "it records the outcome of sales' work"),
+    (r"\b(opportunit\w*|deals?|revenue|quote|proposal)\b|^amount\b|\bamount$",
+     "deal data exists only once sales opened a deal"),
+    (r"\b(contacted|calls? (made|logged|attempts?)|call (outcome|result|count|notes?|status)|"
+     r"meetings? (held|booked)|sms sent|emails? sent by)\b",
+     "it records what sales did with the lead"),
+    (r"\b(index|score)\b",
+     "a score computed elsewhere (by a vendor or an old model) may include sales' judgement or "
+     "later activity; allow it only if it was fixed before sales touched the lead"),
+)  # fmt: skip
+
+
+class LeakageError(ValueError):
+    """A feature that is only filled after sales worked the lead was asked for."""
+
+
+class SelectionBiasWarning(UserWarning):
+    """Outcomes exist only for leads the old rules sent to sales."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Labels:
+    """Training data cut from a history (see the module docstring).
+
+    Attributes
+    ----------
+    X : features of the judged leads (one row each).
+    y : reached the target within the horizon.
+    sample_weight : 1, or ``1 / exploration_share`` for an explored lead.
+    lead_id, created_at, start_at : per judged lead; ``start_at`` is the clock start.
+    counts : how many leads were read, worked, judged, held out, won...
+    refused : columns the leakage guard refused, with the reason.
+    target, horizon_days, as_of, exploration_share : what was asked for.
+    """
+
+    X: pd.DataFrame
+    y: np.ndarray
+    sample_weight: np.ndarray
+    lead_id: np.ndarray
+    created_at: pd.Series
+    start_at: pd.Series
+    counts: pd.Series
+    refused: pd.DataFrame
+    target: str
+    horizon_days: float | None
+    as_of: pd.Timestamp
+    exploration_share: float | None
+    explored: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __repr__(self) -> str:
+        return (
+            f"Labels(target={self.target!r}, horizon_days={self.horizon_days}, "
+            f"judged={len(self):,}, "
+            f"positives={int(self.y.sum()):,}, features={list(self.X.columns)})"
+        )
+
+    def subset(self, mask: np.ndarray) -> Labels:
+        """The labels of some leads (a boolean mask over the judged leads)."""
+        m = np.asarray(mask, dtype=bool)
+        return Labels(
+            X=self.X.loc[m].reset_index(drop=True), y=self.y[m],
+            sample_weight=self.sample_weight[m],
+            lead_id=self.lead_id[m], created_at=self.created_at[m].reset_index(drop=True),
+            start_at=self.start_at[m].reset_index(drop=True), counts=self.counts,
+            refused=self.refused,
+            target=self.target, horizon_days=self.horizon_days, as_of=self.as_of,
+            exploration_share=self.exploration_share, explored=self.explored[m],
+        )  # fmt: skip
+
+    def split_by_time(
+        self, *, at: str | pd.Timestamp | None = None, test_share: float = 0.3
+    ) -> tuple[Labels, Labels]:
+        """Older leads to train on, newer to test on, split at a clock-start moment.
+
+        ``at`` defaults to the moment that leaves ``test_share`` of the judged leads newer.
+        """
+        start = self.start_at
+        if start.isna().all() or start.nunique() < 2:
+            raise ValueError(
+                "split_by_time: the history has no dates to split on "
+                "(every clock start is the same)"
+            )
+        if at is None:
+            at = start.quantile(1 - test_share)
+        at = pd.Timestamp(at)
+        at = at.tz_localize("UTC") if at.tzinfo is None else at
+        newer = (start >= at).to_numpy()
+        if newer.all() or not newer.any():
+            raise ValueError(f"split_by_time: every judged lead falls on one side of {at}")
+        return self.subset(~newer), self.subset(newer)
+
+
+def leakage_report(
+    leads: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    y: np.ndarray | None = None,
+    worked: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Columns that are only filled after sales worked the lead, with the reason.
+
+    Parameters
+    ----------
+    leads : the lead table (with extra columns).
+    columns : the columns to screen (default all).
+    y : outcomes of the rows, to find values that all but settle the outcome.
+    worked : which rows sales worked, to find columns filled only for those.
+
+    Returns
+    -------
+    DataFrame with ``column``, ``rule`` (``"sales-side"``, ``"name"``, ``"filled after
+    work"``, ``"settles the outcome"``, ``"time"``) and ``reason``.
+    """
+    documented = {c.name: c for c in LEAD_SCHEMA}
+    rows = []
+    for column in leads.columns if columns is None else columns:
+        if column not in leads.columns:
+            raise KeyError(f"leakage_report: column {column!r} is not in the lead table")
+        s = leads[column]
+        if column in SALES_SIDE:
+            rows.append(
+                (column, "sales-side", f"{column!r} {SALES_SIDE[column]}, so it leaks the outcome")
+            )
+            continue
+        if (
+            column in documented
+            and documented[column].kind == "time"
+            or isinstance(s.dtype, pd.DatetimeTZDtype)
+        ):
+            rows.append(
+                (
+                    column,
+                    "time",
+                    f"{column!r} is a moment, not a feature; later moments leak the outcome",
+                )
+            )
+            continue
+        if column in documented:
+            continue  # the documented fit and behaviour columns are known before sales
+        text = re.sub(r"[_\-.]+", " ", str(column)).lower()
+        hit = next((why for pattern, why in NAME_RULES if re.search(pattern, text)), None)
+        if hit:
+            rows.append((column, "name", f"{column!r}: {hit}"))
+            continue
+        filled = s.notna().to_numpy()
+        if worked is not None:
+            worked = np.asarray(worked, dtype=bool)
+            if worked.any() and (~worked).any():
+                a, b = filled[worked].mean(), filled[~worked].mean()
+                if a >= 0.5 and b <= 0.05:
+                    rows.append((column, "filled after work", (
+                        f"{column!r} is filled for {a:.0%} of the leads sales worked and "
+                        f"{b:.1%} of the "
+                        "others: it is written while sales works the lead"
+                    )))  # fmt: skip
+                    continue
+        if y is not None and not pd.api.types.is_numeric_dtype(s.dtype):
+            why = _settling_value(s, np.asarray(y, dtype=bool))
+            if why:
+                rows.append((column, "settles the outcome", f"{column!r}: {why}"))
+    return pd.DataFrame(rows, columns=["column", "rule", "reason"])
+
+
+def _settling_value(s: pd.Series, y: np.ndarray) -> str | None:
+    """A value held by many leads that (almost) all won: usually written after the outcome."""
+    base = y.mean() if y.size else 0.0
+    if not 0 < base < 0.6:
+        return None
+    values = s.astype("object").to_numpy()
+    keep = ~pd.isna(values)
+    table = pd.crosstab(values[keep], y[keep])
+    if True not in table.columns:
+        return None
+    n = table.sum(axis=1)
+    rate = table[True] / n
+    big = (n >= max(30, 0.01 * y.size)) & (rate >= 0.95)
+    if not big.any():
+        return None
+    value = rate[big].sort_values(ascending=False).index[0]
+    return (
+        f"value {value!r} ({int(n[value]):,} leads) won {rate[value]:.1%} of the time against "
+        "a base rate "
+        f"of {base:.1%}; a value that settles the outcome is written after it"
+    )
+
+
+def make_labels(
+    history: History,
+    *,
+    target: str = "won",
+    horizon_days: float | None = 90.0,
+    features: Sequence[str] | None = None,
+    allow: Sequence[str] = (),
+    exploration: str | np.ndarray | None = None,
+    exploration_share: float | None = None,
+    events: pd.DataFrame | None = None,
+) -> Labels:
+    """Label the leads of a history (see the module docstring).
+
+    Parameters
+    ----------
+    history : from ``load_history``.
+    target : ``"won"`` (a win, ``customer_at``) or ``"sql"`` (reached SQL or a later stage).
+    horizon_days : the window after the clock start; ``None`` for "ever" (only when the
+        history's outcomes are final: nothing is held out as too young).
+    features : the feature columns; default the lead table's fit and behaviour columns that
+        hold values, plus the export's extra columns the leakage guard lets through (the old
+        ``score`` is left out: it is the old rules applied to the same columns).
+    allow : columns to use even though the leakage guard refuses them.
+    exploration : which worked leads are an exploration sample (below-threshold leads worked
+        anyway, at random): ``"auto"`` for the worked leads that never became MQLs, a boolean
+        mask, a column name, or ``None`` (default) for no correction. Only name leads that
+        were picked at random: a lead sales chose to work is not a sample of the others.
+    exploration_share : the share of below-threshold leads the exploration policy sampled;
+        default: explored leads / all leads that never became MQLs.
+    events : the behaviour events (``lead_id, at, kind``); when given, the count columns are
+        recounted up to each lead's clock start, so activity after it cannot leak.
+
+    Examples
+    --------
+    >>> from calibrate.history import load_history
+    >>> leads = pd.DataFrame({
+    ...     "lead_id": [1, 2, 3, 4],
+    ...     "created_at": ["2026-01-01", "2026-01-02", "2026-01-03", "2026-05-20"],
+    ...     "mql_at": ["2026-01-01", "2026-01-02", "2026-01-04", "2026-05-21"],
+    ...     "customer_at": ["2026-01-20", None, "2026-03-30", None],
+    ...     "source": ["web", "ads", "web", "ads"], "lead_type": "new_business",
+    ...     "Tags": ["closed", "ringing", "closed", None]})
+    >>> labels = make_labels(load_history(leads, as_of="2026-06-01"), horizon_days=30)
+    >>> labels.lead_id.tolist(), labels.y.tolist(), int(labels.counts["too_young"])
+    ([1, 2, 3], [True, False, False], 1)
+    >>> list(labels.X.columns), labels.refused.set_index("column").loc["Tags", "rule"]
+    (['source'], 'name')
+    """
+    if target not in ("won", "sql"):
+        raise ValueError(f"target must be 'won' or 'sql', got {target!r}")
+    if horizon_days is not None and not horizon_days > 0:
+        raise ValueError(f"horizon_days must be > 0 or None, got {horizon_days!r}")
+    if exploration_share is not None and not 0 < exploration_share <= 1:
+        raise ValueError(f"exploration_share must be in (0, 1], got {exploration_share!r}")
+    leads = history.leads
+    n = len(leads)
+    if n == 0:
+        raise ValueError(f"{history.source}: the history has no leads")
+    as_of = history.as_of
+    nat = pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns, UTC]")
+    col = lambda name: leads[name] if name in leads.columns else nat  # noqa: E731
+    won = (
+        leads["won"]
+        if "won" in leads.columns
+        else pd.Series(pd.NA, index=leads.index, dtype="boolean")
+    )
+    won_true = won.fillna(False).astype(bool).to_numpy()
+    stages = ("first_touch_at", "returned_at", "sal_at", "sql_at", "opportunity_at",
+              "customer_at", "closed_at")  # fmt: skip
+    later = [c for c in stages
+             if c in leads.columns]  # fmt: skip
+    first_later = leads[later].min(axis=1) if later else nat
+    first_later = pd.to_datetime(first_later, utc=True)
+    mql = col("mql_at")
+    is_mql = mql.notna().to_numpy()
+    worked = is_mql | first_later.notna().to_numpy() | won.notna().to_numpy()
+    start = mql.where(mql.notna(), col("first_touch_at"))
+    start = start.where(start.notna(), first_later)
+    start = start.where(start.notna() | ~pd.Series(worked, index=leads.index), col("created_at"))
+
+    if target == "won":
+        event_at = col("customer_at")
+        event_at = event_at.where(
+            event_at.notna(), col("closed_at").where(pd.Series(won_true, index=leads.index))
+        )
+        reached = event_at.notna().to_numpy() | won_true
+    else:
+        event_at = col("sql_at")
+        for c in ("opportunity_at", "customer_at"):
+            event_at = event_at.where(event_at.notna(), col(c))
+        reached = event_at.notna().to_numpy() | won_true
+    undated = reached & event_at.isna().to_numpy()
+
+    if horizon_days is None:
+        young = np.zeros(n, dtype=bool)
+        y_all = reached
+    else:
+        h = pd.Timedelta(days=float(horizon_days))
+        young = worked & (start > as_of - h).to_numpy(dtype=bool, na_value=False)
+        within = ((event_at - start) <= h).to_numpy(dtype=bool, na_value=False)
+        y_all = within | undated
+    judged = worked & ~young
+
+    explored = _explored(exploration, leads, worked, is_mql)
+    below = ~is_mql
+    weights = np.ones(n)
+    share = None
+    if explored.any():
+        if exploration_share is None:
+            share = explored.sum() / max(below.sum(), 1)
+        else:
+            share = float(exploration_share)
+        weights = np.where(explored, 1.0 / share, 1.0)
+    old_enough = np.ones(n, dtype=bool)
+    if horizon_days is not None:
+        old_enough = (col("created_at") <= as_of - pd.Timedelta(days=float(horizon_days))).to_numpy(
+            dtype=bool, na_value=False
+        )
+    _warn_selection(leads, worked, is_mql, explored, judged, share, old_enough, history.source)
+
+    features = _features(leads, features, allow, y_all, worked, judged, history)
+    X = leads.loc[judged, features].reset_index(drop=True)
+    if events is not None:
+        X = _recount(
+            X, leads.loc[judged, "lead_id"].to_numpy(), start[judged].reset_index(drop=True), events
+        )
+    counts = pd.Series({
+        "leads": n,
+        "worked": int(worked.sum()),
+        "never_worked": int((~worked).sum()),
+        "too_young": int(young.sum()),
+        "judged": int(judged.sum()),
+        "reached_target": int(y_all[judged].sum()),
+        "reached_without_date": int((undated & judged).sum()),
+        "explored": int((explored & judged).sum()),
+    }, name="leads")  # fmt: skip
+    filled = [c for c in leads.columns if c != "lead_id" and leads[c].notna().any()]
+    refused = leakage_report(leads, filled,
+                             y=np.where(judged, y_all, False) if judged.any() else None,
+                             worked=worked)  # fmt: skip
+    return Labels(
+        X=X,
+        y=y_all[judged].astype(bool),
+        sample_weight=weights[judged],
+        lead_id=leads.loc[judged, "lead_id"].to_numpy(),
+        created_at=leads.loc[judged, "created_at"].reset_index(drop=True),
+        start_at=start[judged].reset_index(drop=True),
+        counts=counts,
+        refused=refused,
+        target=target,
+        horizon_days=horizon_days,
+        as_of=as_of,
+        exploration_share=share,
+        explored=explored[judged],
+    )
+
+
+def _explored(exploration, leads, worked, is_mql) -> np.ndarray:
+    if exploration is None:
+        return np.zeros(len(leads), dtype=bool)
+    if isinstance(exploration, str):
+        if exploration == "auto":
+            return worked & ~is_mql if is_mql.any() else np.zeros(len(leads), dtype=bool)
+        if exploration not in leads.columns:
+            raise KeyError(f"exploration column {exploration!r} is not in the lead table")
+        mask = leads[exploration].fillna(False).astype(bool).to_numpy()
+    else:
+        mask = np.asarray(exploration, dtype=bool)
+        if mask.shape != (len(leads),):
+            raise ValueError(
+                f"exploration mask must have one entry per lead ({len(leads)}), got {mask.shape}"
+            )
+    return mask & worked
+
+
+def _warn_selection(leads, worked, is_mql, explored, judged, share, old_enough, source) -> None:
+    """Warn when more than 1% of the leads old enough to judge were never worked."""
+    n = len(leads)
+    never = int((~worked).sum())
+    unworked_old = int((~worked & old_enough).sum())
+    if unworked_old <= 0.01 * max(int(old_enough.sum()), 1) or not is_mql.any():
+        return
+    n_worked = int(worked.sum())
+    below = int((~is_mql).sum())
+    score = ""
+    if "score" in leads.columns and leads["score"].notna().any():
+        s = leads["score"].to_numpy(dtype=float)
+        score = (f" (median old score {np.nanmedian(s[worked]):.0f} for the worked leads, "
+                 f"{np.nanmedian(s[~worked]):.0f} for the others)")  # fmt: skip
+    n_explored = int((explored & judged).sum())
+    if n_explored == 0:
+        warnings.warn(
+            f"{source}: outcomes exist for {n_worked:,} of {n:,} leads ({n_worked / n:.1%}), "
+            f"the ones sales worked; {never:,} leads were never worked{score}. The fit sees "
+            "only leads above the old threshold and cannot learn what happens below it: "
+            "supply an exploration sample (a random "
+            "share of below-threshold leads worked anyway) through make_labels(exploration=...)",
+            SelectionBiasWarning,
+            stacklevel=3,
+        )
+    elif n_explored < 100:
+        warnings.warn(
+            f"{source}: only {n_explored} explored leads stand for {below:,} below-threshold leads "
+            f"(share {share:.2%}, weight {1 / share:,.0f} each): the correction will be noisy",
+            SelectionBiasWarning,
+            stacklevel=3,
+        )
+
+
+def _features(leads, features, allow, y_all, worked, judged, history) -> list[str]:
+    allow = set(allow)
+    judged_y = np.where(judged, y_all, False)
+    if features is None:
+        candidates = [c for c in FEATURE_DEFAULTS if c in leads.columns]
+        candidates += [c for c in history.extra_columns if c in leads.columns]
+        candidates += [c for c in allow if c not in candidates]
+        report = leakage_report(leads, candidates, y=judged_y, worked=worked)
+        refused = set(report["column"]) - allow
+        out = []
+        for c in candidates:
+            s = leads.loc[judged, c]
+            if c in refused or s.isna().all() or s.nunique(dropna=False) < 2:
+                continue
+            out.append(c)
+        if not out:
+            raise ValueError(
+                f"{history.source}: no usable feature columns (all empty, constant or refused)"
+            )
+        return out
+    missing = [c for c in features if c not in leads.columns]
+    if missing:
+        raise KeyError(f"{history.source}: feature column {missing[0]!r} is not in the lead table")
+    report = leakage_report(
+        leads, [c for c in features if c not in allow], y=judged_y, worked=worked
+    )
+    if len(report):
+        row = report.iloc[0]
+        raise LeakageError(
+            f"{history.source}: refusing feature {row['column']!r}: {row['reason']}. "
+            f"Pass allow=[{row['column']!r}] to use it anyway (to measure the leak)."
+        )
+    return list(features)
+
+
+def _recount(
+    X: pd.DataFrame, lead_ids: np.ndarray, start: pd.Series, events: pd.DataFrame
+) -> pd.DataFrame:
+    """Behaviour counts up to each lead's clock start, from the event stream."""
+    kinds = [c for c in BEHAVIOUR_COLUMNS if c in X.columns]
+    if not kinds:
+        return X
+    pos = pd.Series(np.arange(len(lead_ids)), index=pd.Index(lead_ids))
+    row = pos.reindex(events["lead_id"].to_numpy()).to_numpy()
+    ok = ~np.isnan(row)
+    row = row[ok].astype(np.int64)
+    at = events["at"].to_numpy()[ok]
+    kind = events["kind"].astype(str).to_numpy()[ok]
+    seen = at <= start.to_numpy()[row]
+    X = X.copy()
+    for column in kinds:
+        sel = seen & (kind == column[:-1])
+        X[column] = np.bincount(row[sel], minlength=len(lead_ids)).astype(np.int64)
+    return X

@@ -1,0 +1,733 @@
+"""``Scorecard``: integer scoring points fitted to past outcomes, as a scikit-learn classifier.
+
+The model is an additive logistic regression on binned features. Each numeric feature is cut
+into bins of about equal weight (a heavy value such as "0 page views" gets a bin of its own),
+each categorical feature keeps one group per value (values under ``min_bin_size`` pooled as
+"(other)", or, if even together they are that rare, given the reference's 0 points like a
+value never seen), and the log-odds of a win are
+
+    log(p / (1 - p)) = intercept + sum over features j of effect_j(bin of x_j)
+
+fitted with an L2 penalty (``C`` as in ``LogisticRegression``; for numeric features it acts
+on the steps between neighbouring bins, which smooths them) and, where the sign is known, a
+monotone constraint (more engagement never lowers the score).
+
+Points: ``points = round(effect * points_to_double_odds / ln 2)``, so every
+``points_to_double_odds`` points double the odds of a win. The reference that gets 0 points
+is the lowest bin of a numeric feature (a missing value too, unless missing values are
+common enough to get points of their own) and, for a categorical one, the missing value if it
+has its own group, else a value never seen in training (the penalty's centre): a CRM gives
+nothing for a value it has no rule for, and neither does ``rules_``. After rounding, the
+intercept is refitted so that the predicted wins add up to the observed ones:
+
+    p = 1 / (1 + exp(-(intercept_ + score * ln 2 / points_to_double_odds))),
+    score = sum of the lead's points
+
+Fit and engagement are separate axes: engagement features are behaviour counts (by default
+the lead table's count columns), everything else is fit. ``rules_`` is the same points as a
+``simulate.ScoringRules``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from calibrate._binning import (
+    MISSING,
+    OTHER,
+    CategoryBinning,
+    NumericBinning,
+    category_binning,
+    numeric_binning,
+)
+from calibrate._logistic import code_totals, fit_logistic, linear_predictor
+from simulate.rules import Bins, Grades, ScoringRules
+from simulate.table import BEHAVIOUR_COLUMNS
+
+LN2 = math.log(2.0)
+HESSIAN_ROWS = 50_000
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Criterion:
+    """One fitted feature: its binning, axis, constraint and effects per code.
+
+    ``log_odds`` and ``points`` have one entry per code of the binning (bins or groups, then
+    the missing or unseen slot); both are relative to the feature's reference (0 points).
+    """
+
+    name: str
+    kind: str  # "numeric" or "categorical"
+    axis: str  # "fit" or "engagement"
+    monotone: int  # +1 non-decreasing, -1 non-increasing, 0 free
+    binning: NumericBinning | CategoryBinning
+    log_odds: np.ndarray
+    points: np.ndarray
+    weight: np.ndarray  # training weight per code (every row, not only the binning sample)
+    event_weight: np.ndarray  # training weight of wins per code
+
+
+class Scorecard(ClassifierMixin, BaseEstimator):
+    """Integer scoring points per criterion, fitted to past wins (see the module docstring).
+
+    Parameters
+    ----------
+    max_bins : about how many bins a numeric feature gets.
+    min_bin_size : smallest bin (or category kept on its own), as a share of the training
+        weight; lighter values are merged into a neighbour or pooled as "(other)".
+    C : inverse strength of the L2 penalty, as in ``LogisticRegression`` (larger is weaker).
+    monotonic_cst : ``"engagement"`` (default: engagement features non-decreasing), ``None``
+        (no constraint), or a mapping of feature name to ``1`` (non-decreasing), ``-1``
+        (non-increasing) or ``0``; features not named are free.
+    engagement : the engagement (behaviour) features: ``"auto"`` for the lead table's
+        behaviour count columns present in ``X``, or a list of names; the rest are fit.
+    points_to_double_odds : points that double the odds of a win (the scale of the points).
+    integer_points : predict with the rounded points (as the CRM will score); ``False``
+        predicts with the unrounded effects.
+    mql_probability : the chance to win at which ``rules_`` puts the MQL threshold; ``None``
+        for the training base rate.
+    subsample : rows used to choose the bins and to estimate the Hessian of the solver (all
+        rows are used for the gradient, so the weights are fitted to every row).
+    max_iter : Newton iterations at most.
+    tol : stop when the log-likelihood can gain less than this many nats.
+    random_state : seed of the subsample (fixed by default, so the same history always gives
+        the same points).
+
+    Attributes
+    ----------
+    classes_ : the two outcomes; ``classes_[1]`` is the win.
+    criteria_ : one ``Criterion`` per feature, in the order of ``X``'s columns.
+    intercept_ : log-odds of a lead with 0 points.
+    rules_ : the points as ``simulate.ScoringRules``, MQL threshold at ``mql_probability``.
+    n_iter_ : solver iterations.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"job_level": rng.choice(["vp", "manager", "student"], 4000),
+    ...                   "demo_requests": rng.poisson(0.3, 4000)})
+    >>> logit = -1.5 + X["job_level"].map({"vp": 1.0, "manager": 0.3, "student": -1.0})
+    >>> logit = logit + 1.2 * np.minimum(X["demo_requests"], 1)
+    >>> y = rng.random(4000) < 1 / (1 + np.exp(-logit))
+    >>> card = Scorecard(points_to_double_odds=10).fit(X, y)
+    >>> card.table()[["axis", "criterion", "value", "points"]]
+             axis      criterion    value  points
+    0         fit      job_level  manager       2
+    1         fit      job_level  student     -16
+    2         fit      job_level       vp      14
+    3  engagement  demo_requests        0       0
+    4  engagement  demo_requests        1      17
+    5  engagement  demo_requests       2+      18
+    >>> card.rules_.engagement["demo_requests"]
+    Bins(edges=(1.0, 2.0), points=(0, 17, 18), missing=0)
+    >>> card.predict_points(X.head(3)).tolist(), card.rules_.score(X.head(3)).tolist()
+    ([1, 19, 2], [1.0, 19.0, 2.0])
+    """
+
+    def __init__(
+        self,
+        *,
+        max_bins: int = 20,
+        min_bin_size: float = 0.005,
+        C: float = 1.0,
+        monotonic_cst: str | Mapping[str, int] | None = "engagement",
+        engagement: str | Sequence[str] = "auto",
+        points_to_double_odds: float = 10.0,
+        integer_points: bool = True,
+        mql_probability: float | None = None,
+        subsample: int | None = 200_000,
+        max_iter: int = 100,
+        tol: float = 1e-4,
+        random_state=0,
+    ):
+        self.max_bins = max_bins
+        self.min_bin_size = min_bin_size
+        self.C = C
+        self.monotonic_cst = monotonic_cst
+        self.engagement = engagement
+        self.points_to_double_odds = points_to_double_odds
+        self.integer_points = integer_points
+        self.mql_probability = mql_probability
+        self.subsample = subsample
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    # --- scikit-learn plumbing ----------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def _check_params(self) -> None:
+        if not (isinstance(self.max_bins, int | np.integer) and self.max_bins >= 2):
+            raise ValueError(f"Scorecard.max_bins must be an integer >= 2, got {self.max_bins!r}")
+        if not 0 <= self.min_bin_size < 0.5:
+            raise ValueError(
+                f"Scorecard.min_bin_size must be in [0, 0.5), got {self.min_bin_size!r}"
+            )
+        if not self.C > 0:
+            raise ValueError(f"Scorecard.C must be > 0, got {self.C!r}")
+        if not self.points_to_double_odds > 0:
+            raise ValueError(
+                f"Scorecard.points_to_double_odds must be > 0, got {self.points_to_double_odds!r}"
+            )
+        if self.mql_probability is not None and not 0 < self.mql_probability < 1:
+            raise ValueError(
+                f"Scorecard.mql_probability must be in (0, 1), got {self.mql_probability!r}"
+            )
+        if self.subsample is not None and self.subsample < 1:
+            raise ValueError(f"Scorecard.subsample must be >= 1 or None, got {self.subsample!r}")
+
+    # --- fit ----------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight: ArrayLike | None = None) -> Scorecard:
+        """Bin the features, fit the weights and round them to points.
+
+        Parameters
+        ----------
+        X : DataFrame or 2-D array; numeric columns are binned, text or categorical
+            columns are categories, ``NaN`` or ``None`` is a value of its own ("missing").
+        y : the outcome per lead (two classes; the larger, or ``True``, is the win).
+        sample_weight : optional weight per lead, for example ``1 / share`` for the leads of
+            an exploration sample (see ``calibrate.make_labels``).
+        """
+        self._check_params()
+        frame = _as_frame(X)
+        validate_data(self, X, skip_check_array=True, reset=True)
+        names = _feature_names(self, frame)
+        y = column_or_1d(y, warn=True)
+        if len(y) != len(frame):
+            raise ValueError(f"X has {len(frame)} rows but y has {len(y)}")
+        if pd.isna(pd.Series(y, dtype=object)).any():
+            raise ValueError("Input y contains NaN; every lead needs an outcome (drop the others)")
+        check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if y_type != "binary":
+            raise ValueError(
+                "Only binary classification is supported (won or not). "
+                f"The type of the target is {y_type}."
+            )
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if self.classes_.size < 2:
+            raise ValueError(
+                "Scorecard needs leads of both outcomes; "
+                f"y holds one class only ({self.classes_[0]!r})"
+            )
+        yb = (y_index == 1).astype(float)
+        w = _sample_weight(sample_weight, len(frame))
+        for k in (0, 1):
+            if not w[yb == k].sum() > 0:
+                raise ValueError(
+                    "Scorecard needs leads of both classes: sample_weight is zero for every "
+                    "lead of "
+                    f"class {self.classes_[k]!r}"
+                )
+
+        kinds = [_kind(frame.iloc[:, j], names[j]) for j in range(frame.shape[1])]
+        axes, monotone = self._axes_and_constraints(names, kinds)
+        rows = self._binning_rows(len(frame), w)
+        W_bin = float(w[rows].sum())
+        binnings = []
+        for j, name in enumerate(names):
+            col = frame.iloc[rows, j]
+            if kinds[j] == "numeric":
+                binnings.append(numeric_binning(
+                    _numeric(col, name), w[rows], max_bins=int(self.max_bins),
+                    min_bin_weight=self.min_bin_size * W_bin,
+                ))  # fmt: skip
+            else:
+                binnings.append(
+                    category_binning(col, w[rows], min_bin_weight=self.min_bin_size * W_bin)
+                )
+        codes, offsets = _encode(frame, names, kinds, binnings)
+        A, lower, upper = _parametrise(binnings, monotone)
+        result = fit_logistic(
+            codes,
+            A,
+            lower,
+            upper,
+            yb,
+            w,
+            C=float(self.C),
+            max_iter=int(self.max_iter),
+            tol=float(self.tol),
+            hessian_rows=self._hessian_rows(rows),
+        )
+        if not result.converged:
+            warnings.warn(
+                f"Scorecard: the solver stopped after {result.n_iter} iterations "
+                "without converging "
+                f"({result.message}); raise max_iter or lower C",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.n_iter_ = max(result.n_iter, 1)
+
+        factor = self.points_to_double_odds / LN2
+        criteria, ref_total = [], 0.0
+        code_w, event_w = code_totals(codes, w, w * yb, int(offsets[-1]))
+        for j, name in enumerate(names):
+            effects = result.table[offsets[j] : offsets[j + 1]]
+            b = binnings[j]
+            ref = effects[b.missing_group] if kinds[j] == "categorical" and b.has_missing else 0.0
+            rel = effects - ref
+            ref_total += ref
+            criteria.append(Criterion(
+                name=name, kind=kinds[j], axis=axes[j], monotone=monotone[j], binning=b,
+                log_odds=rel, points=np.round(rel * factor).astype(np.int64),
+                weight=code_w[offsets[j] : offsets[j + 1]],
+                event_weight=event_w[offsets[j] : offsets[j + 1]],
+            ))  # fmt: skip
+        self.criteria_ = tuple(criteria)
+        self._offsets = offsets
+        self.intercept_unrounded_ = result.intercept + ref_total
+        points_table = np.concatenate([c.points for c in criteria]).astype(float)
+        score = linear_predictor(codes, points_table, 0.0)
+        self.intercept_ = _refit_intercept(score / factor, yb, w, start=self.intercept_unrounded_)
+        self.base_rate_ = float(np.dot(w, yb) / w.sum())
+        fit_cols = [j for j, a in enumerate(axes) if a == "fit"]
+        fit_score = np.rint(
+            linear_predictor(np.ascontiguousarray(codes[:, fit_cols]), points_table, 0.0)
+        )
+        low = fit_score.min() if fit_score.size else 0.0
+        counts = np.bincount((fit_score - low).astype(np.int64), weights=w)
+        present = np.flatnonzero(counts > 0)
+        self._fit_score_weights = (present + low, counts[present])
+        self.rules_ = self.to_rules()
+        return self
+
+    def _axes_and_constraints(self, names, kinds):
+        if isinstance(self.engagement, str):
+            if self.engagement != "auto":
+                raise ValueError(
+                    "Scorecard.engagement must be 'auto' or a list of feature names, "
+                    f"got {self.engagement!r}"
+                )
+            engagement = [n for n in names if n in BEHAVIOUR_COLUMNS]
+        else:
+            engagement = list(self.engagement)
+            unknown = [n for n in engagement if n not in names]
+            if unknown:
+                raise ValueError(
+                    f"Scorecard.engagement names {unknown[0]!r}, which is not a column of X"
+                )
+        for n in engagement:
+            if kinds[names.index(n)] != "numeric":
+                raise ValueError(
+                    f"Scorecard: engagement feature {n!r} must be numeric (a count of events), "
+                    "it holds text or categories"
+                )
+        axes = ["engagement" if n in engagement else "fit" for n in names]
+        if self.monotonic_cst is None:
+            cst = {}
+        elif isinstance(self.monotonic_cst, str):
+            if self.monotonic_cst != "engagement":
+                raise ValueError(
+                    "Scorecard.monotonic_cst must be 'engagement', None or a mapping of feature "
+                    f"name to 1, -1 or 0, got {self.monotonic_cst!r}"
+                )
+            cst = dict.fromkeys(engagement, 1)
+        else:
+            cst = dict(self.monotonic_cst)
+            for n, v in cst.items():
+                if n not in names:
+                    raise ValueError(
+                        f"Scorecard.monotonic_cst names {n!r}, which is not a column of X"
+                    )
+                if v not in (-1, 0, 1):
+                    raise ValueError(
+                        f"Scorecard.monotonic_cst[{n!r}] must be 1, -1 or 0, got {v!r}"
+                    )
+                if v and kinds[names.index(n)] != "numeric":
+                    raise ValueError(
+                        f"Scorecard.monotonic_cst[{n!r}]: only numeric features can be monotone, "
+                        f"{n!r} holds categories"
+                    )
+        return axes, [int(cst.get(n, 0)) for n in names]
+
+    def _binning_rows(self, n: int, w: np.ndarray) -> np.ndarray:
+        if self.subsample is None or n <= self.subsample:
+            return np.arange(n)
+        rng = _generator(self.random_state)
+        return np.sort(rng.choice(n, size=int(self.subsample), replace=False))
+
+    def _hessian_rows(self, rows: np.ndarray) -> np.ndarray | None:
+        """Rows for the solver's Hessian: a random part of the binning sample, at most
+        ``HESSIAN_ROWS`` (the gradient always uses every row)."""
+        if rows.size <= HESSIAN_ROWS:
+            return None if rows.size == rows[-1] + 1 else rows
+        rng = _generator(self.random_state)
+        return np.sort(rng.choice(rows, size=HESSIAN_ROWS, replace=False))
+
+    # --- predict ------------------------------------------------------------------------
+    def _codes(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        frame = _as_frame(X)
+        validate_data(self, X, skip_check_array=True, reset=False)
+        names = [c.name for c in self.criteria_]
+        kinds = [c.kind for c in self.criteria_]
+        for j, c in enumerate(self.criteria_):
+            if c.kind == "numeric" and _kind(frame.iloc[:, j], c.name) != "numeric":
+                _numeric(frame.iloc[:, j], c.name)  # raises naming the row
+        codes, _ = _encode(frame, names, kinds, [c.binning for c in self.criteria_])
+        return codes
+
+    def _table(self, rounded: bool) -> tuple[np.ndarray, float]:
+        if rounded:
+            factor = self.points_to_double_odds / LN2
+            return np.concatenate([c.points for c in self.criteria_]) / factor, self.intercept_
+        return np.concatenate([c.log_odds for c in self.criteria_]), self.intercept_unrounded_
+
+    def log_odds(self, X, *, rounded: bool | None = None) -> np.ndarray:
+        """Log-odds of a win per lead; ``rounded`` (default ``integer_points``) uses the points."""
+        check_is_fitted(self)
+        rounded = self.integer_points if rounded is None else rounded
+        table, intercept = self._table(rounded)
+        return linear_predictor(self._codes(X), table, intercept)
+
+    def decision_function(self, X) -> np.ndarray:
+        """Log-odds of a win per lead (positive: a win is likelier than not)."""
+        return self.log_odds(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Chance of each class per lead, columns in the order of ``classes_``."""
+        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        """The likelier outcome per lead."""
+        check_is_fitted(self)
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+
+    def predict_points(self, X) -> np.ndarray:
+        """Total integer score per lead (fit plus engagement points)."""
+        check_is_fitted(self)
+        table = np.concatenate([c.points for c in self.criteria_]).astype(float)
+        return linear_predictor(self._codes(X), table, 0.0).round().astype(np.int64)
+
+    def points(self, X) -> pd.DataFrame:
+        """Points per criterion per lead, with the ``fit``, ``engagement`` and ``score`` totals."""
+        codes = self._codes(X)
+        out = {
+            c.name: c.points[codes[:, j] - self._offsets[j]] for j, c in enumerate(self.criteria_)
+        }
+        frame = pd.DataFrame(out, index=X.index if isinstance(X, pd.DataFrame) else None)
+        for axis in ("fit", "engagement"):
+            frame[axis] = frame[[c.name for c in self.criteria_ if c.axis == axis]].sum(axis=1)
+        frame["score"] = frame["fit"] + frame["engagement"]
+        return frame
+
+    # --- points as rules and as a table -------------------------------------------------
+    def probability_for_score(self, score: ArrayLike) -> np.ndarray:
+        """Chance to win at a total score."""
+        check_is_fitted(self)
+        s = np.asarray(score, dtype=float)
+        return 1.0 / (1.0 + np.exp(-(self.intercept_ + s * LN2 / self.points_to_double_odds)))
+
+    def score_for_probability(self, probability: float) -> int:
+        """The lowest whole score whose chance to win is at least ``probability``."""
+        check_is_fitted(self)
+        if not 0 < probability < 1:
+            raise ValueError(f"probability must be in (0, 1), got {probability!r}")
+        logit = math.log(probability / (1 - probability))
+        s = math.ceil((logit - self.intercept_) * self.points_to_double_odds / LN2 - 1e-9)
+        return int(s)
+
+    def to_rules(
+        self,
+        *,
+        threshold: float | None = None,
+        mql_probability: float | None = None,
+        grades: int | None = None,
+    ) -> ScoringRules:
+        """The points as ``simulate.ScoringRules``.
+
+        Parameters
+        ----------
+        threshold : MQL threshold on the total score; default: the score at
+            ``mql_probability`` (default the estimator's, else the training base rate).
+        grades : with a number of grades, a two-axis rule instead: the fit points are cut at
+            their training quantiles into that many grades (D worst ... A best for 4), and
+            each grade needs ``threshold`` minus the lowest fit score in the grade of
+            engagement, so no lead passes that the single threshold would not pass.
+        """
+        check_is_fitted(self)
+        if threshold is None:
+            p = mql_probability or self.mql_probability or self.base_rate_
+            threshold = self.score_for_probability(p)
+        fit: dict[str, dict[str, int]] = {}
+        fit_numeric: dict[str, Bins] = {}
+        engagement: dict[str, Bins] = {}
+        lo_total = hi_total = 0
+        for c in self.criteria_:
+            pts = c.points
+            if c.kind == "numeric":
+                b = c.binning
+                bins = _compact_bins(
+                    b.edges, pts[: b.n_bins], int(pts[b.n_bins]) if b.has_missing else 0
+                )
+                (engagement if c.axis == "engagement" else fit_numeric)[c.name] = bins
+                used = [*bins.points, bins.missing]
+            else:
+                b = c.binning
+                fit[c.name] = {
+                    v: int(pts[g])
+                    for v, g in zip(b.values, b.group_of_value, strict=False)
+                    if g >= 0 and pts[g] != 0
+                }
+                used = [*pts.tolist(), 0]
+            lo_total += min(used)
+            hi_total += max(used)
+        rule_grades = None
+        if grades is not None:
+            rule_grades = self._grades(int(grades), float(threshold))
+        return ScoringRules(
+            fit=fit,
+            fit_numeric=fit_numeric,
+            engagement=engagement,
+            decay_half_life_days=None,
+            score_min=float(lo_total),
+            score_max=float(max(hi_total, lo_total + 1)),
+            mql_threshold=float(threshold),
+            grades=rule_grades,
+        )
+
+    def _grades(self, n: int, threshold: float) -> Grades:
+        if n < 2:
+            raise ValueError(f"grades must be >= 2, got {n}")
+        values, weights = self._fit_score_weights
+        cum = np.cumsum(weights) / weights.sum()
+        edges = []
+        for q in np.arange(1, n) / n:
+            e = float(values[min(np.searchsorted(cum, q, side="left") + 1, values.size - 1)])
+            if not edges or e > edges[-1]:
+                edges.append(e)
+        lows = [float(values[0]), *edges]
+        return Grades(
+            fit_edges=tuple(edges), engagement_thresholds=tuple(threshold - lo for lo in lows)
+        )
+
+    def table(self) -> pd.DataFrame:
+        """The points table: one row per criterion and value or bin.
+
+        Columns: ``axis``, ``criterion``, ``value``, ``points``, ``log_odds`` (unrounded
+        effect), ``share`` (of the training weight) and ``win_rate`` (observed, weighted).
+        Empty bins (missing, unseen) are left out.
+        """
+        check_is_fitted(self)
+        rows = []
+        for axis in ("fit", "engagement"):
+            for c in (c for c in self.criteria_ if c.axis == axis):
+                b = c.binning
+                labels = b.labels() if c.kind == "numeric" else [*b.group_names, "(rare or unseen)"]
+                total = c.weight.sum()
+                for k, label in enumerate(labels):
+                    if c.weight[k] <= 0:
+                        continue
+                    rows.append((axis, c.name, label, int(c.points[k]), float(c.log_odds[k]),
+                                 c.weight[k] / total, c.event_weight[k] / c.weight[k]))  # fmt: skip
+        return pd.DataFrame(
+            rows, columns=["axis", "criterion", "value", "points", "log_odds", "share", "win_rate"]
+        )
+
+
+# --- helpers ----------------------------------------------------------------------------
+def _generator(random_state) -> np.random.Generator:
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
+    return np.random.default_rng(random_state)
+
+
+def _sample_weight(sample_weight, n: int) -> np.ndarray:
+    if sample_weight is None:
+        return np.ones(n)
+    w = np.asarray(sample_weight, dtype=float)
+    if w.ndim == 0:
+        return np.full(n, float(w))
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"sample_weight must be finite and >= 0, got {float(w[i])!r} in row {i}")
+    return w
+
+
+def _as_frame(X) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        frame = X
+    else:
+        if scipy.sparse.issparse(X):
+            raise TypeError(
+                "Scorecard does not accept sparse input; pass a dense array or a DataFrame"
+            )
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise ValueError(
+                f"Expected 2D array, got {arr.ndim}D array instead. Reshape your data with "
+                "array.reshape(-1, 1) for a single feature or array.reshape(1, -1) for a "
+                "single lead."
+            )
+        if np.iscomplexobj(arr):
+            raise ValueError("Complex data not supported")
+        frame = pd.DataFrame(arr)
+    if frame.shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={frame.shape}) while a minimum of 1 is required."
+        )
+    if frame.shape[1] == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={frame.shape}) while a minimum of 1 is required."
+        )
+    return frame
+
+
+def _feature_names(est, frame: pd.DataFrame) -> list[str]:
+    if hasattr(est, "feature_names_in_"):
+        return [str(c) for c in est.feature_names_in_]
+    return [f"x{j}" for j in range(frame.shape[1])]
+
+
+def _kind(col: pd.Series, name: str) -> str:
+    dtype = col.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "numeric"
+    if (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_string_dtype(dtype)
+        and not pd.api.types.is_object_dtype(dtype)
+    ):
+        return "categorical"
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        raise TypeError(
+            f"Scorecard: column {name!r} holds timestamps; turn it into a number first "
+            "(for example days since the lead was created)"
+        )
+    if pd.api.types.is_numeric_dtype(dtype):
+        if np.iscomplexobj(col.to_numpy()):
+            raise ValueError("Complex data not supported")
+        return "numeric"
+    values = col.to_numpy(dtype=object)
+    try:
+        np.asarray(values, dtype=float)
+        return "numeric"
+    except ValueError:
+        present = values[~pd.isna(values)]
+        if all(isinstance(v, str) for v in present):
+            return "categorical"
+        _numeric(col, name)  # numbers mixed with text: raises naming the first text cell
+        raise
+    # a TypeError (a dict, a list...) propagates:
+    # "float() argument must be a string or a real number"
+
+
+def _numeric(col: pd.Series, name: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return col.astype(float).to_numpy(dtype=float, na_value=np.nan)
+    try:
+        return col.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        values = col.to_numpy(dtype=object)
+        for i, v in enumerate(values):
+            try:
+                float(v)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"Scorecard: column {name!r} must be numeric, got {v!r} in row {i}"
+                ) from None
+        raise
+
+
+def _encode(frame, names, kinds, binnings) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of every row, offset per feature into one table; and the offsets."""
+    sizes = [b.n_codes for b in binnings]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    codes = np.empty((frame.shape[0], len(names)), dtype=np.int32)
+    for j, name in enumerate(names):
+        col = frame.iloc[:, j]
+        if kinds[j] == "numeric":
+            codes[:, j] = binnings[j].codes(_numeric(col, name)) + offsets[j]
+        else:
+            codes[:, j] = binnings[j].codes(col) + offsets[j]
+    return codes, offsets
+
+
+def _parametrise(binnings, monotone) -> tuple[scipy.sparse.csr_array, np.ndarray, np.ndarray]:
+    """``table = A @ theta`` with bounds on theta (see ``calibrate._logistic``)."""
+    rows, cols, lower, upper = [], [], [], []
+    base = 0
+    for b, m in zip(binnings, monotone, strict=False):
+        if isinstance(b, NumericBinning):
+            k = b.n_bins
+            for step in range(1, k):  # step `step` lifts bins step..k-1
+                p = len(lower)
+                rows += list(range(base + step, base + k))
+                cols += [p] * (k - step)
+                lower.append(0.0 if m > 0 else -np.inf)
+                upper.append(0.0 if m < 0 else np.inf)
+            if b.has_missing:
+                rows.append(base + k)
+                cols.append(len(lower))
+                lower.append(-np.inf)
+                upper.append(np.inf)
+        else:
+            for g in range(len(b.group_names)):
+                p = len(lower)
+                rows.append(base + g)
+                cols.append(p)
+                if g == b.missing_group:
+                    rows.append(base + len(b.group_names))  # unseen values count as missing
+                    cols.append(p)
+                lower.append(-np.inf)
+                upper.append(np.inf)
+        base += b.n_codes
+    A = scipy.sparse.csr_array(
+        (np.ones(len(rows)), (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))),
+        shape=(base, len(lower)),
+    )
+    return A, np.asarray(lower), np.asarray(upper)
+
+
+def _refit_intercept(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, start: float) -> float:
+    """The intercept ``b`` with ``sum w sigmoid(b + x) = sum w y`` (Newton's method)."""
+    target = float(np.dot(w, y))
+    b = float(start)
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(b + x)))
+        g = float(np.dot(w, p)) - target
+        h = float(np.dot(w, p * (1 - p)))
+        if h <= 0:
+            break
+        step = g / h
+        b -= float(np.clip(step, -5, 5))
+        if abs(step) < 1e-12:
+            break
+    return b
+
+
+def _compact_bins(edges: np.ndarray, points: np.ndarray, missing: int) -> Bins:
+    """``Bins`` with neighbouring bins of equal points merged (the same scores, shorter)."""
+    keep = [i for i in range(1, points.size) if points[i] != points[i - 1]]
+    return Bins(
+        edges=tuple(float(edges[i - 1]) for i in keep),
+        points=tuple(int(points[i]) for i in [0, *keep]),
+        missing=int(missing),
+    )
+
+
+__all__ = ["Criterion", "Scorecard", "MISSING", "OTHER", "CategoryBinning"]
