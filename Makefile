@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: $(VENV)/.installed
-	$(PY) -m simulate run --out $(OUT)
+	$(PY) -m calibrate demo --out $(OUT)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

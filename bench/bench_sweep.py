@@ -12,13 +12,14 @@ import time
 import pandas as pd
 
 import simulate
-from simulate.sweep import SerialExecutor, grid, sweep
-
 from bench._table import Row, print_table
+from simulate.sweep import SerialExecutor, grid, sweep
 
 
 def rows(pairs: int = 200) -> list[Row]:
-    scenarios = grid(simulate.Scenario(), {"team.reps": [3, 4, 5, 6], "rules.mql_threshold": [50.0, 55.0, 60.0, 65.0, 70.0]})
+    scenarios = grid(
+        simulate.Scenario(), {"team.reps": [3, 4, 5, 6], "rules.mql_threshold": [50.0, 55.0, 60.0, 65.0, 70.0]}
+    )
     seeds = pairs // len(scenarios)
     simulate.run(simulate.Scenario(months=1))  # compile the kernels in this process
     t0 = time.perf_counter()
@@ -38,7 +39,10 @@ def rows(pairs: int = 200) -> list[Row]:
     try:
         from distributed import Client, LocalCluster
 
-        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
             t0 = time.perf_counter()
             dask = sweep(scenarios, seeds=seeds, executor=client.get_executor(), progress=False)
             t_dask = time.perf_counter() - t0

@@ -16,11 +16,10 @@ import time
 import numpy as np
 
 import simulate
+from bench._table import Row, print_table
 from simulate.behaviour import simulate_events
 from simulate.leads import simulate_leads
 from simulate.table import EVENT_KINDS
-
-from bench._table import Row, print_table
 
 
 def _best_of(fn, repeat: int = 3) -> float:
@@ -54,8 +53,20 @@ def python_loop_events(scenario: simulate.Scenario, leads, rng) -> int:
         active = min(rng.exponential(b.mean_active_days * np.exp(b.active_days_intent_slope * u)), b.max_active_days)
         to_c = rng.exponential(b.days_to_consideration)
         to_d = to_c + rng.exponential(b.days_to_decision)
-        c = to_c if (rng.random() < 1 / (1 + np.exp(-(b.consideration_logit + b.consideration_slope * u))) and to_c < active) else active
-        d = to_d if (c < active and rng.random() < 1 / (1 + np.exp(-(b.decision_logit + b.decision_slope * u))) and to_d < active) else active
+        c = (
+            to_c
+            if (rng.random() < 1 / (1 + np.exp(-(b.consideration_logit + b.consideration_slope * u))) and to_c < active)
+            else active
+        )
+        d = (
+            to_d
+            if (
+                c < active
+                and rng.random() < 1 / (1 + np.exp(-(b.decision_logit + b.decision_slope * u)))
+                and to_d < active
+            )
+            else active
+        )
         dur = (c, d - c, active - d)
         starts = (0.0, c, d)
         times = []

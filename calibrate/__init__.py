@@ -30,9 +30,27 @@ from calibrate.labels import (
     leakage_report,
     make_labels,
 )
+from calibrate.load import analytic_load, compare_load, simulated_load, work_per_mql
+from calibrate.recommend import InfeasibleWarning, promise, recommend, verification_report, verify
+from calibrate.recommendation import Figure, Recommendation, RecommendationError
 from calibrate.scorecard import Criterion, Scorecard
+from calibrate.tradeoffs import Tradeoffs, tradeoffs
 
 __all__ = [
+    "Figure",
+    "InfeasibleWarning",
+    "Recommendation",
+    "RecommendationError",
+    "Tradeoffs",
+    "analytic_load",
+    "compare_load",
+    "promise",
+    "recommend",
+    "simulated_load",
+    "tradeoffs",
+    "verification_report",
+    "verify",
+    "work_per_mql",
     "Backtest",
     "ColumnMapping",
     "Criterion",

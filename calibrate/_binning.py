@@ -92,8 +92,11 @@ class CategoryBinning:
         """Group code per value; unseen values (and missing, if unseen) get ``len(group_names)``."""
         codes, names = factorize_text(values)
         unseen = len(self.group_names)
-        index = pd.Index(self.values).get_indexer(pd.Index(names, dtype=object))
-        lookup = np.where(index >= 0, self.group_of_value[np.maximum(index, 0)], unseen)
+        index = pd.Index(self.values, dtype=object).get_indexer(pd.Index(names, dtype=object))
+        if len(self.values) == 0:  # nothing but missing values in training
+            lookup = np.full(index.shape, unseen)
+        else:
+            lookup = np.where(index >= 0, self.group_of_value[np.maximum(index, 0)], unseen)
         lookup[lookup < 0] = unseen  # values too rare to judge count as unseen
         missing = self.missing_group if self.has_missing else unseen
         return np.append(lookup, missing).astype(np.int32)[codes]  # code -1 picks the last slot

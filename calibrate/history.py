@@ -9,6 +9,11 @@ too many bad rows) raises one ``HistoryError`` that names the column and the row
 
 Rows: ``row`` counts data rows from 0 (the first row under the header is row 0); in a CSV
 file that is ``line = row + 2`` (the header is line 1), which messages also give.
+
+Limits: a time outside ``PLAUSIBLE_TIMES`` (1980 to 2099: a placeholder such as 1970-01-01 or
+a typed year), after the given ``as_of`` (in the future), a number that is not finite or
+larger than ``MAX_NUMBER`` in size, and a duplicated header name are bad values, never
+silently used.
 """
 
 from __future__ import annotations
@@ -30,6 +35,11 @@ from simulate.table import LEAD_SCHEMA, LIFECYCLE_ORDER, LeadTableError, validat
 REQUIRED = tuple(c.name for c in LEAD_SCHEMA if c.required)
 KIND = {c.name: c.kind for c in LEAD_SCHEMA}
 CONVERTERS = ("snake", "job_title", "email", "employees", "bool")
+PLAUSIBLE_TIMES = (pd.Timestamp("1980-01-01", tz="UTC"), pd.Timestamp("2100-01-01", tz="UTC"))
+"""Times outside ``[start, end)`` are rejected: a placeholder date or a mistyped year."""
+MAX_NUMBER = 1e15
+"""Numbers (and counts) larger than this in size are rejected: beyond it a float is no longer
+exact to the unit, and no lead has that many page views or that large a deal."""
 
 
 class HistoryError(ValueError):
@@ -287,22 +297,23 @@ def load_history(
     if isinstance(path_or_frame, pd.DataFrame):
         raw, source, is_file = path_or_frame.copy(), "DataFrame", False
         raw.columns = [str(c) for c in raw.columns]
+        _check_cells(raw, source)
     else:
         raw, source = _read_csv(path_or_frame, sep=sep, encoding=encoding), _name(path_or_frame)
         is_file = True
-    reader = _Reader(raw, source, is_file, on_error, max_reject_share)
+    _check_header(raw.columns, source)
     mapping = _resolve_mapping(mapping, raw.columns)
+    given_as_of = None if as_of is None else _as_of(as_of, mapping.timezone)
+    reader = _Reader(raw, source, is_file, on_error, max_reject_share, as_of=given_as_of)
     leads, extra = reader.build(mapping, sep=sep)
-    if as_of is None:
+    if given_as_of is None:
         times = [
             leads[c].max() for c in leads.columns if isinstance(leads[c].dtype, pd.DatetimeTZDtype)
         ]
         times = [t for t in times if not pd.isna(t)]
         as_of_ts = max(times) if times else pd.Timestamp.now(tz="UTC")
     else:
-        as_of_ts = pd.Timestamp(as_of)
-        as_of_ts = as_of_ts.tz_localize(mapping.timezone) if as_of_ts.tzinfo is None else as_of_ts
-        as_of_ts = as_of_ts.tz_convert("UTC")
+        as_of_ts = given_as_of
     return History(
         leads=leads,
         rejects=reader.rejects_frame(),
@@ -312,6 +323,50 @@ def load_history(
         extra_columns=tuple(extra),
         n_input_rows=len(raw),
     )
+
+
+def _as_of(as_of, timezone: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(as_of)
+    except (TypeError, ValueError):
+        raise ValueError(f"as_of must be a date or a time like 2026-06-01, got {as_of!r}") from None
+    if pd.isna(ts):
+        raise ValueError(f"as_of must be a date or a time like 2026-06-01, got {as_of!r}")
+    ts = ts.tz_localize(timezone) if ts.tzinfo is None else ts
+    return ts.tz_convert("UTC")
+
+
+def _check_header(columns, source: str) -> None:
+    """Two columns with the same name (ignoring case and spaces) make the mapping ambiguous."""
+    seen: dict[str, int] = {}
+    for i, c in enumerate(columns):
+        key = str(c).strip().lower()
+        if not key or key.startswith("unnamed: "):
+            continue
+        if key in seen:
+            raise HistoryError(
+                f"{source}: column {str(c).strip()!r} appears twice in the header (columns "
+                f"{seen[key] + 1} and {i + 1}); rename or remove one of them"
+            )
+        seen[key] = i
+
+
+_NOT_A_VALUE = (list, tuple, dict, set, frozenset, np.ndarray, bytes, bytearray)
+
+
+def _check_cells(raw: pd.DataFrame, source: str) -> None:
+    """A DataFrame cell must be one value (text, a number, a time), not a list or a dict."""
+    for j, column in enumerate(raw.columns):
+        s = raw.iloc[:, j]
+        if s.dtype != object:
+            continue
+        bad = s.map(lambda v: isinstance(v, _NOT_A_VALUE)).to_numpy(dtype=bool)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise HistoryError(
+                f"{source}: column {column!r}, row {row}: a cell must hold one value (text, a "
+                f"number or a time), got a {type(s.iloc[row]).__name__} {s.iloc[row]!r:.60}"
+            )
 
 
 # --- reading the file ---------------------------------------------------------------------
@@ -341,20 +396,34 @@ def _read_csv(path, *, sep: str, encoding: str) -> pd.DataFrame:
             "or 'latin-1')"
         ) from None
     text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise HistoryError(f"{name}: the file is empty (no header, no rows)")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            na_values=[""], skipinitialspace=True)  # fmt: skip
+        # header=None: a data line longer than the header is an error; with a header row,
+        # pandas would silently turn the extra leading fields into an index and shift columns
+        table = pd.read_csv(
+            io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
+            na_values=[""], skipinitialspace=True,
+        )  # fmt: skip
+    except pd.errors.EmptyDataError:
+        raise HistoryError(f"{name}: the file is empty (no header, no rows)") from None
     except pd.errors.ParserError as exc:
         match = re.search(r"line (\d+), saw (\d+)", str(exc))
-        where = (
-            f"line {match.group(1)} has {match.group(2)} fields, more than the header"
-            if match
-            else str(exc)
-        )
+        quote = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+        if match:
+            where = f"line {match.group(1)} has {match.group(2)} fields, more than the header"
+        elif quote:
+            where = f'line {int(quote.group(1)) + 1} opens a quote (") that is never closed'
+        else:
+            where = str(exc)
         raise HistoryError(
             f"{name}: {where}; check the delimiter (sep={sep!r}) and the quoting"
         ) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    header = ["" if pd.isna(c) else str(c).strip() for c in table.iloc[0]]
+    header = [c or f"Unnamed: {i}" for i, c in enumerate(header)]
+    _check_header(header, name)
+    frame = table.iloc[1:].reset_index(drop=True)
+    frame.columns = header
     if frame.shape[1] == 1:
         header = frame.columns[0]
         guess = _sniff(text, sep)
@@ -407,9 +476,17 @@ class _Reader:
     """Parses the mapped columns of one export, collecting rejected rows."""
 
     def __init__(
-        self, raw: pd.DataFrame, source: str, is_file: bool, on_error: str, max_share: float
+        self,
+        raw: pd.DataFrame,
+        source: str,
+        is_file: bool,
+        on_error: str,
+        max_share: float,
+        *,
+        as_of: pd.Timestamp | None = None,
     ):
         self.raw = raw
+        self.as_of = as_of
         self.source = source
         self.is_file = is_file
         self.on_error = on_error
@@ -502,16 +579,20 @@ class _Reader:
             if "closed_at" in self.date_only:
                 self.date_only["customer_at"] = self.date_only["closed_at"]
         self.check_ids(leads["lead_id"], used.get("lead_id", "lead_id"))
+        self.check_future(leads, used)
         self.check_order(leads, used)
         extra = []
         if mapping.keep_extra:
             taken = set(used.values()) | {c for c in self.raw.columns if c.strip().lower() in
                                           {d.strip().lower() for d in mapping.drop}}  # fmt: skip
+            kept = {}
             for c in self.raw.columns:
                 if c in taken or c in leads.columns:
                     continue
-                leads[c] = _infer(_clean_text(self.raw[c], na))
+                kept[c] = _infer(_clean_text(self.raw[c], na))
                 extra.append(c)
+            if kept:  # one concat, not one insert per column (exports can have 1,000s)
+                leads = pd.concat([leads, pd.DataFrame(kept, index=leads.index)], axis=1)
         keep = ~self.bad
         leads = leads.loc[keep].reset_index(drop=True)
         for c in leads.columns:
@@ -545,7 +626,7 @@ class _Reader:
                 text,
                 lambda r: f"{text[r]!r} is not true/false (yes/no, 1/0, won/lost)",
             )
-            values[wrong] = None
+            values[wrong | ~present] = None
             return pd.Series(values, dtype="boolean")
         if kind == "time":
             return self.times(name, label, raw, mapping)
@@ -587,6 +668,12 @@ class _Reader:
         self.column_type_check(label, wrong, present, text, "a number")
         self.reject(name, label, wrong, text, lambda r: f"{text[r]!r} is not a number")
         num[wrong] = np.nan
+        huge = ~np.isnan(num) & ~(np.abs(num) <= MAX_NUMBER)
+        self.reject(
+            name, label, huge, text,
+            lambda r: f"{text[r]!r} is not a finite number of at most {MAX_NUMBER:g} in size",
+        )  # fmt: skip
+        num[huge] = np.nan
         if KIND[name] == "count":
             bad = ~np.isnan(num) & ((num < 0) | (np.mod(num, 1) != 0))
             self.reject(name, label, bad, text, lambda r: f"{text[r]!r} is not a whole count >= 0")
@@ -597,7 +684,9 @@ class _Reader:
     def times(self, name, label, raw: pd.Series, mapping: ColumnMapping) -> pd.Series:
         tz = mapping.timezone
         if isinstance(raw.dtype, pd.DatetimeTZDtype):
-            return raw.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+            utc, far = _plausible(raw.dt.tz_convert("UTC"))
+            self.reject_far(name, label, far, raw.astype(str).to_numpy(dtype=object))
+            return utc.astype("datetime64[ns, UTC]")
         present = ~pd.isna(raw).to_numpy()
         cells = raw.to_numpy(dtype=object)
         pairs = zip(cells, present, strict=True)
@@ -605,6 +694,7 @@ class _Reader:
                         dtype=object)  # fmt: skip
         out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
         fmt = mapping.date_formats.get(name, "ISO8601")
+        far = np.zeros(self.n, dtype=bool)
         if pd.api.types.is_datetime64_any_dtype(raw.dtype):
             naive, has_tz = raw, np.zeros(self.n, dtype=bool)
         else:
@@ -615,16 +705,21 @@ class _Reader:
                 has_tz = present.copy()
             if has_tz.any():
                 s = pd.Series(text[has_tz], index=raw.index[has_tz], dtype=object)
-                out[has_tz] = pd.to_datetime(s, format=fmt, errors="coerce", utc=True).astype(
-                    "datetime64[ns, UTC]"
+                aware, far_tz = _plausible(
+                    pd.to_datetime(s, format=fmt, errors="coerce", utc=True)
                 )
+                out[has_tz] = aware.astype("datetime64[ns, UTC]")
+                far[has_tz] = far_tz
             s = pd.Series(np.where(has_tz, None, text), index=raw.index, dtype=object)
             naive = pd.to_datetime(s, format=fmt, errors="coerce")
+        naive, far_naive = _plausible(naive)
+        far |= far_naive
         local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
         naive_ok = naive.notna().to_numpy() & ~has_tz
         out[naive_ok] = local[naive_ok].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
         clock = naive_ok & local.isna().to_numpy()
-        wrong = present & out.isna().to_numpy() & ~clock
+        self.reject_far(name, label, far, text)
+        wrong = present & out.isna().to_numpy() & ~clock & ~far
         expect = (
             "an ISO 8601 date (2026-01-31 or 2026-01-31 14:05)"
             if fmt == "ISO8601"
@@ -651,6 +746,35 @@ class _Reader:
             [v is not None and bool(_DATE_ONLY.match(v)) for v in text], dtype=bool
         )
         return out
+
+    def reject_far(self, name: str, label: str, far: np.ndarray, text: np.ndarray) -> None:
+        lo, hi = PLAUSIBLE_TIMES
+        self.reject(
+            name, label, far, text,
+            lambda r: (
+                f"{text[r]!r} is outside {lo.year} to {hi.year - 1} "
+                "(a placeholder date or a mistyped year?)"
+            ),
+        )  # fmt: skip
+
+    def check_future(self, leads: pd.DataFrame, used: Mapping[str, str]) -> None:
+        """With a given as-of date, a time after it is in the future of the export."""
+        if self.as_of is None:
+            return
+        for name in leads.columns:
+            s = leads[name]
+            if not isinstance(s.dtype, pd.DatetimeTZDtype):
+                continue
+            after = (s > self.as_of).to_numpy(dtype=bool, na_value=False)
+            if after.any():
+                values = s.to_numpy(dtype=object)
+                self.reject(
+                    name, used.get(name, name), after, values,
+                    lambda r, name=name, values=values: (
+                        f"{name} ({_short(values[r])}) is after the as-of date "
+                        f"({_short(self.as_of)}): a time in the future"
+                    ),
+                )  # fmt: skip
 
     def check_ids(self, ids: pd.Series, label: str) -> None:
         missing = ids.isna().to_numpy()
@@ -703,6 +827,15 @@ class _Reader:
 
 def _short(t) -> str:
     return pd.Timestamp(t).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _plausible(times: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """``times`` with those outside ``PLAUSIBLE_TIMES`` set missing, and where they were."""
+    lo, hi = PLAUSIBLE_TIMES
+    if times.dt.tz is None:
+        lo, hi = lo.tz_localize(None), hi.tz_localize(None)
+    far = (times.notna() & ~((times >= lo) & (times < hi))).to_numpy(dtype=bool)
+    return times.where(~far), far
 
 
 def _empty_rejects() -> pd.DataFrame:

@@ -356,6 +356,7 @@ def make_labels(
         within = ((event_at - start) <= h).to_numpy(dtype=bool, na_value=False)
         y_all = within | undated
     judged = worked & ~young
+    _check_judged(history, judged, worked, young, y_all, target, horizon_days)
 
     explored = _explored(exploration, leads, worked, is_mql)
     below = ~is_mql
@@ -409,6 +410,26 @@ def make_labels(
         exploration_share=share,
         explored=explored[judged],
     )
+
+
+def _check_judged(history, judged, worked, young, y_all, target, horizon_days) -> None:
+    """No judged lead, or judged leads of one outcome only, leave nothing to learn from."""
+    within = "" if horizon_days is None else f" within {horizon_days:g} days"
+    n = int(judged.sum())
+    if n == 0:
+        raise ValueError(
+            f"{history.source}: no lead can be judged yet: {int(worked.sum()):,} of "
+            f"{len(worked):,} leads were worked and {int(young.sum()):,} of those are too young "
+            f"to judge{within} as of {history.as_of:%Y-%m-%d}"
+        )
+    reached = int(y_all[judged].sum())
+    if reached in (0, n):
+        outcome = "reached" if reached else "did not reach"
+        raise ValueError(
+            f"{history.source}: all {n:,} judged leads {outcome} the target {target!r}{within}: "
+            "labels of one outcome only leave nothing to fit (check the won/customer_at "
+            "columns, the horizon and the as-of date)"
+        )
 
 
 def _explored(exploration, leads, worked, is_mql) -> np.ndarray:

@@ -154,3 +154,190 @@ def plot_backtest(result: Backtest, *, ax: Axes | None = None) -> Axes:
     plot_reliability(result.test, ax=ax, label=f"test, later (AUC {result.test.auc:.3f})")
     ax.set_title("Out-of-time backtest")
     return ax
+
+
+def plot_frontier(tradeoffs, *, recommended: float | None = None, current: float | None = None,
+                  ax: Axes | None = None, sla_target: float | None = None) -> Axes:  # fmt: skip
+    """The threshold frontier: MQLs a month, SLA compliance and revenue on one figure.
+
+    The x axis is the threshold; the left axis the MQLs a month (bars of the volume the team
+    must touch); the right axis shares: SLA compliance (analytic line, simulated points with
+    their interval where checked) and revenue as a share of its best value. The SLA target is
+    a dashed line, the recommended threshold a vertical line.
+
+    Parameters
+    ----------
+    tradeoffs : a ``calibrate.tradeoffs.Tradeoffs`` (or its ``table``).
+    recommended, current : thresholds to mark.
+    """
+    table = tradeoffs.table if hasattr(tradeoffs, "table") else tradeoffs
+    target = sla_target if sla_target is not None else getattr(getattr(tradeoffs, "sla", None), "target", None)
+    ax = _axes(ax)
+    t = table["threshold"].to_numpy()
+    ax.fill_between(t, table["mqls_per_month"], step="mid", color="0.85", label="MQLs a month")
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("MQL threshold (score)")
+    ax.set_ylabel("MQLs a month")
+    right = ax.twinx()
+    right.plot(t, table["sla_compliance"], color="tab:blue", label="SLA met (analytic)")
+    if "sim_sla_compliance" in table:
+        sim = table.dropna(subset=["sim_sla_compliance"])
+        right.errorbar(sim["threshold"], sim["sim_sla_compliance"],
+                       yerr=[sim["sim_sla_compliance"] - sim["sim_sla_compliance_low"],
+                             sim["sim_sla_compliance_high"] - sim["sim_sla_compliance"]],
+                       fmt="o", ms=3, color="tab:blue", label="SLA met (simulated)")  # fmt: skip
+    revenue = table["revenue_per_month"]
+    best = revenue.max()
+    if best > 0:
+        right.plot(t, revenue / best, color="tab:green", label=f"revenue (share of best, {best:,.0f}/month)")
+        if "revenue_per_month_low" in table:
+            right.fill_between(t, table["revenue_per_month_low"] / best, table["revenue_per_month_high"] / best,
+                               color="tab:green", alpha=0.2, linewidth=0)  # fmt: skip
+    if target is not None:
+        right.axhline(target, color="tab:blue", linestyle="--", linewidth=1, label=f"SLA target {target:.0%}")
+    for x, label, style in ((recommended, "recommended", "-"), (current, "current", ":")):
+        if x is not None:
+            ax.axvline(x, color="black", linestyle=style, linewidth=1)
+            ax.annotate(f"{label} {x:g}", (x, ax.get_ylim()[1]), xytext=(3, -12),
+                        textcoords="offset points", fontsize=8)  # fmt: skip
+    right.set_ylim(0, 1.05)
+    right.set_ylabel("share")
+    handles = [*ax.get_legend_handles_labels()[0], *right.get_legend_handles_labels()[0]]
+    labels = [*ax.get_legend_handles_labels()[1], *right.get_legend_handles_labels()[1]]
+    # the low thresholds' side is flat (every lead an MQL, SLA lost): room for the legend
+    right.legend(handles, labels, loc="center left", bbox_to_anchor=(0.0, 0.55), fontsize=8, framealpha=0.95)
+    ax.set_title("Threshold frontier: volume, SLA and revenue")
+    return ax
+
+
+# --- the SLA load and staffing of each threshold (notebook 3, the explorer) ----------------
+def _table_and_team(tradeoffs):
+    """The trade-off table, and the team and SLA when a ``Tradeoffs`` is given."""
+    table = tradeoffs.table if hasattr(tradeoffs, "table") else tradeoffs
+    return table, getattr(tradeoffs, "team", None), getattr(tradeoffs, "sla", None)
+
+
+def _busy_range(table: pd.DataFrame, max_utilisation: float = 2.0) -> tuple[float, float]:
+    """Thresholds from where the team has at most ``max_utilisation`` of its capacity to do
+    (below it nothing changes: the SLA is lost) to the highest."""
+    t = table["threshold"].to_numpy(dtype=float)
+    ok = table["utilisation"].to_numpy(dtype=float) <= max_utilisation
+    lo = t[ok].min() if ok.any() else t.min()
+    pad = 0.03 * (t.max() - lo) if t.max() > lo else 1.0
+    return lo - pad, t.max() + pad
+
+
+def _mark_threshold(ax: Axes, x: float | None, label: str = "recommended") -> None:
+    if x is not None:
+        ax.axvline(x, color="black", linewidth=1)
+        ax.annotate(f"{label} {x:g}", (x, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(3, -12), textcoords="offset points", fontsize=8)  # fmt: skip
+
+
+def plot_sla_load(tradeoffs, *, recommended: float | None = None, ax: Axes | None = None,
+                  sla_target: float | None = None) -> Axes:  # fmt: skip
+    """What each threshold asks of the team: SLA compliance, utilisation and response times.
+
+    Left axis (shares): SLA compliance from the analytic queue model (line) and from the
+    simulation where it was checked (points with their interval), the SLA target (dashed)
+    and rep utilisation (offered work over capacity; above 100% the backlog grows without
+    end and is drawn off the top). Right axis (hours, log scale): median and 90th
+    percentile calendar hours from MQL to first touch, where the team keeps up. The axis
+    starts where the team would have twice its capacity to do (lower thresholds only lose
+    more).
+
+    Parameters
+    ----------
+    tradeoffs : a ``calibrate.tradeoffs.Tradeoffs`` (or its ``table``).
+    recommended : a threshold to mark.
+    sla_target : the target line (default: the trade-offs' SLA).
+    """
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+    table, team, sla = _table_and_team(tradeoffs)
+    target = sla_target if sla_target is not None else getattr(sla, "target", None)
+    ax = _axes(ax)
+    t = table["threshold"].to_numpy(dtype=float)
+    ax.plot(t, table["sla_compliance"], color="tab:blue", label="SLA met (analytic)")
+    if "sim_sla_compliance" in table:
+        sim = table.dropna(subset=["sim_sla_compliance"])
+        if len(sim):
+            ax.errorbar(sim["threshold"], sim["sim_sla_compliance"],
+                        yerr=[sim["sim_sla_compliance"] - sim["sim_sla_compliance_low"],
+                              sim["sim_sla_compliance_high"] - sim["sim_sla_compliance"]],
+                        fmt="o", ms=3, color="tab:blue", label="SLA met (simulated)")  # fmt: skip
+    ax.plot(t, table["utilisation"], color="tab:orange", label="rep utilisation")
+    if target is not None:
+        ax.axhline(target, color="tab:blue", linestyle="--", linewidth=1,
+                   label=f"SLA target {target:.0%}")  # fmt: skip
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ax.set_ylim(0, 1.25)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("MQL threshold (score)")
+    ax.set_ylabel("share")
+    right = ax.twinx()
+    stable = table["utilisation"].to_numpy(dtype=float) < 1
+    for column, style, label in (("median_response_hours", "-", "median hours to first touch"),
+                                 ("p90_response_hours", ":", "90th percentile hours")):  # fmt: skip
+        hours = table[column].to_numpy(dtype=float)
+        hours = np.where(np.isfinite(hours) & (hours > 0) & stable, hours, np.nan)
+        right.plot(t, hours, color="tab:purple", linestyle=style, label=label)
+    right.set_yscale("log")
+    right.yaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    right.set_ylabel("calendar hours from MQL to first touch\n(where the team keeps up)",
+                     color="tab:purple", fontsize="small")  # fmt: skip
+    right.tick_params(axis="y", colors="tab:purple")
+    _mark_threshold(ax, recommended)
+    handles = [*ax.get_legend_handles_labels()[0], *right.get_legend_handles_labels()[0]]
+    labels = [*ax.get_legend_handles_labels()[1], *right.get_legend_handles_labels()[1]]
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=3, fontsize=8)
+    ax.set_xlim(*_busy_range(table))
+    title = "SLA load of each threshold"
+    if team is not None:
+        title += f" ({team.size} reps"
+        title += f", {sla.hours:g} {sla.clock} hours)" if sla is not None else ")"
+    ax.set_title(title)
+    return ax
+
+
+def plot_staffing(tradeoffs, *, recommended: float | None = None, ax: Axes | None = None,
+                  reps: int | None = None, max_reps: int | None = None) -> Axes:  # fmt: skip
+    """Reps needed to meet the SLA target at each threshold, against the team you have.
+
+    A step line of ``reps_needed`` (the smallest team with the same calendars and shrinkage
+    whose SLA compliance reaches the target, from the analytic model), the current team as a
+    horizontal line, and the thresholds the current team can serve shaded. Thresholds that
+    need more than ``max_reps`` reps (default three times the team) run off the top; the
+    axis starts where the team would have twice its capacity to do.
+
+    Parameters
+    ----------
+    tradeoffs : a ``calibrate.tradeoffs.Tradeoffs`` (or its ``table``, then give ``reps``).
+    recommended : a threshold to mark.
+    reps : the current team size (default: the trade-offs' team).
+    """
+    table, team, sla = _table_and_team(tradeoffs)
+    reps = reps if reps is not None else getattr(team, "size", None)
+    ax = _axes(ax)
+    t = table["threshold"].to_numpy(dtype=float)
+    needed = table["reps_needed"].to_numpy(dtype=float)
+    needed = np.where(needed >= 0, needed, np.nan)  # -1: no team size meets the target
+    ax.step(t, needed, where="post", color="tab:red", label="reps needed for the SLA target")
+    top = max_reps if max_reps is not None else max(3 * (reps or 1), 6)
+    if reps is not None:
+        ax.axhline(reps, color="black", linestyle="--", linewidth=1,
+                   label=f"your team: {reps} reps")  # fmt: skip
+        ok = needed <= reps
+        if ok.any():
+            ax.fill_between(t, 0, top + 1, where=ok, step="post", color="tab:green", alpha=0.12,
+                            label=f"thresholds {reps} reps can serve")  # fmt: skip
+    ax.set_ylim(0, top + 0.5)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel("MQL threshold (score)")
+    ax.set_ylabel("reps")
+    _mark_threshold(ax, recommended)
+    what = f" ({sla.hours:g} {sla.clock} hours for {sla.target:.0%})" if sla is not None else ""
+    ax.set_title("Staffing: reps needed to meet the SLA" + what)
+    ax.set_xlim(*_busy_range(table))
+    ax.legend(loc="center right", fontsize=8)
+    return ax

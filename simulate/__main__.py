@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     p_run.add_argument("--scenario", type=Path, help="scenario TOML file (default: built-in)")
-    p_run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p_run.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     p_run.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
     p_run.add_argument("--no-events", action="store_true", help="do not write events.csv")
     p_default = commands.add_parser("default-scenario", help="print the default scenario as TOML")
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(text)
             return 0
         scenario = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
+        _check_writable(args.out)  # before the run, not after it
         result = run(scenario, seed=args.seed)
         written = write_run(result, args.out, events=not args.no_events)
     except (OSError, ValueError) as exc:
@@ -51,6 +53,29 @@ def main(argv: list[str] | None = None) -> int:
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
+    return value
+
+
+def _check_writable(folder: Path) -> None:
+    """Raise ``OSError`` naming ``folder`` unless it is, or can be made, a writable folder."""
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"cannot write to {folder}: it is a file, not a folder")
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(f"cannot write to {folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write to {folder}: {existing} is not writable")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import dataclasses
 import math
 import types
 import typing
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -118,6 +119,37 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
             raise SpecError(f"{path}: expected a string, got {value!r}")
         return value
     raise TypeError(f"{path}: unsupported field type {hint!r}")  # a bug in a spec, not in data
+
+
+def read_text(path, kind: str) -> str:
+    """The UTF-8 text of a spec file; a missing file or other bytes name the file."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{kind} file {path} does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
+            f"{exc.start}); save the {kind} as UTF-8"
+        ) from None
+
+
+def parse_table(parse, text: str, source: str, language: str) -> dict:
+    """``parse(text)`` (``json.loads`` or ``tomllib.loads``), which must give a table of keys."""
+    try:
+        data = parse(text)
+    except RecursionError:
+        raise SpecError(f"{source}: not valid {language} (nested too deeply)") from None
+    except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError
+        raise SpecError(f"{source}: not valid {language} ({exc})") from None
+    return data
+
+
+def require_table(data: Any, source: str) -> dict:
+    """``data`` itself if it is a table of keys (a dict), else one ``SpecError``."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: expected a table of keys, got {type(data).__name__}")
+    return data
 
 
 def check(condition: bool, message: str) -> None:

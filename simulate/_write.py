@@ -4,27 +4,61 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+Writer = Callable[[Path], None]
 
-def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
+
+def write_atomic(path: str | os.PathLike, write: Writer) -> Path:
     """Call ``write(tmp_path)`` then move the finished file onto ``path``."""
-    path = Path(path)
-    if not path.parent.exists():
-        raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    return write_all_atomic([(path, write)])[0]
+
+
+def write_all_atomic(files: Sequence[tuple[str | os.PathLike, Writer]]) -> list[Path]:
+    """Write several files all or nothing.
+
+    Each ``write(tmp_path)`` fills a temporary file next to its target, which is flushed to
+    disk; only when every one is complete are they moved onto their targets (``os.replace``,
+    atomic per file). If any write fails, or the process is interrupted before the moves,
+    every target keeps its old content and no temporary file is left behind.
+    """
+    staged: list[tuple[Path, Path]] = []
     try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        for target, write in files:
+            path = Path(target)
+            _check_folder(path)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            staged.append((Path(tmp), path))
+            try:
+                write(Path(tmp))
+                with open(tmp, "rb+") as f:
+                    os.fsync(f.fileno())
+            except OSError as exc:
+                if exc.errno is None:
+                    raise
+                # name the file the caller asked for, not the temporary one
+                raise OSError(exc.errno, exc.strerror, str(path)) from exc
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        for tmp, path in staged:
+            os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
         raise
-    return path
+    return [path for _, path in staged]
+
+
+def _check_folder(path: Path) -> None:
+    folder = path.parent
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise NotADirectoryError(f"cannot write {path}: {folder} is a file, not a folder")
+    raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-
 from scipy.special import ndtri
 
 from simulate._spec import check, check_probability
@@ -313,10 +312,10 @@ def simulate_sales(
 
     Leads recycled to nurture (``NURTURE_REASONS``) come back once as MQLs at their first
     event at least ``Funnel.nurture_days`` after their first MQL moment (and after their
-    recycling) at which their score meets the rule again; they then queue with everyone else. The queue is run again with the returns
-    until the set of returns settles (at most 3 passes; returns that the last pass no longer
-    implies, typically under 1%, are dropped), with the same random numbers for
-    every trip in every pass.
+    recycling) at which their score meets the rule again; they then queue with everyone else.
+    The queue is run again with the returns until the set of returns settles (at most 3
+    passes; returns that the last pass no longer implies, typically under 1%, are dropped),
+    with the same random numbers for every trip in every pass.
     """
     rng = np.random.default_rng(rng)
     team_rng, first_rng, return_rng = rng.spawn(3)

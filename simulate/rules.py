@@ -21,12 +21,19 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from simulate._spec import SpecError, check, from_dict, to_dict
+from simulate._spec import (
+    SpecError,
+    check,
+    from_dict,
+    parse_table,
+    read_text,
+    require_table,
+    to_dict,
+)
 from simulate._write import write_text_atomic
 
 RULES_FORMAT = "leadfunnel.scoring_rules/1"
@@ -239,10 +246,13 @@ class ScoringRules:
 
     @classmethod
     def from_dict(cls, data: dict, *, source: str = "rules") -> ScoringRules:
-        data = dict(data)
+        data = dict(require_table(data, source))
         fmt = data.pop("format", RULES_FORMAT)
         if fmt != RULES_FORMAT:
-            raise SpecError(f"{source}: format {fmt!r} is not {RULES_FORMAT!r}")
+            raise SpecError(
+                f"{source}: format {fmt!r} is not {RULES_FORMAT!r} (rules from another "
+                "program, or from a newer leadfunnel)"
+            )
         try:
             return from_dict(cls, data)
         except SpecError as exc:
@@ -262,9 +272,5 @@ class ScoringRules:
             text, source = path_or_text, "rules JSON"
         else:
             source = str(path_or_text)
-            text = Path(path_or_text).read_text(encoding="utf-8")
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SpecError(f"{source}: not valid JSON ({exc})") from None
-        return cls.from_dict(data, source=source)
+            text = read_text(path_or_text, "rules")
+        return cls.from_dict(parse_table(json.loads, text, source, "JSON"), source=source)

@@ -80,6 +80,50 @@ class RunResult:
         lines.append(table.to_string(formatters=formats))
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """The ``report`` as HTML (notebooks): the year's totals and the monthly table."""
+        from html import escape
+
+        leads, s, sc = self.leads, self.summary, self.scenario
+        mqls = leads["mql_at"].notna()
+        won = leads["customer_at"].notna()
+        totals = {
+            "leads": f"{len(leads):,}",
+            "MQLs": f"{int(mqls.sum()):,} ({mqls.mean():.1%})",
+            "back from nurture": f"{int(leads['returned_at'].notna().sum()):,}",
+            f"SLA met ({sc.sla.hours:g} {sc.sla.clock} h, target {sc.sla.target:.0%})":
+                f"{leads.loc[mqls, 'sla_met'].astype('Float64').mean():.1%}",
+            f"rep utilisation ({sc.team.size} reps)": f"{s['rep_utilisation'].mean():.0%}"
+                if "rep_utilisation" in s else "n/a",
+            "wins": f"{int(won.sum()):,}",
+            "revenue": f"{leads.loc[won, 'amount'].sum():,.0f}",
+        }  # fmt: skip
+        head = "".join(f"<th>{escape(k)}</th>" for k in totals)
+        row = "".join(f"<td>{escape(v)}</td>" for v in totals.values())
+        columns = {
+            "leads": ("leads", "{:,.0f}"), "mqls": ("MQLs", "{:,.0f}"),
+            "returned_mqls": ("back", "{:,.0f}"), "sla_compliance": ("SLA met", "{:.0%}"),
+            "median_response_hours": ("resp. h (median)", "{:.1f}"),
+            "p90_response_hours": ("resp. h (p90)", "{:.1f}"),
+            "rep_utilisation": ("utilisation", "{:.0%}"),
+            "backlog_at_month_end": ("backlog", "{:,.0f}"), "wins": ("wins", "{:,.0f}"),
+            "revenue": ("revenue", "{:,.0f}"),
+        }  # fmt: skip
+        present = [c for c in columns if c in s]
+        table = s[present].rename(columns={c: columns[c][0] for c in present})
+
+        def formatter(fmt: str):
+            return lambda v: "" if pd.isna(v) else fmt.format(v)
+
+        formats = {columns[c][0]: formatter(columns[c][1]) for c in present}
+        monthly = table.to_html(formatters=formats, border=0, index_names=False)
+        return (
+            f"<div><b>Simulated history</b>: scenario '{escape(sc.name)}', seed {self.seed}, "
+            f"{sc.start} to {sc.end_date} ({sc.months} months)"
+            f"<table><tr>{head}</tr><tr>{row}</tr></table>"
+            f"<details open><summary>by month</summary>{monthly}</details></div>"
+        )
+
     def __repr__(self) -> str:
         return (
             f"RunResult(scenario={self.scenario.name!r}, seed={self.seed}, "

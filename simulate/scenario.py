@@ -15,10 +15,19 @@ import os
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from simulate import _toml
-from simulate._spec import SpecError, check, check_probability, check_shares, from_dict, to_dict
+from simulate._spec import (
+    SpecError,
+    check,
+    check_probability,
+    check_shares,
+    from_dict,
+    parse_table,
+    read_text,
+    require_table,
+    to_dict,
+)
 from simulate._write import write_text_atomic
 from simulate.funnel import Funnel
 from simulate.rules import Bins, ScoringRules
@@ -444,10 +453,13 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: dict, *, source: str = "scenario") -> Scenario:
         """Build a scenario from plain data; keys left out keep their default."""
-        data = dict(data)
+        data = dict(require_table(data, source))
         fmt = data.pop("format", SCENARIO_FORMAT)
         if fmt != SCENARIO_FORMAT:
-            raise SpecError(f"{source}: format {fmt!r} is not {SCENARIO_FORMAT!r}")
+            raise SpecError(
+                f"{source}: format {fmt!r} is not {SCENARIO_FORMAT!r} (a scenario from another "
+                "program, or from a newer leadfunnel)"
+            )
         try:
             return from_dict(cls, data)
         except SpecError as exc:
@@ -467,12 +479,49 @@ class Scenario:
             text, source = path_or_text, "scenario TOML"
         else:
             source = str(path_or_text)
-            try:
-                text = Path(path_or_text).read_text(encoding="utf-8")
-            except FileNotFoundError:
-                raise FileNotFoundError(f"scenario file {source} does not exist") from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError(f"{source}: not valid TOML ({exc})") from None
-        return cls.from_dict(data, source=source)
+            text = read_text(path_or_text, "scenario")
+        return cls.from_dict(parse_table(tomllib.loads, text, source, "TOML"), source=source)
+
+    def _repr_html_(self) -> str:
+        """The scenario's main knobs as a table (notebooks); ``to_toml()`` gives them all."""
+        from html import escape
+
+        a, team, sla, rules = self.arrivals, self.team, self.sla, self.rules
+        names = "Mon Tue Wed Thu Fri Sat Sun".split()
+
+        def hours(cal) -> str:
+            start, end = (f"{int(h):d}:{round((h - int(h)) * 60):02d}"
+                          for h in (cal.start_hour, cal.end_hour))  # fmt: skip
+            days = ", ".join(names[d] for d in sorted(cal.weekdays))
+            return f"{days} {start} to {end} {cal.timezone}"
+
+        shifts = sorted({hours(c) for c in team.calendars})
+        shifts_text = "; ".join(shifts)
+        if len(shifts) > 1:
+            shifts_text = f"{len(shifts)} shifts: {shifts_text}"
+        campaigns = "; ".join(f"{c.name} ({c.start}, {c.days} days, +{c.extra_leads:,.0f} leads)"
+                              for c in a.campaigns) or "none"  # fmt: skip
+        if rules.grades is not None:
+            mql = f"fit grade x engagement ({len(rules.grades.engagement_thresholds)} grades)"
+        else:
+            mql = f"score >= {rules.mql_threshold:g}"
+        half_life = rules.decay_half_life_days
+        decay = f"half-life {half_life:g} days" if half_life else "no decay"
+        n_fit = len(rules.fit) + len(rules.fit_numeric)
+        rows = [
+            ("period", f"{self.start} to {self.end_date} ({self.months} months), {self.timezone}"),
+            ("arrivals", f"{a.leads_per_month:,.0f} new leads a month "
+                         "(seasonal, weekday and hour profiles)"),
+            ("campaigns", campaigns),
+            ("scoring rules", f"MQL at {mql}; {n_fit} fit and {len(rules.engagement)} engagement "
+                              f"criteria; behaviour points {decay}"),
+            ("team", f"{team.size} reps, {team.routing.replace('_', ' ')}, {team.discipline}; "
+                     f"{shifts_text}; shrinkage {team.shrinkage:.0%}; {team.attempts} attempts"),
+            ("SLA", f"first touch within {sla.hours:g} {sla.clock} hours for {sla.target:.0%} "
+                    f"of MQLs; at a breach: {sla.breach}"),
+        ]  # fmt: skip
+        cell = "style='text-align:left'"
+        body = "".join(f"<tr><th {cell}>{escape(k)}</th><td {cell}>{escape(v)}</td></tr>"
+                       for k, v in rows)  # fmt: skip
+        return (f"<div><b>Scenario '{escape(self.name)}'</b>: {escape(self.description)}"
+                f"<table>{body}</table></div>")  # fmt: skip

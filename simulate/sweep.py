@@ -216,7 +216,8 @@ def sweep(
     monthly: dict[tuple[int, int], pd.DataFrame] = {}
     runs: dict[tuple[Any, int], RunResult] = {}
     errors: dict[tuple[int, int], str] = {}
-    bar = tqdm(total=len(tasks), disable=not progress, desc="sweep", unit="run")
+    # progress=False silences the bar; otherwise tqdm's own settings (TQDM_DISABLE) apply
+    bar = tqdm(total=len(tasks), desc="sweep", unit="run", **({} if progress else {"disable": True}))
 
     def collect(task, future) -> None:
         try:

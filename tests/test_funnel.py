@@ -72,7 +72,12 @@ def test_recycle_reasons_follow_the_hidden_truth(default_run):
     assert not reason[existing].eq("not_a_fit").any()
     bant_ok = truth[["budget", "authority", "need", "timing"]].all(axis=1).to_numpy()
     assert not bant_ok[reason.eq("no_bant").to_numpy()].any()
-    assert not truth.loc[leads["sql_at"].notna().to_numpy(), ["budget", "authority", "need", "timing"]].eq(False).any().any()
+    assert (
+        not truth.loc[leads["sql_at"].notna().to_numpy(), ["budget", "authority", "need", "timing"]]
+        .eq(False)
+        .any()
+        .any()
+    )
 
 
 def test_first_touches_happen_in_working_hours(default_run):

@@ -33,7 +33,9 @@ def rules(draw):
     engagement = draw(st.dictionaries(st.sampled_from(BEHAVIOUR_COLUMNS), bins(), max_size=4))
     grades = None
     if draw(st.booleans()):
-        grades = Grades(fit_edges=(10.0, 20.0), engagement_thresholds=tuple(draw(st.lists(finite, min_size=3, max_size=3))))
+        grades = Grades(
+            fit_edges=(10.0, 20.0), engagement_thresholds=tuple(draw(st.lists(finite, min_size=3, max_size=3)))
+        )
     lo = draw(st.floats(-100, 0))
     return ScoringRules(
         fit=fit,

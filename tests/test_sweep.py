@@ -1,7 +1,6 @@
 """simulate.sweep: the same numbers whatever ran them, failures reported, tidy tables."""
 
 import concurrent.futures as cf
-import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -25,7 +24,9 @@ def serial(scenarios):
 def test_summary_is_tidy_with_the_varying_parameters(scenarios, serial):
     s = serial.summary
     assert len(s) == 8 and serial.failures.empty
-    assert {"scenario", "seed", "team.reps", "rules.mql_threshold", "mqls", "sla_compliance", "wins", "revenue"} <= set(s.columns)
+    assert {"scenario", "seed", "team.reps", "rules.mql_threshold", "mqls", "sla_compliance", "wins", "revenue"} <= set(
+        s.columns
+    )
     assert "months" not in s.columns  # the same in every scenario
     # each row is exactly what a single run of that scenario and seed gives
     row = s[(s["scenario"] == 3) & (s["seed"] == 2)].iloc[0]

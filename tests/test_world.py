@@ -169,7 +169,9 @@ def test_truth_follows_its_equation(small_scenario):
     assert np.allclose(truth["p_buy"], expected)
     # the stage chances multiply back to the chance to buy (fit and BANT drawn per lead)
     a = t.stage_exponents
-    assert np.allclose(truth["p_connect"] * p ** a["fit"] * p ** a["bant"] * truth["p_opportunity"] * truth["p_won"], expected)
+    assert np.allclose(
+        truth["p_connect"] * p ** a["fit"] * p ** a["bant"] * truth["p_opportunity"] * truth["p_won"], expected
+    )
 
 
 def test_truth_logit_on_complete_streams():
