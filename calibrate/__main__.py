@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--sla-hours", type=float, help="first touch within this many hours (default 8)")
     rec.add_argument("--sla-clock", choices=("business", "calendar"), help="count business or calendar hours")
     rec.add_argument("--sla-target", type=float, help="share of MQLs that must meet the SLA (default 0.9)")
-    rec.add_argument("--objective", default="revenue", choices=("revenue", "wins", "volume", "pipeline"),
+    rec.add_argument("--objective", default="revenue", choices=("revenue", "wins", "sqls", "volume", "pipeline"),
                      help="what to maximise or reach (default revenue)")  # fmt: skip
     rec.add_argument("--target", type=float, help="MQLs a month (volume) or pipeline a month (pipeline)")
     rec.add_argument("--horizon-days", type=float, default=120.0, help="a win counts within this many days of the MQL")
@@ -105,6 +105,13 @@ def _recommend(args) -> int:
         if mapping not in makers:
             raise ValueError(f"--mapping must be one of {sorted(makers)}, got {mapping!r}")
         mapping = makers[mapping](timezone=args.timezone)
+    elif args.timezone != "UTC":
+        # lead-table names, with times written without an offset read in --timezone
+        from calibrate import history as h
+
+        header = args.history.read_text(encoding="utf-8", errors="replace").splitlines()[:1]
+        columns = header[0].split(",") if header else []
+        mapping = h.lead_table_mapping(columns, timezone=args.timezone)
     history = load_history(args.history, mapping=mapping)
     if len(history.rejects):
         print(f"note: {len(history.rejects)} rows of {args.history} were not used; their reasons:")
@@ -216,8 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             return _recommend(args) if args.command == "recommend" else _demo(args)
-    except (HistoryError, RecommendationError, SpecError, FileNotFoundError, PermissionError,
-            NotADirectoryError, IsADirectoryError, ValueError) as exc:  # fmt: skip
+    except (HistoryError, RecommendationError, SpecError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

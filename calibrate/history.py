@@ -758,12 +758,15 @@ class _Reader:
         )  # fmt: skip
 
     def check_future(self, leads: pd.DataFrame, used: Mapping[str, str]) -> None:
-        """With a given as-of date, a time after it is in the future of the export."""
+        """With a given as-of date, a time after it is in the future of the export.
+
+        ``closed_at`` is left out: CRMs keep the expected close date of an open deal there.
+        """
         if self.as_of is None:
             return
         for name in leads.columns:
             s = leads[name]
-            if not isinstance(s.dtype, pd.DatetimeTZDtype):
+            if KIND.get(name) != "time" or name == "closed_at":
                 continue
             after = (s > self.as_of).to_numpy(dtype=bool, na_value=False)
             if after.any():

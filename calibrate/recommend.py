@@ -29,7 +29,7 @@ from simulate.funnel import Funnel
 from simulate.rules import ScoringRules
 from simulate.team import SLA, Team
 
-OBJECTIVES = ("revenue", "wins", "volume", "pipeline")
+OBJECTIVES = ("revenue", "wins", "sqls", "volume", "pipeline")
 EXPECTED = ("mqls_per_month", "sla_compliance", "utilisation", "median_response_hours",
             "p90_response_hours", "precision", "recall", "wins_per_month", "revenue_per_month",
             "revenue_lost_per_month", "reps_needed")  # fmt: skip
@@ -149,7 +149,8 @@ def choose(table: pd.DataFrame, *, objective: str, target: float | None, sla_tar
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     feasible = (compliance >= sla_target + sla_margin) & (table["utilisation"] < 1) & (table["mqls"] > 0)
     pool = table[feasible] if feasible.any() else table[table["mqls"] > 0]
-    if objective in ("revenue", "wins"):
+    if objective in ("revenue", "wins", "sqls"):
+        # with objective "sqls" the scorecard learned reaching SQL, so its "wins" are SQLs
         column = "revenue_per_month" if objective == "revenue" else "wins_per_month"
         best = pool[column].idxmax()
     else:
@@ -190,7 +191,8 @@ def recommend(
     history : a ``History``, a lead-table DataFrame, a CSV path or a ``simulate.run`` result.
     team, sla : the sales team and its promise; ``funnel`` gives the response-time decay.
     scorecard : fitted points to use; default: fit a ``Scorecard`` to the history.
-    objective : ``"revenue"`` or ``"wins"`` (maximised), ``"volume"`` (reach ``target`` MQLs
+    objective : ``"revenue"``, ``"wins"`` or ``"sqls"`` (maximised; for SQLs the points are
+        fitted to reaching SQL within the horizon), ``"volume"`` (reach ``target`` MQLs
         a month) or ``"pipeline"`` (reach ``target`` of pipeline a month, the revenue-based
         SLA), each subject to the SLA target with this team.
     current_rules : the rules in force, for the "against the current rules" column (scored
@@ -206,7 +208,8 @@ def recommend(
     funnel = funnel or Funnel()
     history = _as_history(history)
     rng = np.random.default_rng(seed)
-    inputs = prepare(history, scorecard=scorecard, horizon_days=horizon_days, grades=grades, random_state=seed)
+    inputs = prepare(history, scorecard=scorecard, horizon_days=horizon_days, grades=grades, random_state=seed,
+                     target="sql" if objective == "sqls" else "won")  # fmt: skip
     trade = tradeoffs(
         inputs.score, inputs.p_win, inputs.handoff_min, team=team, sla=sla, funnel=funnel,
         start=inputs.start, days=inputs.days, amount=inputs.amount,

@@ -252,9 +252,11 @@ class Recommendation:
             except UnicodeDecodeError as exc:
                 raise RecommendationError(f"{source}: not UTF-8 text ({exc.reason})") from None
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise RecommendationError(f"{source}: not valid JSON ({exc})") from None
+        except ValueError as exc:
+            raise RecommendationError(f"{source}: {exc}") from None
         if isinstance(data, dict) and data.get("format") not in SUPPORTED_FORMATS:
             raise RecommendationError(
                 f"{source}: format {data.get('format')!r} is not one this version reads "
@@ -277,6 +279,10 @@ class Recommendation:
             package_version=data["package_version"],
             history=dict(data.get("history", {})),
         )
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number a config may hold (JSON has no {name})")
 
 
 def _validate(data: Any, source: str) -> None:

@@ -547,3 +547,16 @@ def test_cli_disk_full_while_writing_keeps_the_earlier_run(tmp_path, capsys, mon
     assert code == 2
     assert err == f"error: [Errno 28] No space left on device: '{out / 'events.csv'}'\n"
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the old run, whole
+
+
+def test_an_open_deal_may_close_after_the_as_of_date(tmp_path):
+    """Not the future: CRMs keep the expected close date of an open deal in closed_at. A won
+    deal closed after the as-of date is (its customer_at is)."""
+    frame = pd.read_csv(export(tmp_path, rows=3), dtype=str, keep_default_na=False)
+    frame["closed_at"] = ["2026-09-01", "2026-09-01", ""]
+    frame["won"] = ["", "true", ""]
+    history = load_history(frame, as_of="2026-04-01", on_error="reject", max_reject_share=1.0)
+    assert history.leads["lead_id"].tolist() == [0, 2]
+    assert history.rejects["reason"].tolist() == [
+        "customer_at (2026-09-01 00:00 UTC) is after the as-of date (2026-04-01 00:00 UTC): a time in the future"
+    ]

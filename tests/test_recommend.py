@@ -209,3 +209,27 @@ def test_promise_grows_with_the_sla_length(world, history, rec):
     kept = table.dropna(subset=["threshold"])
     assert (kept["sla_compliance_low"] >= world.sla.target).all()
     assert "MQLs a month touched within 48 business hours" in table["promise"].iloc[-1]
+
+
+def test_sql_objective_fits_points_to_reaching_sql(world, history):
+    sqls = recommend(history, team=world.team, sla=world.sla, funnel=world.funnel, objective="sqls",
+                     simulate_seeds=0, bootstrap=0)  # fmt: skip
+    wins = recommend(history, team=world.team, sla=world.sla, funnel=world.funnel, objective="wins",
+                     simulate_seeds=0, bootstrap=0)  # fmt: skip
+    # reaching SQL is far more common than winning: the fitted chances say so
+    assert sqls.expected["precision"].value > 2 * wins.expected["precision"].value
+    assert sqls.expected["sla_compliance"].value >= world.sla.target
+
+
+def test_config_with_nan_is_refused(tmp_path, rec):
+    text = rec.to_json().replace(f'"threshold": {float(rec.threshold)!r}', '"threshold": NaN')
+    assert '"threshold": NaN' in text
+    with pytest.raises(RecommendationError, match=r"NaN is not a number a config may hold"):
+        Recommendation.from_json(text)
+
+
+def test_demo_refuses_an_output_path_that_is_a_file(tmp_path, capsys):
+    target = tmp_path / "taken"
+    target.write_text("x")
+    assert calibrate_main(["demo", "--out", str(target)]) == 2
+    assert "error:" in capsys.readouterr().err and target.read_text() == "x"
