@@ -100,10 +100,9 @@ import numba
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.special import ndtri
 
 from simulate.calendar import to_working_time
-from simulate.funnel import Funnel
+from simulate.funnel import Funnel, answering_attempt
 from simulate.queue import serve_queue
 from simulate.team import SLA, Rep, Team
 
@@ -1617,18 +1616,12 @@ def _simulate_seed(inp: _SimInputs, seed: int) -> list[dict]:
     cal_seq, draw_seq = np.random.SeedSequence(seed).spawn(2)
     u = np.random.default_rng(draw_seq).random((n, 5))
     a_max = team.attempts
-    pa = funnel.attempt_connect_share
-    if pa < 1:
-        cdf_all = 1.0 - (1.0 - pa) ** a_max
-        k_answer = np.ceil(np.log1p(-u[:, 2] * cdf_all) / np.log1p(-pa))
-    else:
-        k_answer = np.ones(n)
-    k_answer = np.clip(k_answer, 1, a_max).astype(np.int64)
+    k_answer = answering_attempt(u[:, 2], attempts=a_max, attempt_connect_share=funnel.attempt_connect_share)
     bad = u[:, 0] < inp.bad
     reachable = u[:, 1] < inp.contact
     attempts = np.where(bad, 1, np.where(reachable, k_answer, a_max))
-    work = team.first_touch.median_minutes * np.exp(team.first_touch.spread * ndtri(u[:, 3]))
-    follow = team.follow_up.median_minutes * np.exp(team.follow_up.spread * ndtri(u[:, 4]))
+    work = team.first_touch.quantile(u[:, 3])
+    follow = team.follow_up.quantile(u[:, 4])
     gaps = team.attempt_gap_minutes if a_max > 1 else None
     total_work = work + follow * (attempts - 1)
     connect, qualify = funnel.connect_decay, funnel.qualify_decay

@@ -166,6 +166,21 @@ NURTURE_REASONS = ("unreachable", "returned_not_ready", "no_bant", "sla_breach")
 _DRAWS = 14  # uniforms per handoff: every random choice of one trip through sales
 
 
+def answering_attempt(u: np.ndarray, *, attempts: int, attempt_connect_share: float) -> np.ndarray:
+    """The attempt at which a reachable lead answers, from uniforms ``u``.
+
+    Each attempt reaches it with chance ``attempt_connect_share``; given that one of the
+    ``attempts`` does, the answering one is a truncated geometric (inverse CDF of ``u``).
+    """
+    pa = attempt_connect_share
+    if pa < 1:
+        cdf_all = 1.0 - (1.0 - pa) ** attempts
+        k = np.ceil(np.log1p(-u * cdf_all) / np.log1p(-pa))
+    else:
+        k = np.ones(np.shape(u))
+    return np.clip(k, 1, attempts).astype(np.int64)
+
+
 def _nth_attempt_times(n: int, attempt_lead: np.ndarray, attempt_at: np.ndarray, max_attempts: int) -> np.ndarray:
     """``(n, max_attempts - 1)`` start time of follow-up ``j`` (attempt ``j + 2``) per entry."""
     out = np.full((n, max(max_attempts - 1, 0)), np.nan)
@@ -199,17 +214,11 @@ def _work(
     # contact attempts: bad data shows at once; the reachable answer at attempt K
     reachable = u[:, 0] < truth.p_connect[index]
     a_max = team.attempts
-    pa = funnel.attempt_connect_share
-    if pa < 1:
-        cdf_all = 1.0 - (1.0 - pa) ** a_max
-        k_answer = np.ceil(np.log1p(-u[:, 1] * cdf_all) / np.log1p(-pa))
-    else:
-        k_answer = np.ones(m)
-    k_answer = np.clip(k_answer, 1, a_max).astype(np.int64)
+    k_answer = answering_attempt(u[:, 1], attempts=a_max, attempt_connect_share=funnel.attempt_connect_share)
     attempts = np.where(bad, 1, np.where(reachable, k_answer, a_max))
 
-    work = team.first_touch.median_minutes * np.exp(team.first_touch.spread * ndtri(u[:, 2]))
-    follow = team.follow_up.median_minutes * np.exp(team.follow_up.spread * ndtri(u[:, 3]))
+    work = team.first_touch.quantile(u[:, 2])
+    follow = team.follow_up.quantile(u[:, 3])
     deadline = sla.deadlines(handoff, scenario.start_date, horizon_days)
     q = serve_queue(
         handoff,

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from simulate._spec import check, check_probability
 from simulate.calendar import WorkingCalendar, add_working_minutes, shrink, working_minutes_between
@@ -38,6 +39,10 @@ class Duration:
 
     def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.median_minutes * np.exp(self.spread * rng.standard_normal(n))
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """Minutes at probability ``u`` (uniforms in, draws out)."""
+        return self.median_minutes * np.exp(self.spread * ndtri(u))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
