@@ -648,7 +648,9 @@ class _Reader:
         if kind == "id":
             return _ids(text)
         if kind == "category":
-            return pd.Series(pd.Categorical(text))
+            # categories are text: a date object and a datetime64 of the same day are one value
+            labels = np.array([None if v is None or v is pd.NA else str(v) for v in text], dtype=object)
+            return pd.Series(pd.Categorical(labels))
         return pd.Series(text, dtype="string")
 
     def column_type_check(self, label, wrong, present, text, expected) -> None:
