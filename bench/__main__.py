@@ -26,8 +26,7 @@ def _cpu() -> str:
 def main(argv: list[str]) -> int:
     names = sorted(p.stem for p in Path(__file__).parent.glob("bench_*.py"))
     wanted = [n for n in names if not argv or any(a in n for a in argv)]
-    print(f"machine: {_cpu()}, {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"numpy {np.__version__}")
+    print(f"machine: {_cpu()}, {os.cpu_count()} cores, python {platform.python_version()}, numpy {np.__version__}")
     from bench._table import print_table
 
     rows = []

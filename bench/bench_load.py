@@ -67,8 +67,9 @@ def _analytic_rows() -> list[Row]:
     kw = dict(team=team, sla=s.sla, funnel=s.funnel, start=START, days=365)
     analytic_load(score[:2000], handoff[:2000], thresholds, **kw)  # compile once
     t_all = _best_of(lambda: analytic_load(score, handoff, thresholds, **kw))
-    t_prep = _best_of(lambda: load_module._prepare(score, handoff, thresholds, contact_rate=0.68,
-                                                   bad_data_share=0.04, **kw))  # fmt: skip
+    t_prep = _best_of(
+        lambda: load_module._prepare(score, handoff, thresholds, contact_rate=0.68, bad_data_share=0.04, **kw)
+    )
     prep = load_module._prepare(score, handoff, thresholds, contact_rate=0.68, bad_data_share=0.04, **kw)
     model = load_module._Model(prep, team, s.sla)
     ks = np.arange(thresholds.size)
@@ -105,9 +106,16 @@ def _simulated_rows() -> list[Row]:
     mqls = table.groupby("threshold")["mqls"].first()
     size = f"200 thresholds ({int(mqls.min()):,}-{int(mqls.max()):,} MQLs) x 20 seeds"
     return [
-        Row("simulated check, default team, a year", size, f"{t_pool:.2f} s", "< 10 s",
-            f"one process: {per_seed * 20:.1f} s", f"{workers} processes", met=t_pool < 10),
-    ]  # fmt: skip
+        Row(
+            "simulated check, default team, a year",
+            size,
+            f"{t_pool:.2f} s",
+            "< 10 s",
+            f"one process: {per_seed * 20:.1f} s",
+            f"{workers} processes",
+            met=t_pool < 10,
+        ),
+    ]
 
 
 def rows() -> list[Row]:

@@ -135,18 +135,20 @@ def bench_pooled(n=200_000, n_simpy=20_000, reps=5, seed=1):
     cals = [intervals] * reps
 
     serve_queue(handoff[:100], work[:100], rep_intervals=cals, routing="pooled")  # compile
-    t_engine, res = best_time(
-        lambda: serve_queue(handoff, work, rep_intervals=cals, routing="pooled")
-    )
+    t_engine, res = best_time(lambda: serve_queue(handoff, work, rep_intervals=cals, routing="pooled"))
     # The same queue through the event-driven path: escalation with no finite deadline
     # changes nothing but rules out the one-pass recursion.
     never = np.full(n, np.inf)
     t_event, res_event = best_time(
         lambda: serve_queue(
-            handoff, work, rep_intervals=cals, routing="pooled", deadline_at=never,
+            handoff,
+            work,
+            rep_intervals=cals,
+            routing="pooled",
+            deadline_at=never,
             breach="escalate",
         )
-    )  # fmt: skip
+    )
     assert np.array_equal(res_event.first_touch_at, res.first_touch_at, equal_nan=True)
     t_heapq, starts = best_time(lambda: heapq_starts(handoff, work, intervals, reps))
     assert np.array_equal(starts, res.first_touch_at, equal_nan=True), "heapq waits differ"
@@ -176,10 +178,7 @@ def bench_pooled(n=200_000, n_simpy=20_000, reps=5, seed=1):
 def bench_default_year(n=10_000, reps=6, seed=2):
     rng = np.random.default_rng(seed)
     zones = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]
-    cals = [
-        shrink(WorkingCalendar(timezone=zones[r % 4]).intervals(START, 400), 0.2, rng=rng)
-        for r in range(reps)
-    ]
+    cals = [shrink(WorkingCalendar(timezone=zones[r % 4]).intervals(START, 400), 0.2, rng=rng) for r in range(reps)]
     sla = WorkingCalendar().intervals(START, 400)
     handoff = rng.uniform(0, 365 * 1440.0, n)
     work = rng.gamma(4.0, 5.0, n)  # about 20 minutes per first touch
@@ -222,18 +221,34 @@ def rows() -> list:
     heap, simpy_rate = rates["heapq loop (Python)"], rates["SimPy model"]
     t_year = bench_default_year()
     return [
-        Row("queue: pooled FIFO, 5 reps, calendars", f"{n:,} leads", f"{engine:,.0f} leads/s",
-            ">= 10x a heapq loop", f"heapq {heap:,.0f} leads/s", f"{engine / heap:,.1f}x",
-            met=engine / heap >= 10),
-        Row("queue: same, vs SimPy", f"{n_simpy:,} leads (SimPy)", f"{engine:,.0f} leads/s",
-            ">= 300x SimPy", f"SimPy {simpy_rate:,.0f} leads/s", f"{engine / simpy_rate:,.0f}x",
-            met=engine / simpy_rate >= 300),
-        Row("queue: event-driven path, same queue", f"{n:,} leads",
-            f"{rates['  event-driven path']:,.0f} leads/s", "", f"heapq {heap:,.0f} leads/s",
-            f"{rates['  event-driven path'] / heap:,.1f}x"),
-        Row("queue: default-like year, follow-ups", "10,000 MQLs, 6 reps, 6 attempts",
-            f"{t_year * 1e3:.1f} ms", ""),
-    ]  # fmt: skip
+        Row(
+            "queue: pooled FIFO, 5 reps, calendars",
+            f"{n:,} leads",
+            f"{engine:,.0f} leads/s",
+            ">= 10x a heapq loop",
+            f"heapq {heap:,.0f} leads/s",
+            f"{engine / heap:,.1f}x",
+            met=engine / heap >= 10,
+        ),
+        Row(
+            "queue: same, vs SimPy",
+            f"{n_simpy:,} leads (SimPy)",
+            f"{engine:,.0f} leads/s",
+            ">= 300x SimPy",
+            f"SimPy {simpy_rate:,.0f} leads/s",
+            f"{engine / simpy_rate:,.0f}x",
+            met=engine / simpy_rate >= 300,
+        ),
+        Row(
+            "queue: event-driven path, same queue",
+            f"{n:,} leads",
+            f"{rates['  event-driven path']:,.0f} leads/s",
+            "",
+            f"heapq {heap:,.0f} leads/s",
+            f"{rates['  event-driven path'] / heap:,.1f}x",
+        ),
+        Row("queue: default-like year, follow-ups", "10,000 MQLs, 6 reps, 6 attempts", f"{t_year * 1e3:.1f} ms", ""),
+    ]
 
 
 def main() -> None:

@@ -40,14 +40,10 @@ import simulate
 from bench._table import Row, print_table
 from simulate.table import BEHAVIOUR_COLUMNS, EVENT_KINDS, KIND_STAGE
 
-X_EDUCATION = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "x-education-leads" / "Leads.csv"
-)
+X_EDUCATION = Path(__file__).resolve().parents[2] / "shared" / "data" / "x-education-leads" / "Leads.csv"
 
 
-def simulated_leads(
-    n_leads: int = 1_000_000, seed: int = 1
-) -> tuple[pd.DataFrame, np.ndarray, pd.Series]:
+def simulated_leads(n_leads: int = 1_000_000, seed: int = 1) -> tuple[pd.DataFrame, np.ndarray, pd.Series]:
     """``(X, y, created_at)`` for ``n_leads`` simulated leads, oldest first (module docstring).
 
     The world runs 16 months and only leads created at least ``max_active_days`` before its
@@ -58,17 +54,14 @@ def simulated_leads(
     per_month = n_leads / (16 - s.behaviour.max_active_days / 30.4) * 1.02
     s = s.replace(arrivals=dataclasses.replace(s.arrivals, leads_per_month=per_month, campaigns=()))
     result = simulate.run(s, seed=seed)
-    ended = result.leads["created_at"] < result.as_of - pd.Timedelta(
-        days=s.behaviour.max_active_days
-    )
+    ended = result.leads["created_at"] < result.as_of - pd.Timedelta(days=s.behaviour.max_active_days)
     if ended.sum() < n_leads:
-        raise RuntimeError(
-            f"simulated {int(ended.sum()):,} leads with ended streams, wanted {n_leads:,}"
-        )
+        raise RuntimeError(f"simulated {int(ended.sum()):,} leads with ended streams, wanted {n_leads:,}")
     leads = result.leads.iloc[:n_leads]
     events = result.events[result.events["lead_id"] <= leads["lead_id"].iloc[-1]]
-    X = leads[["source", "lead_type", "job_level", "industry", "region", "email_domain",
-               "company_size", *BEHAVIOUR_COLUMNS]].copy()  # fmt: skip
+    X = leads[
+        ["source", "lead_type", "job_level", "industry", "region", "email_domain", "company_size", *BEHAVIOUR_COLUMNS]
+    ].copy()
     row = events["lead_id"].to_numpy() - 1
     created = leads["created_at"].dt.tz_localize(None).to_numpy()
     at = events["at"].dt.tz_localize(None).to_numpy()
@@ -83,9 +76,7 @@ def simulated_leads(
     rank = np.asarray([stage_rank[KIND_STAGE[k]] for k in EVENT_KINDS])[kind]
     deepest = np.zeros(n, dtype=np.int64)
     np.maximum.at(deepest, row, rank)
-    X["deepest_stage"] = pd.Categorical.from_codes(
-        deepest, ["none", "awareness", "consideration", "decision"]
-    )
+    X["deepest_stage"] = pd.Categorical.from_codes(deepest, ["none", "awareness", "consideration", "decision"])
     first = pd.Series(at).groupby(row).min().reindex(range(n)).to_numpy()
     last = pd.Series(at).groupby(row).max().reindex(range(n)).to_numpy()
     day = np.timedelta64(1, "D")
@@ -159,10 +150,9 @@ def simulated_rows(n: int) -> list[Row]:
         peer = None
     if peer is None:
         rows += [
-            Row("Scorecard fit vs optbinning", split, f"{t_ours:.1f} s", ">= 2.8x faster",
-                "optbinning not installed"),
+            Row("Scorecard fit vs optbinning", split, f"{t_ours:.1f} s", ">= 2.8x faster", "optbinning not installed"),
             Row("held-out AUC vs optbinning", split, f"{e_ours.auc:.4f}", ">= optbinning's"),
-        ]  # fmt: skip
+        ]
     else:
         Xt = _as_text_categories(X)
         Xt_train = Xt[train]
@@ -170,16 +160,27 @@ def simulated_rows(n: int) -> list[Row]:
         e_peer = calibrate.evaluate(y[~train], peer.predict_proba(Xt[~train])[:, 1])
         speed = t_peer / t_ours
         rows += [
-            Row("Scorecard fit vs optbinning", split, f"{t_ours:.1f} s", ">= 2.8x faster",
-                f"optbinning {t_peer:.1f} s", f"{speed:.1f}x faster", met=speed >= 2.8),
-            Row("held-out AUC vs optbinning", split, f"{e_ours.auc:.4f}", ">= optbinning's",
-                f"optbinning {e_peer.auc:.4f}", f"{e_ours.auc - e_peer.auc:+.4f}",
-                met=e_ours.auc >= e_peer.auc),
-            Row("held-out calibration error (ECE)", split, f"{e_ours.ece:.4f}", "",
-                f"optbinning {e_peer.ece:.4f}"),
-            Row("held-out Brier score", split, f"{e_ours.brier:.5f}", "",
-                f"optbinning {e_peer.brier:.5f}"),
-        ]  # fmt: skip
+            Row(
+                "Scorecard fit vs optbinning",
+                split,
+                f"{t_ours:.1f} s",
+                ">= 2.8x faster",
+                f"optbinning {t_peer:.1f} s",
+                f"{speed:.1f}x faster",
+                met=speed >= 2.8,
+            ),
+            Row(
+                "held-out AUC vs optbinning",
+                split,
+                f"{e_ours.auc:.4f}",
+                ">= optbinning's",
+                f"optbinning {e_peer.auc:.4f}",
+                f"{e_ours.auc - e_peer.auc:+.4f}",
+                met=e_ours.auc >= e_peer.auc,
+            ),
+            Row("held-out calibration error (ECE)", split, f"{e_ours.ece:.4f}", "", f"optbinning {e_peer.ece:.4f}"),
+            Row("held-out Brier score", split, f"{e_ours.brier:.5f}", "", f"optbinning {e_peer.brier:.5f}"),
+        ]
     rows.append(
         Row(
             "AUC lost to integer points",
@@ -211,9 +212,7 @@ def x_education(path: Path = X_EDUCATION) -> tuple[list[Row], str]:
     clean = calibrate.make_labels(history, horizon_days=None)
     refused = clean.refused[clean.refused["column"].isin(history.extra_columns)]
     leaky = calibrate.make_labels(history, horizon_days=None, allow=list(refused["column"]))
-    train, test = train_test_split(
-        np.arange(len(clean)), test_size=0.3, random_state=0, stratify=clean.y
-    )
+    train, test = train_test_split(np.arange(len(clean)), test_size=0.3, random_state=0, stratify=clean.y)
     engagement = ["TotalVisits", "Total Time Spent on Website", "Page Views Per Visit"]
     rows, cards = [], {}
     size = f"{len(clean):,} leads, {len(test):,} held out"
@@ -222,8 +221,16 @@ def x_education(path: Path = X_EDUCATION) -> tuple[list[Row], str]:
         card.fit(labels.X.iloc[train], labels.y[train])
         e = calibrate.evaluate(labels.y[test], card.predict_proba(labels.X.iloc[test])[:, 1])
         cards[name] = (card, e)
-        rows.append(Row(f"X Education AUC, {name}", size, f"{e.auc:.4f}", "report",
-                        f"{labels.X.shape[1]} features", f"ECE {e.ece:.4f}"))  # fmt: skip
+        rows.append(
+            Row(
+                f"X Education AUC, {name}",
+                size,
+                f"{e.auc:.4f}",
+                "report",
+                f"{labels.X.shape[1]} features",
+                f"ECE {e.ece:.4f}",
+            )
+        )
     card, e = cards["without refused columns"]
     columns = ["bin", "leads", "mean_predicted", "observed", "observed_low", "observed_high"]
     lines = [
@@ -235,9 +242,7 @@ def x_education(path: Path = X_EDUCATION) -> tuple[list[Row], str]:
         e.reliability[columns].round(3).to_string(index=False),
         "",
         "points table (without refused columns):",
-        card.table()[["axis", "criterion", "value", "points", "share", "win_rate"]]
-        .round(3)
-        .to_string(index=False),
+        card.table()[["axis", "criterion", "value", "points", "share", "win_rate"]].round(3).to_string(index=False),
     ]
     return rows, "\n".join(lines)
 
@@ -255,12 +260,16 @@ def recovery_rows() -> list[Row]:
     corr = float(np.corrcoef(fitted, true)[0, 1])
     size = f"{len(train):,} leads fit, {len(held):,} held out"
     return [
-        Row("truth recovery: weight correlation", f"{fitted.size} bins and values", f"{corr:.4f}",
-            ">= 0.98", met=corr >= 0.98),
-        Row("truth recovery: AUC below true chances", size, f"{gap:.4f}", "<= 0.005",
-            met=gap <= 0.005),
+        Row(
+            "truth recovery: weight correlation",
+            f"{fitted.size} bins and values",
+            f"{corr:.4f}",
+            ">= 0.98",
+            met=corr >= 0.98,
+        ),
+        Row("truth recovery: AUC below true chances", size, f"{gap:.4f}", "<= 0.005", met=gap <= 0.005),
         Row("truth recovery: calibration error", size, f"{ece:.4f}", "<= 0.01", met=ece <= 0.01),
-    ]  # fmt: skip
+    ]
 
 
 def rows(quick: bool = False) -> list[Row]:

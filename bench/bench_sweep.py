@@ -52,14 +52,25 @@ def rows(pairs: int = 200) -> list[Row]:
         same_dask, dask_cell = None, "dask not installed"
     n = len(serial.summary)
     return [
-        Row("sweep, 2 workers vs 1", f"{n} scenario-seed pairs", f"{t_one / t_two:.2f}x faster",
-            ">= 1.7x", f"1 worker {t_one:.1f} s, 2 workers {t_two:.1f} s", f"{t_one / t_two:.2f}",
-            met=t_one / t_two >= 1.7),
-        Row("identical summaries: serial, 2-process pool, Dask", f"{n} pairs",
+        Row(
+            "sweep, 2 workers vs 1",
+            f"{n} scenario-seed pairs",
+            f"{t_one / t_two:.2f}x faster",
+            ">= 1.7x",
+            f"1 worker {t_one:.1f} s, 2 workers {t_two:.1f} s",
+            f"{t_one / t_two:.2f}",
+            met=t_one / t_two >= 1.7,
+        ),
+        Row(
+            "identical summaries: serial, 2-process pool, Dask",
+            f"{n} pairs",
             f"pool {'same' if same_pool else 'DIFFERENT'}, dask {'same' if same_dask else same_dask}",
-            "identical", f"serial {t_serial:.1f} s, dask {dask_cell}", "",
-            met=bool(same_pool and same_dask)),
-    ]  # fmt: skip
+            "identical",
+            f"serial {t_serial:.1f} s, dask {dask_cell}",
+            "",
+            met=bool(same_pool and same_dask),
+        ),
+    ]
 
 
 def main() -> None:

@@ -42,16 +42,21 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rec.add_argument("history", type=Path, help="history CSV (a CRM export or a simulated leads.csv)")
-    rec.add_argument("--mapping", default=None,
-                     help="column mapping: hubspot, salesforce (default: the lead-table names)")  # fmt: skip
+    rec.add_argument(
+        "--mapping", default=None, help="column mapping: hubspot, salesforce (default: the lead-table names)"
+    )
     rec.add_argument("--timezone", default="UTC", help="zone of times written without an offset (default UTC)")
     rec.add_argument("--scenario", type=Path, help="scenario TOML whose team, SLA and funnel to use")
     rec.add_argument("--reps", type=int, help="number of reps (default: the scenario's, else 4)")
     rec.add_argument("--sla-hours", type=float, help="first touch within this many hours (default 8)")
     rec.add_argument("--sla-clock", choices=("business", "calendar"), help="count business or calendar hours")
     rec.add_argument("--sla-target", type=float, help="share of MQLs that must meet the SLA (default 0.9)")
-    rec.add_argument("--objective", default="revenue", choices=("revenue", "wins", "sqls", "volume", "pipeline"),
-                     help="what to maximise or reach (default revenue)")  # fmt: skip
+    rec.add_argument(
+        "--objective",
+        default="revenue",
+        choices=("revenue", "wins", "sqls", "volume", "pipeline"),
+        help="what to maximise or reach (default revenue)",
+    )
     rec.add_argument("--target", type=float, help="MQLs a month (volume) or pipeline a month (pipeline)")
     rec.add_argument("--horizon-days", type=float, default=120.0, help="a win counts within this many days of the MQL")
     rec.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -81,8 +86,11 @@ def _sales_side(args):
     team, sla = scenario.team, scenario.sla
     if args.reps is not None:
         team = dataclasses.replace(team, reps=args.reps, roster=())
-    changes = {k: v for k, v in (("hours", args.sla_hours), ("clock", args.sla_clock),
-                                  ("target", args.sla_target)) if v is not None}  # fmt: skip
+    changes = {
+        k: v
+        for k, v in (("hours", args.sla_hours), ("clock", args.sla_clock), ("target", args.sla_target))
+        if v is not None
+    }
     if changes:
         sla = dataclasses.replace(sla, **changes)
     return scenario, team, sla
@@ -116,8 +124,16 @@ def _recommend(args) -> int:
     if len(history.rejects):
         print(f"note: {len(history.rejects)} rows of {args.history} were not used; their reasons:")
         print(history.rejects.groupby("reason").size().to_string())
-    rec = recommend(history, team=team, sla=sla, funnel=scenario.funnel, objective=args.objective,
-                    target=args.target, horizon_days=args.horizon_days, seed=args.seed)  # fmt: skip
+    rec = recommend(
+        history,
+        team=team,
+        sla=sla,
+        funnel=scenario.funnel,
+        objective=args.objective,
+        target=args.target,
+        horizon_days=args.horizon_days,
+        seed=args.seed,
+    )
     rec.to_json(args.out)
     print(rec.summary())
     print(f"\nwrote {args.out}")
@@ -203,8 +219,10 @@ def _demo(args) -> int:
         "\nnote: outcomes exist only for leads sales worked (the old MQLs), so the fit cannot "
         "see below the old threshold (calibrate.make_labels(exploration=...) corrects that)"
     )
-    print(f"fit on {len(labels.y):,} judged MQLs (in sample): ROC AUC {fit_quality.auc:.3f}, "
-          f"expected calibration error {fit_quality.ece:.4f}")  # fmt: skip
+    print(
+        f"fit on {len(labels.y):,} judged MQLs (in sample): ROC AUC {fit_quality.auc:.3f}, "
+        f"expected calibration error {fit_quality.ece:.4f}"
+    )
     print("\nexpected against simulated (mean of the new years):")
     print(report.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
     print(f"meets the SLA target in simulation: {'yes' if report.attrs['meets_sla'] else 'NO'}\n")

@@ -55,10 +55,7 @@ class NumericBinning:
             return ["all", MISSING]
         if self.integer:
             lows = [self.low, *e]
-            out = [
-                f"{lo:g}" if hi - lo == 1 else f"{lo:g}-{hi - 1:g}"
-                for lo, hi in zip(lows, e, strict=False)
-            ]
+            out = [f"{lo:g}" if hi - lo == 1 else f"{lo:g}-{hi - 1:g}" for lo, hi in zip(lows, e, strict=False)]
             out.append(f"{e[-1]:g}+")
         else:
             out = [
@@ -131,9 +128,7 @@ def _weighted_unique(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return u, np.bincount(inverse, weights=w, minlength=u.size)
 
 
-def numeric_binning(
-    x: np.ndarray, w: np.ndarray, *, max_bins: int, min_bin_weight: float
-) -> NumericBinning:
+def numeric_binning(x: np.ndarray, w: np.ndarray, *, max_bins: int, min_bin_weight: float) -> NumericBinning:
     """Bins of about equal weight.
 
     A value heavier than one bin's share (an atom, such as 0 page views) gets a bin of its
@@ -144,9 +139,7 @@ def numeric_binning(
     x = np.asarray(x, dtype=float)
     w = np.asarray(w, dtype=float)
     missing_w = float(w[np.isnan(x)].sum())
-    has_missing = (
-        missing_w > 0 and missing_w >= min_bin_weight
-    )  # else missing counts as the lowest bin
+    has_missing = missing_w > 0 and missing_w >= min_bin_weight  # else missing counts as the lowest bin
     u, wu = _weighted_unique(x, w)
     first: list[int] = []
     if u.size > 1:
@@ -179,8 +172,9 @@ def numeric_binning(
     codes = NumericBinning(edges=edges, has_missing=has_missing, weights=np.empty(0)).codes(x)
     weights = np.bincount(codes, weights=w, minlength=edges.size + 2)
     integer = bool(u.size and np.all(np.mod(u, 1) == 0) and np.all(np.isfinite(u)))
-    return NumericBinning(edges=edges, has_missing=has_missing, weights=weights, integer=integer,
-                          low=float(u[0]) if u.size else -np.inf)  # fmt: skip
+    return NumericBinning(
+        edges=edges, has_missing=has_missing, weights=weights, integer=integer, low=float(u[0]) if u.size else -np.inf
+    )
 
 
 def category_binning(values, w: np.ndarray, *, min_bin_weight: float) -> CategoryBinning:
@@ -201,9 +195,7 @@ def category_binning(values, w: np.ndarray, *, min_bin_weight: float) -> Categor
         pooled = float(per_value.to_numpy()[~heavy].sum())
         # rare values share an "(other)" group if together they are heavy enough, else they
         # count as unseen (the reference, like a value the rules do not list)
-        group_of_value = np.where(
-            heavy, group_of_value, len(group_names) if pooled >= min_bin_weight else -1
-        )
+        group_of_value = np.where(heavy, group_of_value, len(group_names) if pooled >= min_bin_weight else -1)
         if pooled >= min_bin_weight:
             group_names.append(OTHER)
     missing_w = float(w[~seen & positive].sum())

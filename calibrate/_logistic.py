@@ -113,15 +113,11 @@ def _totals_kernel(codes, a, b, size):  # pragma: no cover
     return out.sum(axis=0)
 
 
-def code_totals(
-    codes: np.ndarray, a: np.ndarray, b: np.ndarray, size: int
-) -> tuple[np.ndarray, np.ndarray]:
+def code_totals(codes: np.ndarray, a: np.ndarray, b: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Sums of ``a`` and ``b`` per table entry (for example weights and weighted wins)."""
     if codes.shape[0] == 0:
         return np.zeros(size), np.zeros(size)
-    t = _totals_kernel(
-        codes, np.ascontiguousarray(a, dtype=float), np.ascontiguousarray(b, dtype=float), size
-    )
+    t = _totals_kernel(codes, np.ascontiguousarray(a, dtype=float), np.ascontiguousarray(b, dtype=float), size)
     return t[0], t[1]
 
 
@@ -139,9 +135,7 @@ def _eta_kernel(codes, table, intercept):  # pragma: no cover
 
 def loss_grad(codes, table, intercept, y, w) -> tuple[float, np.ndarray, float]:
     """Weighted log loss, its gradient per table entry, and per intercept (compiled)."""
-    loss, g = _loss_grad_kernel(
-        codes, np.ascontiguousarray(table, dtype=float), float(intercept), y, w
-    )
+    loss, g = _loss_grad_kernel(codes, np.ascontiguousarray(table, dtype=float), float(intercept), y, w)
     return float(loss), g[:-1], float(g[-1])
 
 

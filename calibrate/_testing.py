@@ -45,8 +45,7 @@ def history_with_outcomes(
     if outcomes == "auto" and "won" in leads.columns and leads["won"].notna().any():
         if worked != "mql" or exploration_share > 0:
             raise ValueError(
-                "the run's funnel works only its MQLs: for worked='all' or an exploration "
-                "sample, pass outcomes='truth'"
+                "the run's funnel works only its MQLs: for worked='all' or an exploration sample, pass outcomes='truth'"
             )
         return History.from_run(result)
     rng = np.random.default_rng(rng)

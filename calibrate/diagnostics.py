@@ -42,8 +42,10 @@ def _prep(y, p, sample_weight, *, any_score: bool = False):
     if np.any(~np.isin(y, (0.0, 1.0))):
         raise ValueError("y must hold outcomes 0/1 or True/False")
     if np.any(~np.isfinite(p)):
-        raise ValueError(f"predictions must be finite, got {p[~np.isfinite(p)][0]} at position "
-                         f"{int(np.flatnonzero(~np.isfinite(p))[0])}")  # fmt: skip
+        raise ValueError(
+            f"predictions must be finite, got {p[~np.isfinite(p)][0]} at position "
+            f"{int(np.flatnonzero(~np.isfinite(p))[0])}"
+        )
     if not any_score and np.any((p < 0) | (p > 1)):
         i = int(np.flatnonzero((p < 0) | (p > 1))[0])
         raise ValueError(f"predicted chances must be in [0, 1], got {p[i]} at position {i}")
@@ -85,9 +87,13 @@ def _bins(p: np.ndarray, w: np.ndarray, n_bins: int, strategy: str) -> np.ndarra
 
 
 def reliability_curve(
-    y: ArrayLike, p: ArrayLike, *, n_bins: int = 10, strategy: str = "quantile",
+    y: ArrayLike,
+    p: ArrayLike,
+    *,
+    n_bins: int = 10,
+    strategy: str = "quantile",
     sample_weight: ArrayLike | None = None,
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """Per bin of predicted chance: ``leads``, ``weight``, ``mean_predicted``, ``observed``
     and its 95% Wilson interval ``observed_low``, ``observed_high``.
 
@@ -104,10 +110,12 @@ def reliability_curve(
     b = _bins(p, w, n_bins, strategy)
     frame = pd.DataFrame({"bin": b, "w": w, "wp": w * p, "wy": w * y, "one": 1})
     g = frame.groupby("bin")
-    out = pd.DataFrame({
-        "leads": g["one"].sum(),
-        "weight": g["w"].sum(),
-    })  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "leads": g["one"].sum(),
+            "weight": g["w"].sum(),
+        }
+    )
     out["mean_predicted"] = g["wp"].sum() / out["weight"]
     out["observed"] = g["wy"].sum() / out["weight"]
     # Wilson interval on the effective number of leads (Kish)
@@ -122,9 +130,13 @@ def reliability_curve(
 
 
 def expected_calibration_error(
-    y: ArrayLike, p: ArrayLike, *, n_bins: int = 10, strategy: str = "quantile",
+    y: ArrayLike,
+    p: ArrayLike,
+    *,
+    n_bins: int = 10,
+    strategy: str = "quantile",
     sample_weight: ArrayLike | None = None,
-) -> float:  # fmt: skip
+) -> float:
     """Weighted mean gap between predicted and observed win rate over bins (module docstring)."""
     curve = reliability_curve(y, p, n_bins=n_bins, strategy=strategy, sample_weight=sample_weight)
     gap = np.abs(curve["mean_predicted"] - curve["observed"])
@@ -170,11 +182,17 @@ class Evaluation:
 
     def summary(self) -> pd.Series:
         """The figures as a Series: leads, base rate, AUC, Brier, log loss, ECE, top-decile lift."""
-        return pd.Series({
-            "leads": self.n, "base_rate": self.base_rate, "auc": self.auc, "brier": self.brier,
-            "log_loss": self.log_loss, "ece": self.ece,
-            "top_decile_lift": float(self.gains["lift"].iloc[0]),
-        })  # fmt: skip
+        return pd.Series(
+            {
+                "leads": self.n,
+                "base_rate": self.base_rate,
+                "auc": self.auc,
+                "brier": self.brier,
+                "log_loss": self.log_loss,
+                "ece": self.ece,
+                "top_decile_lift": float(self.gains["lift"].iloc[0]),
+            }
+        )
 
     def __repr__(self) -> str:
         return (
@@ -183,9 +201,7 @@ class Evaluation:
         )
 
 
-def evaluate(
-    y: ArrayLike, p: ArrayLike, *, sample_weight: ArrayLike | None = None, n_bins: int = 10
-) -> Evaluation:
+def evaluate(y: ArrayLike, p: ArrayLike, *, sample_weight: ArrayLike | None = None, n_bins: int = 10) -> Evaluation:
     """AUC, Brier score, log loss, reliability curve, ECE and gains of predictions ``p``.
 
     Examples
@@ -234,19 +250,13 @@ def population_stability(expected: ArrayLike, actual: ArrayLike, *, n_bins: int 
     >>> same.verdict, moved.verdict
     ('stable', 'shift')
     """
-    e = pd.Series(
-        np.asarray(expected, dtype=object) if not isinstance(expected, pd.Series) else expected
-    )
+    e = pd.Series(np.asarray(expected, dtype=object) if not isinstance(expected, pd.Series) else expected)
     a = pd.Series(np.asarray(actual, dtype=object) if not isinstance(actual, pd.Series) else actual)
     if len(e) == 0 or len(a) == 0:
         raise ValueError("population_stability needs leads in both samples")
     e_num = pd.to_numeric(e, errors="coerce")
     a_num = pd.to_numeric(a, errors="coerce")
-    numeric = (
-        (e_num.notna() == e.notna()).all()
-        and (a_num.notna() == a.notna()).all()
-        and e_num.notna().any()
-    )
+    numeric = (e_num.notna() == e.notna()).all() and (a_num.notna() == a.notna()).all() and e_num.notna().any()
     if numeric:
         ev, av = e_num.to_numpy(dtype=float), a_num.to_numpy(dtype=float)
         edges = np.unique(np.nanquantile(ev, np.linspace(0, 1, n_bins + 1)[1:-1]))
@@ -273,15 +283,18 @@ def population_stability(expected: ArrayLike, actual: ArrayLike, *, n_bins: int 
     es, as_ = es[keep], as_[keep]
     ef, af = np.maximum(es, 1e-4), np.maximum(as_, 1e-4)
     contrib = (af - ef) * np.log(af / ef)
-    table = pd.DataFrame({"bin": es.index, "expected_share": es.to_numpy(),
-                          "actual_share": as_.to_numpy(),
-                          "contribution": contrib.to_numpy()})  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "bin": es.index,
+            "expected_share": es.to_numpy(),
+            "actual_share": as_.to_numpy(),
+            "contribution": contrib.to_numpy(),
+        }
+    )
     return Stability(psi=float(contrib.sum()), table=table)
 
 
-def stability_table(
-    reference: pd.DataFrame, current: pd.DataFrame, *, n_bins: int = 10
-) -> pd.DataFrame:
+def stability_table(reference: pd.DataFrame, current: pd.DataFrame, *, n_bins: int = 10) -> pd.DataFrame:
     """PSI of every column two samples of leads share, worst first: ``column, psi, verdict``."""
     rows = []
     for c in reference.columns:
@@ -312,8 +325,9 @@ class Backtest:
         return pd.DataFrame({"train": self.train.summary(), "test": self.test.summary()})
 
 
-def backtest(estimator, labels, *, at: str | pd.Timestamp | None = None, test_share: float = 0.3,
-             n_bins: int = 10) -> Backtest:  # fmt: skip
+def backtest(
+    estimator, labels, *, at: str | pd.Timestamp | None = None, test_share: float = 0.3, n_bins: int = 10
+) -> Backtest:
     """Fit a clone of ``estimator`` on the older leads of ``labels`` and evaluate it on the newer.
 
     Parameters
@@ -358,11 +372,7 @@ def funnel_conversion(leads: pd.DataFrame, *, by: str | None = None) -> pd.DataF
     1       mql      3       0.750000
     2       sql      1       0.333333
     """
-    stages = [
-        c
-        for c in LIFECYCLE_ORDER
-        if c in leads.columns and (c == "created_at" or leads[c].notna().any())
-    ]
+    stages = [c for c in LIFECYCLE_ORDER if c in leads.columns and (c == "created_at" or leads[c].notna().any())]
     if "created_at" not in stages:
         raise KeyError("funnel_conversion needs the column 'created_at'")
     reached = pd.DataFrame(index=leads.index)
@@ -375,18 +385,19 @@ def funnel_conversion(leads: pd.DataFrame, *, by: str | None = None) -> pd.DataF
     def block(frame: pd.DataFrame) -> pd.DataFrame:
         n = frame.sum().astype(int)
         prev = n.shift(1).fillna(n.iloc[0])
-        return pd.DataFrame({
-            "stage": [s.removesuffix("_at") for s in stages],
-            "leads": n.to_numpy(),
-            "from_previous": (n / prev.where(prev > 0)).to_numpy(),
-            "from_created": (n / n.iloc[0] if n.iloc[0] > 0 else n * np.nan).to_numpy(),
-        })  # fmt: skip
+        return pd.DataFrame(
+            {
+                "stage": [s.removesuffix("_at") for s in stages],
+                "leads": n.to_numpy(),
+                "from_previous": (n / prev.where(prev > 0)).to_numpy(),
+                "from_created": (n / n.iloc[0] if n.iloc[0] > 0 else n * np.nan).to_numpy(),
+            }
+        )
 
     if by is None:
         return block(reached)
     month = leads["created_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
-    key = (month.rename("month")
-           if by == "month" else leads[by])  # fmt: skip
+    key = month.rename("month") if by == "month" else leads[by]
     parts = []
     for value, idx in reached.groupby(key, observed=True).groups.items():
         b = block(reached.loc[idx])

@@ -84,14 +84,11 @@ class ColumnMapping:
     def __post_init__(self) -> None:
         for target in (*self.columns, *self.date_formats, *self.converters, *self.defaults):
             if target not in KIND:
-                raise ValueError(
-                    f"ColumnMapping {self.name!r}: {target!r} is not a lead-table column"
-                )
+                raise ValueError(f"ColumnMapping {self.name!r}: {target!r} is not a lead-table column")
         for target, conv in self.converters.items():
             if conv not in CONVERTERS:
                 raise ValueError(
-                    f"ColumnMapping {self.name!r}: converter {conv!r} for {target!r} is not one "
-                    f"of {CONVERTERS}"
+                    f"ColumnMapping {self.name!r}: converter {conv!r} for {target!r} is not one of {CONVERTERS}"
                 )
         for target in self.date_formats:
             if KIND[target] != "time":
@@ -130,10 +127,8 @@ def hubspot_contacts(timezone: str = "UTC") -> ColumnMapping:
             "form_submissions": ("Number of Form Submissions", "num_conversion_events"),
             "email_clicks": ("Marketing emails clicked", "hs_email_click"),
             "score": ("HubSpot Score", "hubspotscore"),
-            "mql_at": ("Became a Marketing Qualified Lead Date",
-                       "hs_lifecyclestage_marketingqualifiedlead_date"),
-            "sql_at": ("Became a Sales Qualified Lead Date",
-                       "hs_lifecyclestage_salesqualifiedlead_date"),
+            "mql_at": ("Became a Marketing Qualified Lead Date", "hs_lifecyclestage_marketingqualifiedlead_date"),
+            "sql_at": ("Became a Sales Qualified Lead Date", "hs_lifecyclestage_salesqualifiedlead_date"),
             "opportunity_at": ("Became an Opportunity Date", "hs_lifecyclestage_opportunity_date"),
             "customer_at": ("Became a Customer Date", "hs_lifecyclestage_customer_date"),
             "first_touch_at": ("Date of first engagement", "hs_sa_first_engagement_date"),
@@ -141,11 +136,16 @@ def hubspot_contacts(timezone: str = "UTC") -> ColumnMapping:
             "amount": ("Recent Deal Amount", "recent_deal_amount"),
             "closed_at": ("Recent Deal Close Date", "recent_deal_close_date"),
         },
-        converters={"source": "snake", "job_level": "job_title", "industry": "snake",
-                    "company_size": "employees", "email_domain": "email"},
+        converters={
+            "source": "snake",
+            "job_level": "job_title",
+            "industry": "snake",
+            "company_size": "employees",
+            "email_domain": "email",
+        },
         defaults={"lead_type": "new_business"},
         timezone=timezone,
-    )  # fmt: skip
+    )
 
 
 def salesforce_leads(timezone: str = "UTC") -> ColumnMapping:
@@ -178,11 +178,17 @@ def salesforce_leads(timezone: str = "UTC") -> ColumnMapping:
             "amount": ("ConvertedOpportunity.Amount", "Opportunity Amount"),
             "closed_at": ("ConvertedOpportunity.CloseDate", "Opportunity Close Date"),
         },
-        converters={"source": "snake", "job_level": "job_title", "industry": "snake",
-                    "company_size": "employees", "email_domain": "email", "won": "bool"},
+        converters={
+            "source": "snake",
+            "job_level": "job_title",
+            "industry": "snake",
+            "company_size": "employees",
+            "email_domain": "email",
+            "won": "bool",
+        },
         defaults={"lead_type": "new_business"},
         timezone=timezone,
-    )  # fmt: skip
+    )
 
 
 def lead_table_mapping(columns, timezone: str = "UTC") -> ColumnMapping:
@@ -191,9 +197,7 @@ def lead_table_mapping(columns, timezone: str = "UTC") -> ColumnMapping:
     return ColumnMapping(
         name="lead table",
         columns={c.name: c.name for c in LEAD_SCHEMA if c.name in names},
-        converters={"won": "bool", "sla_met": "bool"}
-        if "won" in names or "sla_met" in names
-        else {},
+        converters={"won": "bool", "sla_met": "bool"} if "won" in names or "sla_met" in names else {},
         timezone=timezone,
     )
 
@@ -307,9 +311,7 @@ def load_history(
     reader = _Reader(raw, source, is_file, on_error, max_reject_share, as_of=given_as_of)
     leads, extra = reader.build(mapping, sep=sep)
     if given_as_of is None:
-        times = [
-            leads[c].max() for c in leads.columns if isinstance(leads[c].dtype, pd.DatetimeTZDtype)
-        ]
+        times = [leads[c].max() for c in leads.columns if isinstance(leads[c].dtype, pd.DatetimeTZDtype)]
         times = [t for t in times if not pd.isna(t)]
         as_of_ts = max(times) if times else pd.Timestamp.now(tz="UTC")
     else:
@@ -402,9 +404,14 @@ def _read_csv(path, *, sep: str, encoding: str) -> pd.DataFrame:
         # header=None: a data line longer than the header is an error; with a header row,
         # pandas would silently turn the extra leading fields into an index and shift columns
         table = pd.read_csv(
-            io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
-            na_values=[""], skipinitialspace=True,
-        )  # fmt: skip
+            io.StringIO(text),
+            sep=sep,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=True,
+        )
     except pd.errors.EmptyDataError:
         raise HistoryError(f"{name}: the file is empty (no header, no rows)") from None
     except pd.errors.ParserError as exc:
@@ -416,9 +423,7 @@ def _read_csv(path, *, sep: str, encoding: str) -> pd.DataFrame:
             where = f'line {int(quote.group(1)) + 1} opens a quote (") that is never closed'
         else:
             where = str(exc)
-        raise HistoryError(
-            f"{name}: {where}; check the delimiter (sep={sep!r}) and the quoting"
-        ) from None
+        raise HistoryError(f"{name}: {where}; check the delimiter (sep={sep!r}) and the quoting") from None
     header = ["" if pd.isna(c) else str(c).strip() for c in table.iloc[0]]
     header = [c or f"Unnamed: {i}" for i, c in enumerate(header)]
     _check_header(header, name)
@@ -455,16 +460,11 @@ def _resolve_mapping(mapping, columns) -> ColumnMapping:
     if isinstance(mapping, str):
         known = {"hubspot": hubspot_contacts, "salesforce": salesforce_leads}
         if mapping not in known:
-            raise ValueError(
-                "mapping must be 'hubspot', 'salesforce', a ColumnMapping or a dict, "
-                f"got {mapping!r}"
-            )
+            raise ValueError(f"mapping must be 'hubspot', 'salesforce', a ColumnMapping or a dict, got {mapping!r}")
         return known[mapping]()
     if isinstance(mapping, Mapping):
         return ColumnMapping(columns=dict(mapping))
-    raise TypeError(
-        f"mapping must be a name, a ColumnMapping or a dict, got {type(mapping).__name__}"
-    )
+    raise TypeError(f"mapping must be a name, a ColumnMapping or a dict, got {type(mapping).__name__}")
 
 
 # --- parsing columns ----------------------------------------------------------------------
@@ -512,17 +512,11 @@ class _Reader:
             return
         first = int(rows[0])
         if self.on_error == "raise" or rows.size > self.max_share * self.n:
-            more = (
-                f" (and {rows.size - 1:,} more rows: {rows.size:,} of {self.n:,})"
-                if rows.size > 1
-                else ""
-            )
+            more = f" (and {rows.size - 1:,} more rows: {rows.size:,} of {self.n:,})" if rows.size > 1 else ""
             raise HistoryError(f"{self.where(label, first)}: {reason(first)}{more}")
         for r in rows:
             v = None if values is None else values[r]
-            self.rejects.append(
-                (int(r), None, column, None if v is None else str(v), reason(int(r)))
-            )
+            self.rejects.append((int(r), None, column, None if v is None else str(v), reason(int(r))))
         self.bad[rows] = True
 
     def rejects_frame(self) -> pd.DataFrame:
@@ -539,9 +533,7 @@ class _Reader:
         used: dict[str, str] = {}
         for target, candidates in mapping.columns.items():
             names = (candidates,) if isinstance(candidates, str) else tuple(candidates)
-            found = next(
-                (lookup[n.strip().lower()] for n in names if n.strip().lower() in lookup), None
-            )
+            found = next((lookup[n.strip().lower()] for n in names if n.strip().lower() in lookup), None)
             if found is not None:
                 used[target] = found
         for target in REQUIRED:
@@ -567,9 +559,7 @@ class _Reader:
                 raw = _clean_text(raw, na)
                 out[name] = self.parse(name, used[name], raw, mapping)
             elif name in mapping.defaults:
-                out[name] = self.parse(
-                    name, name, pd.Series([mapping.defaults[name]] * self.n, dtype=object), mapping
-                )
+                out[name] = self.parse(name, name, pd.Series([mapping.defaults[name]] * self.n, dtype=object), mapping)
             elif col.kind != "count":  # an absent count is left out: "no events" would be a guess
                 out[name] = _empty(name, self.n)
         leads = pd.DataFrame(out, index=pd.RangeIndex(self.n))
@@ -583,8 +573,9 @@ class _Reader:
         self.check_order(leads, used)
         extra = []
         if mapping.keep_extra:
-            taken = set(used.values()) | {c for c in self.raw.columns if c.strip().lower() in
-                                          {d.strip().lower() for d in mapping.drop}}  # fmt: skip
+            taken = set(used.values()) | {
+                c for c in self.raw.columns if c.strip().lower() in {d.strip().lower() for d in mapping.drop}
+            }
             kept = {}
             for c in self.raw.columns:
                 if c in taken or c in leads.columns:
@@ -610,15 +601,11 @@ class _Reader:
         text = raw.to_numpy(dtype=object)
         present = ~pd.isna(raw).to_numpy()
         if conv == "employees":
-            return self.numbers(
-                name, label, pd.Series([_employees(v) for v in text], dtype=object), text, present
-            )
+            return self.numbers(name, label, pd.Series([_employees(v) for v in text], dtype=object), text, present)
         if conv == "bool" or kind == "bool":
             values = np.array([_bool(v) for v in text], dtype=object)
             wrong = present & np.array([v is _BAD for v in values])
-            self.column_type_check(
-                label, wrong, present, text, "true/false (yes/no, 1/0, won/lost)"
-            )
+            self.column_type_check(label, wrong, present, text, "true/false (yes/no, 1/0, won/lost)")
             self.reject(
                 name,
                 label,
@@ -633,8 +620,7 @@ class _Reader:
         if kind in ("number", "count"):
             return self.numbers(name, label, raw, text, present)
         if conv == "snake":
-            text = np.array([_snake(v) if p else None for v, p in zip(text, present, strict=True)],
-                            dtype=object)  # fmt: skip
+            text = np.array([_snake(v) if p else None for v, p in zip(text, present, strict=True)], dtype=object)
         elif conv == "job_title":
             text = np.array(
                 [_job_level(v) if p else None for v, p in zip(text, present, strict=True)],
@@ -672,9 +658,12 @@ class _Reader:
         num[wrong] = np.nan
         huge = ~np.isnan(num) & ~(np.abs(num) <= MAX_NUMBER)
         self.reject(
-            name, label, huge, text,
+            name,
+            label,
+            huge,
+            text,
             lambda r: f"{text[r]!r} is not a finite number of at most {MAX_NUMBER:g} in size",
-        )  # fmt: skip
+        )
         num[huge] = np.nan
         if KIND[name] == "count":
             bad = ~np.isnan(num) & ((num < 0) | (np.mod(num, 1) != 0))
@@ -692,24 +681,19 @@ class _Reader:
         present = ~pd.isna(raw).to_numpy()
         cells = raw.to_numpy(dtype=object)
         pairs = zip(cells, present, strict=True)
-        text = np.array([str(v).strip() if p else None for v, p in pairs],
-                        dtype=object)  # fmt: skip
+        text = np.array([str(v).strip() if p else None for v, p in pairs], dtype=object)
         out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
         fmt = mapping.date_formats.get(name, "ISO8601")
         far = np.zeros(self.n, dtype=bool)
         if pd.api.types.is_datetime64_any_dtype(raw.dtype):
             naive, has_tz = raw, np.zeros(self.n, dtype=bool)
         else:
-            has_tz = np.array(
-                [v is not None and bool(_TZ_SUFFIX.search(v)) for v in text], dtype=bool
-            )
+            has_tz = np.array([v is not None and bool(_TZ_SUFFIX.search(v)) for v in text], dtype=bool)
             if "%z" in fmt or "%Z" in fmt:
                 has_tz = present.copy()
             if has_tz.any():
                 s = pd.Series(text[has_tz], index=raw.index[has_tz], dtype=object)
-                aware, far_tz = _plausible(
-                    pd.to_datetime(s, format=fmt, errors="coerce", utc=True)
-                )
+                aware, far_tz = _plausible(pd.to_datetime(s, format=fmt, errors="coerce", utc=True))
                 out[has_tz] = aware.astype("datetime64[ns, UTC]")
                 far[has_tz] = far_tz
             s = pd.Series(np.where(has_tz, None, text), index=raw.index, dtype=object)
@@ -722,11 +706,7 @@ class _Reader:
         clock = naive_ok & local.isna().to_numpy()
         self.reject_far(name, label, far, text)
         wrong = present & out.isna().to_numpy() & ~clock & ~far
-        expect = (
-            "an ISO 8601 date (2026-01-31 or 2026-01-31 14:05)"
-            if fmt == "ISO8601"
-            else f"a date like {fmt!r}"
-        )
+        expect = "an ISO 8601 date (2026-01-31 or 2026-01-31 14:05)" if fmt == "ISO8601" else f"a date like {fmt!r}"
         self.column_type_check(label, wrong, present, text, expect)
         self.reject(
             name,
@@ -740,24 +720,20 @@ class _Reader:
             label,
             clock,
             text,
-            lambda r: (
-                f"{text[r]!r} does not exist or is ambiguous in time zone {tz} (clock change)"
-            ),
+            lambda r: f"{text[r]!r} does not exist or is ambiguous in time zone {tz} (clock change)",
         )
-        self.date_only[name] = np.array(
-            [v is not None and bool(_DATE_ONLY.match(v)) for v in text], dtype=bool
-        )
+        self.date_only[name] = np.array([v is not None and bool(_DATE_ONLY.match(v)) for v in text], dtype=bool)
         return out
 
     def reject_far(self, name: str, label: str, far: np.ndarray, text: np.ndarray) -> None:
         lo, hi = PLAUSIBLE_TIMES
         self.reject(
-            name, label, far, text,
-            lambda r: (
-                f"{text[r]!r} is outside {lo.year} to {hi.year - 1} "
-                "(a placeholder date or a mistyped year?)"
-            ),
-        )  # fmt: skip
+            name,
+            label,
+            far,
+            text,
+            lambda r: f"{text[r]!r} is outside {lo.year} to {hi.year - 1} (a placeholder date or a mistyped year?)",
+        )
 
     def check_future(self, leads: pd.DataFrame, used: Mapping[str, str]) -> None:
         """With a given as-of date, a time after it is in the future of the export.
@@ -774,12 +750,15 @@ class _Reader:
             if after.any():
                 values = s.to_numpy(dtype=object)
                 self.reject(
-                    name, used.get(name, name), after, values,
+                    name,
+                    used.get(name, name),
+                    after,
+                    values,
                     lambda r, name=name, values=values: (
                         f"{name} ({_short(values[r])}) is after the as-of date "
                         f"({_short(self.as_of)}): a time in the future"
                     ),
-                )  # fmt: skip
+                )
 
     def check_ids(self, ids: pd.Series, label: str) -> None:
         missing = ids.isna().to_numpy()
@@ -792,9 +771,12 @@ class _Reader:
                     first_row.setdefault(v, r)
             values = ids.to_numpy(dtype=object)
             self.reject(
-                "lead_id", label, dup, values,
+                "lead_id",
+                label,
+                dup,
+                values,
                 lambda r: f"lead id {values[r]!r} repeats row {first_row.get(values[r])}",
-            )  # fmt: skip
+            )
 
     def check_order(self, leads: pd.DataFrame, used: Mapping[str, str]) -> None:
         present = [c for c in LIFECYCLE_ORDER if leads[c].notna().any()]
@@ -811,11 +793,7 @@ class _Reader:
             back = (tb < prev).to_numpy(dtype=bool, na_value=False).copy()
             if b in date_only:
                 # a date without a time is the whole day: same day as the earlier stage is fine
-                same_day = (
-                    back
-                    & date_only[b]
-                    & (tb.dt.date == prev.dt.date).to_numpy(dtype=bool, na_value=False)
-                )
+                same_day = back & date_only[b] & (tb.dt.date == prev.dt.date).to_numpy(dtype=bool, na_value=False)
                 if same_day.any():
                     leads.loc[same_day, b] = prev[same_day]
                     back &= ~same_day
@@ -844,9 +822,15 @@ def _plausible(times: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def _empty_rejects() -> pd.DataFrame:
-    return pd.DataFrame({"row": pd.Series(dtype="int64"), "lead_id": pd.Series(dtype=object),
-                         "column": pd.Series(dtype=object), "value": pd.Series(dtype=object),
-                         "reason": pd.Series(dtype=object)})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "row": pd.Series(dtype="int64"),
+            "lead_id": pd.Series(dtype=object),
+            "column": pd.Series(dtype=object),
+            "value": pd.Series(dtype=object),
+            "reason": pd.Series(dtype=object),
+        }
+    )
 
 
 def _empty(name: str, n: int) -> pd.Series:
@@ -935,12 +919,15 @@ def _snake(v) -> str:
 
 _LEVELS = (
     ("vp", r"\b(vp|svp|evp|avp|vice[\s-]*president)\b"),
-    ("c_level", r"\b(ceo|cfo|cto|coo|cmo|cio|cro|ciso|cpo|chief|founder|co-?founder|owner|"
-                r"president|managing director)\b"),
+    (
+        "c_level",
+        r"\b(ceo|cfo|cto|coo|cmo|cio|cro|ciso|cpo|chief|founder|co-?founder|owner|"
+        r"president|managing director)\b",
+    ),
     ("director", r"\b(director|head)\b"),
     ("manager", r"\b(manager|mgr|lead|supervisor)\b"),
     ("student", r"\b(student|intern|trainee)\b"),
-)  # fmt: skip
+)
 
 
 def _job_level(title) -> str:

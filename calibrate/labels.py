@@ -60,21 +60,24 @@ NAME_RULES = (
     (r"\btags?\b", "tags are written by sales reps while they work the lead"),
     (r"\b(stage|status|disposition)\b", "a stage or status changes as sales works the lead"),
     (r"\b(owner|assigned|rep|sales ?person|agent)\b", "the owner is set when sales takes the lead"),
-    (r"\b(quality|rating|grade|profile)\b",
-     "a rating of the lead is a rep's judgement, made after talking to it"),
-    (r"\blast (notable )?activity\b",
-     "the latest activity at export time includes sales' own touches (calls, SMS)"),
-    (r"\b(converted|conversion|won|lost|closed?|outcome|reason)\b",
-     "it records the outcome of sales' work"),
-    (r"\b(opportunit\w*|deals?|revenue|quote|proposal)\b|^amount\b|\bamount$",
-     "deal data exists only once sales opened a deal"),
-    (r"\b(contacted|calls? (made|logged|attempts?)|call (outcome|result|count|notes?|status)|"
-     r"meetings? (held|booked)|sms sent|emails? sent by)\b",
-     "it records what sales did with the lead"),
-    (r"\b(index|score)\b",
-     "a score computed elsewhere (by a vendor or an old model) may include sales' judgement or "
-     "later activity; allow it only if it was fixed before sales touched the lead"),
-)  # fmt: skip
+    (r"\b(quality|rating|grade|profile)\b", "a rating of the lead is a rep's judgement, made after talking to it"),
+    (r"\blast (notable )?activity\b", "the latest activity at export time includes sales' own touches (calls, SMS)"),
+    (r"\b(converted|conversion|won|lost|closed?|outcome|reason)\b", "it records the outcome of sales' work"),
+    (
+        r"\b(opportunit\w*|deals?|revenue|quote|proposal)\b|^amount\b|\bamount$",
+        "deal data exists only once sales opened a deal",
+    ),
+    (
+        r"\b(contacted|calls? (made|logged|attempts?)|call (outcome|result|count|notes?|status)|"
+        r"meetings? (held|booked)|sms sent|emails? sent by)\b",
+        "it records what sales did with the lead",
+    ),
+    (
+        r"\b(index|score)\b",
+        "a score computed elsewhere (by a vendor or an old model) may include sales' judgement or "
+        "later activity; allow it only if it was fixed before sales touched the lead",
+    ),
+)
 
 
 class LeakageError(ValueError):
@@ -128,28 +131,29 @@ class Labels:
         """The labels of some leads (a boolean mask over the judged leads)."""
         m = np.asarray(mask, dtype=bool)
         return Labels(
-            X=self.X.loc[m].reset_index(drop=True), y=self.y[m],
+            X=self.X.loc[m].reset_index(drop=True),
+            y=self.y[m],
             sample_weight=self.sample_weight[m],
-            lead_id=self.lead_id[m], created_at=self.created_at[m].reset_index(drop=True),
-            start_at=self.start_at[m].reset_index(drop=True), counts=self.counts,
+            lead_id=self.lead_id[m],
+            created_at=self.created_at[m].reset_index(drop=True),
+            start_at=self.start_at[m].reset_index(drop=True),
+            counts=self.counts,
             refused=self.refused,
-            target=self.target, horizon_days=self.horizon_days, as_of=self.as_of,
-            exploration_share=self.exploration_share, explored=self.explored[m],
-        )  # fmt: skip
+            target=self.target,
+            horizon_days=self.horizon_days,
+            as_of=self.as_of,
+            exploration_share=self.exploration_share,
+            explored=self.explored[m],
+        )
 
-    def split_by_time(
-        self, *, at: str | pd.Timestamp | None = None, test_share: float = 0.3
-    ) -> tuple[Labels, Labels]:
+    def split_by_time(self, *, at: str | pd.Timestamp | None = None, test_share: float = 0.3) -> tuple[Labels, Labels]:
         """Older leads to train on, newer to test on, split at a clock-start moment.
 
         ``at`` defaults to the moment that leaves ``test_share`` of the judged leads newer.
         """
         start = self.start_at
         if start.isna().all() or start.nunique() < 2:
-            raise ValueError(
-                "split_by_time: the history has no dates to split on "
-                "(every clock start is the same)"
-            )
+            raise ValueError("split_by_time: the history has no dates to split on (every clock start is the same)")
         if at is None:
             at = start.quantile(1 - test_share)
         at = pd.Timestamp(at)
@@ -188,15 +192,9 @@ def leakage_report(
             raise KeyError(f"leakage_report: column {column!r} is not in the lead table")
         s = leads[column]
         if column in SALES_SIDE:
-            rows.append(
-                (column, "sales-side", f"{column!r} {SALES_SIDE[column]}, so it leaks the outcome")
-            )
+            rows.append((column, "sales-side", f"{column!r} {SALES_SIDE[column]}, so it leaks the outcome"))
             continue
-        if (
-            column in documented
-            and documented[column].kind == "time"
-            or isinstance(s.dtype, pd.DatetimeTZDtype)
-        ):
+        if column in documented and documented[column].kind == "time" or isinstance(s.dtype, pd.DatetimeTZDtype):
             rows.append(
                 (
                     column,
@@ -218,11 +216,17 @@ def leakage_report(
             if worked.any() and (~worked).any():
                 a, b = filled[worked].mean(), filled[~worked].mean()
                 if a >= 0.5 and b <= 0.05:
-                    rows.append((column, "filled after work", (
-                        f"{column!r} is filled for {a:.0%} of the leads sales worked and "
-                        f"{b:.1%} of the "
-                        "others: it is written while sales works the lead"
-                    )))  # fmt: skip
+                    rows.append(
+                        (
+                            column,
+                            "filled after work",
+                            (
+                                f"{column!r} is filled for {a:.0%} of the leads sales worked and "
+                                f"{b:.1%} of the "
+                                "others: it is written while sales works the lead"
+                            ),
+                        )
+                    )
                     continue
         if y is not None and not pd.api.types.is_numeric_dtype(s.dtype):
             why = _settling_value(s, np.asarray(y, dtype=bool))
@@ -315,16 +319,10 @@ def make_labels(
     as_of = history.as_of
     nat = pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns, UTC]")
     col = lambda name: leads[name] if name in leads.columns else nat  # noqa: E731
-    won = (
-        leads["won"]
-        if "won" in leads.columns
-        else pd.Series(pd.NA, index=leads.index, dtype="boolean")
-    )
+    won = leads["won"] if "won" in leads.columns else pd.Series(pd.NA, index=leads.index, dtype="boolean")
     won_true = won.fillna(False).astype(bool).to_numpy()
-    stages = ("first_touch_at", "returned_at", "sal_at", "sql_at", "opportunity_at",
-              "customer_at", "closed_at")  # fmt: skip
-    later = [c for c in stages
-             if c in leads.columns]  # fmt: skip
+    stages = ("first_touch_at", "returned_at", "sal_at", "sql_at", "opportunity_at", "customer_at", "closed_at")
+    later = [c for c in stages if c in leads.columns]
     first_later = leads[later].min(axis=1) if later else nat
     first_later = pd.to_datetime(first_later, utc=True)
     mql = col("mql_at")
@@ -336,9 +334,7 @@ def make_labels(
 
     if target == "won":
         event_at = col("customer_at")
-        event_at = event_at.where(
-            event_at.notna(), col("closed_at").where(pd.Series(won_true, index=leads.index))
-        )
+        event_at = event_at.where(event_at.notna(), col("closed_at").where(pd.Series(won_true, index=leads.index)))
         reached = event_at.notna().to_numpy() | won_true
     else:
         event_at = col("sql_at")
@@ -378,23 +374,22 @@ def make_labels(
     features = _features(leads, features, allow, y_all, worked, judged, history)
     X = leads.loc[judged, features].reset_index(drop=True)
     if events is not None:
-        X = _recount(
-            X, leads.loc[judged, "lead_id"].to_numpy(), start[judged].reset_index(drop=True), events
-        )
-    counts = pd.Series({
-        "leads": n,
-        "worked": int(worked.sum()),
-        "never_worked": int((~worked).sum()),
-        "too_young": int(young.sum()),
-        "judged": int(judged.sum()),
-        "reached_target": int(y_all[judged].sum()),
-        "reached_without_date": int((undated & judged).sum()),
-        "explored": int((explored & judged).sum()),
-    }, name="leads")  # fmt: skip
+        X = _recount(X, leads.loc[judged, "lead_id"].to_numpy(), start[judged].reset_index(drop=True), events)
+    counts = pd.Series(
+        {
+            "leads": n,
+            "worked": int(worked.sum()),
+            "never_worked": int((~worked).sum()),
+            "too_young": int(young.sum()),
+            "judged": int(judged.sum()),
+            "reached_target": int(y_all[judged].sum()),
+            "reached_without_date": int((undated & judged).sum()),
+            "explored": int((explored & judged).sum()),
+        },
+        name="leads",
+    )
     filled = [c for c in leads.columns if c != "lead_id" and leads[c].notna().any()]
-    refused = leakage_report(leads, filled,
-                             y=np.where(judged, y_all, False) if judged.any() else None,
-                             worked=worked)  # fmt: skip
+    refused = leakage_report(leads, filled, y=np.where(judged, y_all, False) if judged.any() else None, worked=worked)
     return Labels(
         X=X,
         y=y_all[judged].astype(bool),
@@ -444,9 +439,7 @@ def _explored(exploration, leads, worked, is_mql) -> np.ndarray:
     else:
         mask = np.asarray(exploration, dtype=bool)
         if mask.shape != (len(leads),):
-            raise ValueError(
-                f"exploration mask must have one entry per lead ({len(leads)}), got {mask.shape}"
-            )
+            raise ValueError(f"exploration mask must have one entry per lead ({len(leads)}), got {mask.shape}")
     return mask & worked
 
 
@@ -462,8 +455,10 @@ def _warn_selection(leads, worked, is_mql, explored, judged, share, old_enough, 
     score = ""
     if "score" in leads.columns and leads["score"].notna().any():
         s = leads["score"].to_numpy(dtype=float)
-        score = (f" (median old score {np.nanmedian(s[worked]):.0f} for the worked leads, "
-                 f"{np.nanmedian(s[~worked]):.0f} for the others)")  # fmt: skip
+        score = (
+            f" (median old score {np.nanmedian(s[worked]):.0f} for the worked leads, "
+            f"{np.nanmedian(s[~worked]):.0f} for the others)"
+        )
     n_explored = int((explored & judged).sum())
     if n_explored == 0:
         warnings.warn(
@@ -500,16 +495,12 @@ def _features(leads, features, allow, y_all, worked, judged, history) -> list[st
                 continue
             out.append(c)
         if not out:
-            raise ValueError(
-                f"{history.source}: no usable feature columns (all empty, constant or refused)"
-            )
+            raise ValueError(f"{history.source}: no usable feature columns (all empty, constant or refused)")
         return out
     missing = [c for c in features if c not in leads.columns]
     if missing:
         raise KeyError(f"{history.source}: feature column {missing[0]!r} is not in the lead table")
-    report = leakage_report(
-        leads, [c for c in features if c not in allow], y=judged_y, worked=worked
-    )
+    report = leakage_report(leads, [c for c in features if c not in allow], y=judged_y, worked=worked)
     if len(report):
         row = report.iloc[0]
         raise LeakageError(
@@ -519,9 +510,7 @@ def _features(leads, features, allow, y_all, worked, judged, history) -> list[st
     return list(features)
 
 
-def _recount(
-    X: pd.DataFrame, lead_ids: np.ndarray, start: pd.Series, events: pd.DataFrame
-) -> pd.DataFrame:
+def _recount(X: pd.DataFrame, lead_ids: np.ndarray, start: pd.Series, events: pd.DataFrame) -> pd.DataFrame:
     """Behaviour counts up to each lead's clock start, from the event stream."""
     kinds = [c for c in BEHAVIOUR_COLUMNS if c in X.columns]
     if not kinds:

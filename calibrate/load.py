@@ -275,8 +275,7 @@ def _inputs(score, handoff_min, thresholds, *, days, start):
         raise ValueError("handoff_min must be finite")
     if h.size and (h.min() < 0 or h.max() >= days * 1440.0):
         raise ValueError(
-            f"handoff_min must lie in [0, days * 1440) = [0, {days * 1440:g}) minutes, "
-            f"got [{h.min():g}, {h.max():g}]"
+            f"handoff_min must lie in [0, days * 1440) = [0, {days * 1440:g}) minutes, got [{h.min():g}, {h.max():g}]"
         )
     try:
         t = np.asarray(thresholds, dtype=float)
@@ -303,10 +302,14 @@ def _team_of_size(team: Team, size: int) -> Team:
     if not team.roster:
         return dataclasses.replace(team, reps=int(size))
     roster = tuple(
-        Rep(name=f"{team.roster[i % len(team.roster)].name}~{i // len(team.roster)}" if i >= len(team.roster)
-            else team.roster[i].name, calendar=team.roster[i % len(team.roster)].calendar)
+        Rep(
+            name=f"{team.roster[i % len(team.roster)].name}~{i // len(team.roster)}"
+            if i >= len(team.roster)
+            else team.roster[i].name,
+            calendar=team.roster[i % len(team.roster)].calendar,
+        )
         for i in range(size)
-    )  # fmt: skip
+    )
     return dataclasses.replace(team, roster=roster, reps=int(size))
 
 
@@ -442,8 +445,31 @@ def _day_index(opens, closes, n_days):
 
 
 @numba.njit(cache=True)
-def _aggregate_chunk(lo, hi, score, handoff, thr, po, pl, pw, day_p, sla_open, sla_len, sla_cum, sla_total,
-                     day_s, calendar_clock, sla_minutes, e1, e2, rates, pair, off, inn, vec):
+def _aggregate_chunk(
+    lo,
+    hi,
+    score,
+    handoff,
+    thr,
+    po,
+    pl,
+    pw,
+    day_p,
+    sla_open,
+    sla_len,
+    sla_cum,
+    sla_total,
+    day_s,
+    calendar_clock,
+    sla_minutes,
+    e1,
+    e2,
+    rates,
+    pair,
+    off,
+    inn,
+    vec,
+):
     """Leads ``lo .. hi`` into the accumulators ``off``, ``inn`` and ``vec`` (never, MQLs, work
     sums per threshold); returns the last period that serves one of them."""
     P = po.shape[0]
@@ -524,8 +550,29 @@ def _aggregate_chunk(lo, hi, score, handoff, thr, po, pl, pw, day_p, sla_open, s
 
 
 @numba.njit(cache=True, parallel=True)
-def _aggregate(score, handoff, thr, po, pl, pw, day_p, sla_open, sla_len, sla_cum, sla_total, day_s,
-               calendar_clock, sla_minutes, e1, e2, rates, pair, G, J, chunks):
+def _aggregate(
+    score,
+    handoff,
+    thr,
+    po,
+    pl,
+    pw,
+    day_p,
+    sla_open,
+    sla_len,
+    sla_cum,
+    sla_total,
+    day_s,
+    calendar_clock,
+    sla_minutes,
+    e1,
+    e2,
+    rates,
+    pair,
+    G,
+    J,
+    chunks,
+):
     """Classify every lead once and add it to the bins of the highest threshold it passes.
 
     Per lead: the working period that first serves it, in or out of hours, its bin, its
@@ -544,9 +591,31 @@ def _aggregate(score, handoff, thr, po, pl, pw, day_p, sla_open, sla_len, sla_cu
     vecs = np.zeros((chunks, 4, L))
     lasts = np.zeros(chunks, dtype=np.int64)
     for c in numba.prange(chunks):
-        lasts[c] = _aggregate_chunk(n * c // chunks, n * (c + 1) // chunks, score, handoff, thr, po, pl, pw,
-                                    day_p, sla_open, sla_len, sla_cum, sla_total, day_s, calendar_clock,
-                                    sla_minutes, e1, e2, rates, pair, offs[c], inns[c], vecs[c])
+        lasts[c] = _aggregate_chunk(
+            n * c // chunks,
+            n * (c + 1) // chunks,
+            score,
+            handoff,
+            thr,
+            po,
+            pl,
+            pw,
+            day_p,
+            sla_open,
+            sla_len,
+            sla_cum,
+            sla_total,
+            day_s,
+            calendar_clock,
+            sla_minutes,
+            e1,
+            e2,
+            rates,
+            pair,
+            offs[c],
+            inns[c],
+            vecs[c],
+        )
     n_arr = max(lasts.max() + 1, 1)
     off = np.zeros((L, n_arr, G, 3 + Q))
     inn = np.zeros((L, n_arr, J, 3))
@@ -600,14 +669,34 @@ def _prepare(score, handoff, thresholds, *, team, sla, funnel, start, days, cont
     dec_w, dec_k, rates, pair = _decay_terms(funnel)
     day_p = _day_index(po, pe, horizon + 1)
     day_s = _day_index(sla_iv[:, 0], sla_iv[:, 0], horizon + 1)  # SLA intervals opening before each day
-    agg = _aggregate(score, handoff, thr, po, pl, pw, day_p, sla_iv[:, 0].copy(), sla_len,
-                     sla_cum[:-1].copy(), float(sla_cum[-1]), day_s, sla.clock == "calendar",
-                     sla.hours * 60.0, e1, e2, rates, pair, _OFF_BINS, _IN_BINS,
-                     int(min(numba.get_num_threads(), 4)) if score.size > 100_000 else 1)  # fmt: skip
+    agg = _aggregate(
+        score,
+        handoff,
+        thr,
+        po,
+        pl,
+        pw,
+        day_p,
+        sla_iv[:, 0].copy(),
+        sla_len,
+        sla_cum[:-1].copy(),
+        float(sla_cum[-1]),
+        day_s,
+        sla.clock == "calendar",
+        sla.hours * 60.0,
+        e1,
+        e2,
+        rates,
+        pair,
+        _OFF_BINS,
+        _IN_BINS,
+        int(min(numba.get_num_threads(), 4)) if score.size > 100_000 else 1,
+    )
     off, inn, never, mqls, s1, s2, n_arr = agg
     with np.errstate(invalid="ignore", divide="ignore"):
-        m0, v0 = _work_moments(team, contact.mean() if contact.size else 0.0, bad.mean() if bad.size else 0.0,
-                               funnel.attempt_connect_share)
+        m0, v0 = _work_moments(
+            team, contact.mean() if contact.size else 0.0, bad.mean() if bad.size else 0.0, funnel.attempt_connect_share
+        )
         work_mean = np.where(mqls > 0, s1 / mqls, m0)
         work_cv2 = np.where(mqls > 0, s2 / mqls / work_mean**2 - 1.0, v0 / m0**2 - 1.0)
 
@@ -629,12 +718,30 @@ def _prepare(score, handoff, thresholds, *, team, sla, funnel, start, days, cont
     end = days * 1440.0
     history_minutes = float(np.clip(np.minimum(pe, end) - po, 0.0, None).sum())
     return _Prepared(
-        thresholds=thr, po=po, pl=pl, pw=pw, pgap=pgap, n_arr=n_arr,
-        off=off, inn=inn, never=never, mqls=mqls,
-        work_mean=work_mean, work_cv2=work_cv2, dec_w=dec_w, dec_k=dec_k, omega=omega,
-        late=late, rates=rates, pair=pair, rest_exp=rest_exp, half_exp=half_exp,
-        t_grid=t_grid, history_minutes=history_minutes, coverage=coverage,
-    )  # fmt: skip
+        thresholds=thr,
+        po=po,
+        pl=pl,
+        pw=pw,
+        pgap=pgap,
+        n_arr=n_arr,
+        off=off,
+        inn=inn,
+        never=never,
+        mqls=mqls,
+        work_mean=work_mean,
+        work_cv2=work_cv2,
+        dec_w=dec_w,
+        dec_k=dec_k,
+        omega=omega,
+        late=late,
+        rates=rates,
+        pair=pair,
+        rest_exp=rest_exp,
+        half_exp=half_exp,
+        t_grid=t_grid,
+        history_minutes=history_minutes,
+        coverage=coverage,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -703,8 +810,13 @@ def _rep_nodes(c, sigma):
     lo = c + 1
     hi = -1
     for j in range(c + 1):
-        v = math.exp(math.lgamma(c + 1) - math.lgamma(j + 1) - math.lgamma(c - j + 1)
-                     + j * math.log(1.0 - sigma) + (c - j) * math.log(sigma))
+        v = math.exp(
+            math.lgamma(c + 1)
+            - math.lgamma(j + 1)
+            - math.lgamma(c - j + 1)
+            + j * math.log(1.0 - sigma)
+            + (c - j) * math.log(sigma)
+        )
         pmf[j] = v
         if v > 1e-10:
             lo = min(lo, j)
@@ -786,8 +898,9 @@ def _evolve(x, lam, mu, c_eff, dt):
 
 
 @numba.njit(cache=True)
-def _random_wait(lam, busy, mu, c, c_eff, f, cv2, pooled, node_k, node_w, erl, rr, m_s, half_meeting,
-                 ft_share, comp_p, comp_th):
+def _random_wait(
+    lam, busy, mu, c, c_eff, f, cv2, pooled, node_k, node_w, erl, rr, m_s, half_meeting, ft_share, comp_p, comp_th
+):
     """The random part of an in-hours MQL's wait: ``P(Wq > t) = sum_i p_i exp(-theta_i t)``.
 
     Fills ``comp_p``, ``comp_th`` and returns their count and ``(C, theta)`` of the one
@@ -868,8 +981,7 @@ def _random_wait(lam, busy, mu, c, c_eff, f, cv2, pooled, node_k, node_w, erl, r
 
 
 @numba.njit(cache=True)
-def _value(a, a_cal, p, j, b, cw, th, s, mode, flat, pw, po, pl, late, dec_w, rates, pair, rest_exp, half_exp,
-           scratch):
+def _value(a, a_cal, p, j, b, cw, th, s, mode, flat, pw, po, pl, late, dec_w, rates, pair, rest_exp, half_exp, scratch):
     """Expected ``connect_decay * qualify_decay`` of the calendar wait of a lead arriving at
     working time ``a`` (calendar ``a_cal``, period ``p``, bin ``j``) who waits ``b + Z``
     working minutes, ``Z = 0`` with chance ``1 - cw``, else exponential at rate ``th``.
@@ -969,10 +1081,41 @@ def _batch_wait(x, p, c, c_eff, mu, m_s, pooled, stranded, pl):
 
 
 @numba.njit(cache=True)
-def _threshold(k, c, sigma, leave, pooled, mode, target_only, ft_mean, prep_po, prep_pl, prep_pw, pgap,
-               n_arr, off, inn, never, mqls,
-               work_mean, work_cv2, dec_w, dec_k, late, rates, pair, rest_exp, half_exp, omega, t_grid, coverage,
-               erl, rr, quantiles, out_q):
+def _threshold(
+    k,
+    c,
+    sigma,
+    leave,
+    pooled,
+    mode,
+    target_only,
+    ft_mean,
+    prep_po,
+    prep_pl,
+    prep_pw,
+    pgap,
+    n_arr,
+    off,
+    inn,
+    never,
+    mqls,
+    work_mean,
+    work_cv2,
+    dec_w,
+    dec_k,
+    late,
+    rates,
+    pair,
+    rest_exp,
+    half_exp,
+    omega,
+    t_grid,
+    coverage,
+    erl,
+    rr,
+    quantiles,
+    out_q,
+):
     """Compliance and value sums of threshold ``k`` at team size ``c``; quantiles into ``out_q``."""
     po = prep_po
     pl = prep_pl
@@ -1133,8 +1276,25 @@ def _threshold(k, c, sigma, leave, pooled, mode, target_only, ft_mean, prep_po, 
             if n > 0:
                 nf = inn[k, p, j, 1]
                 s = inn[k, p, j, 2] / (n - nf) if n > nf else 0.0
-                n_comp, cw, th = _random_wait(lr, min(x_mid, c_eff), mu, c, c_eff, f, cv2, pooled, node_k, node_w,
-                                              erl, rr, m_s, half_meeting, ft_share, comp_p, comp_th)
+                n_comp, cw, th = _random_wait(
+                    lr,
+                    min(x_mid, c_eff),
+                    mu,
+                    c,
+                    c_eff,
+                    f,
+                    cv2,
+                    pooled,
+                    node_k,
+                    node_w,
+                    erl,
+                    rr,
+                    m_s,
+                    half_meeting,
+                    ft_share,
+                    comp_p,
+                    comp_th,
+                )
                 flat = x_end <= c_eff and x_sys <= c_eff and x_mid <= c_eff  # no backlog in the bin
                 for comp in range(comps):
                     wgt = (1.0 - p_str) if comp == 0 else p_str
@@ -1176,8 +1336,28 @@ def _threshold(k, c, sigma, leave, pooled, mode, target_only, ft_mean, prep_po, 
                                 b = max(s, b_team)
                         vv = 0.0
                         if not target_only and np.isfinite(b):
-                            vv = _value(a, a_cal, p, j, b, ci, th, s, md, flat and comp == 0, pw, po, pl, late, dec_w,
-                                        rates, pair, rest_exp, half_exp, scratch)
+                            vv = _value(
+                                a,
+                                a_cal,
+                                p,
+                                j,
+                                b,
+                                ci,
+                                th,
+                                s,
+                                md,
+                                flat and comp == 0,
+                                pw,
+                                po,
+                                pl,
+                                late,
+                                dec_w,
+                                rates,
+                                pair,
+                                rest_exp,
+                                half_exp,
+                                scratch,
+                            )
                         if i == 1:
                             in_b[p, j, comp] = b
                             in_c[p, j, comp] = ci
@@ -1210,8 +1390,7 @@ def _threshold(k, c, sigma, leave, pooled, mode, target_only, ft_mean, prep_po, 
             continue
         while hi - lo > 1:
             mid = (lo + hi) >> 1
-            fm = _cdf(mid, n_arr, G, J, comps, off_t, off_w, in_b, in_c, in_th, in_cap, in_rm, in_w, omega,
-                      t_grid)
+            fm = _cdf(mid, n_arr, G, J, comps, off_t, off_w, in_b, in_c, in_th, in_cap, in_rm, in_w, omega, t_grid)
             if fm >= goal:
                 hi = mid
                 f_hi = fm
@@ -1265,19 +1444,78 @@ def _cdf(gi, n_arr, G, J, comps, off_t, off_w, in_b, in_c, in_th, in_cap, in_rm,
 
 
 @numba.njit(parallel=True, cache=True)
-def _all_thresholds(ks, cs, sigma, leave, pooled, mode, target_only, ft_mean, po, pl, pw, pgap, n_arr, off,
-                    inn, never, mqls, work_mean,
-                    work_cv2, dec_w, dec_k, late, rates, pair, rest_exp, half_exp, omega, t_grid, coverage, erl, rr,
-                    quantiles):
+def _all_thresholds(
+    ks,
+    cs,
+    sigma,
+    leave,
+    pooled,
+    mode,
+    target_only,
+    ft_mean,
+    po,
+    pl,
+    pw,
+    pgap,
+    n_arr,
+    off,
+    inn,
+    never,
+    mqls,
+    work_mean,
+    work_cv2,
+    dec_w,
+    dec_k,
+    late,
+    rates,
+    pair,
+    rest_exp,
+    half_exp,
+    omega,
+    t_grid,
+    coverage,
+    erl,
+    rr,
+    quantiles,
+):
     n = ks.shape[0]
     comply = np.zeros(n)
     value = np.zeros(n)
     out_q = np.zeros((n, quantiles.shape[0]))
     for i in numba.prange(n):
         comply[i], value[i] = _threshold(
-            ks[i], cs[i], sigma, leave, pooled, mode, target_only, ft_mean, po, pl, pw, pgap, n_arr, off,
-            inn, never, mqls, work_mean, work_cv2,
-            dec_w, dec_k, late, rates, pair, rest_exp, half_exp, omega, t_grid, coverage, erl, rr, quantiles,
+            ks[i],
+            cs[i],
+            sigma,
+            leave,
+            pooled,
+            mode,
+            target_only,
+            ft_mean,
+            po,
+            pl,
+            pw,
+            pgap,
+            n_arr,
+            off,
+            inn,
+            never,
+            mqls,
+            work_mean,
+            work_cv2,
+            dec_w,
+            dec_k,
+            late,
+            rates,
+            pair,
+            rest_exp,
+            half_exp,
+            omega,
+            t_grid,
+            coverage,
+            erl,
+            rr,
+            quantiles,
             out_q[i],
         )
     return comply, value, out_q
@@ -1339,13 +1577,39 @@ class _Model:
         self._tables(cs, ks)
         quantiles = np.array([0.5, 0.9]) if not target_only else np.zeros(0)
         return _all_thresholds(
-            ks, cs, self.sigma, self.leave, self.pooled, self.mode, target_only,
-            self.team.first_touch.mean_minutes, p.po, p.pl, p.pw, p.pgap, p.n_arr, p.off, p.inn,
-            p.never, p.mqls,
-            p.work_mean, p.work_cv2, p.dec_w, p.dec_k, p.late, p.rates, p.pair, p.rest_exp, p.half_exp,
-            p.omega, p.t_grid, p.coverage,
-            self.erl, self.rr, quantiles,
-        )  # fmt: skip
+            ks,
+            cs,
+            self.sigma,
+            self.leave,
+            self.pooled,
+            self.mode,
+            target_only,
+            self.team.first_touch.mean_minutes,
+            p.po,
+            p.pl,
+            p.pw,
+            p.pgap,
+            p.n_arr,
+            p.off,
+            p.inn,
+            p.never,
+            p.mqls,
+            p.work_mean,
+            p.work_cv2,
+            p.dec_w,
+            p.dec_k,
+            p.late,
+            p.rates,
+            p.pair,
+            p.rest_exp,
+            p.half_exp,
+            p.omega,
+            p.t_grid,
+            p.coverage,
+            self.erl,
+            self.rr,
+            quantiles,
+        )
 
     def compliance(self, ks: np.ndarray, cs: np.ndarray) -> np.ndarray:
         comply, _, _ = self.evaluate(ks, cs, target_only=True)
@@ -1524,8 +1788,18 @@ def analytic_load(
     """
     s, h, t = _inputs(score, handoff_min, thresholds, days=days, start=start)
     sizes = _rep_sizes(reps, team)
-    prep = _prepare(s, h, t, team=team, sla=sla, funnel=funnel, start=start, days=days,
-                    contact_rate=contact_rate, bad_data_share=bad_data_share)  # fmt: skip
+    prep = _prepare(
+        s,
+        h,
+        t,
+        team=team,
+        sla=sla,
+        funnel=funnel,
+        start=start,
+        days=days,
+        contact_rate=contact_rate,
+        bad_data_share=bad_data_share,
+    )
     model = _Model(prep, team, sla)
     L = prep.thresholds.size
     ks = np.arange(L)
@@ -1534,18 +1808,20 @@ def analytic_load(
     capacity = team.size * (1.0 - team.shrinkage) * prep.coverage * prep.history_minutes
     util = n * prep.work_mean / capacity
     with np.errstate(invalid="ignore", divide="ignore"):
-        table = pd.DataFrame({
-            "threshold": prep.thresholds,
-            "mqls": n.astype(np.int64),
-            "mqls_per_month": n / (days / _DAYS_PER_MONTH),
-            "utilisation": util,
-            "stable": util < 1.0,
-            "sla_compliance": np.where(n > 0, comply / np.maximum(n, 1), np.nan),
-            "median_response_hours": q[:, 0] / 60.0,
-            "p90_response_hours": q[:, 1] / 60.0,
-            "value_kept": np.where(n > 0, value / np.maximum(n, 1), np.nan),
-            "reps_needed": model.reps_needed(sla.target, sizes, comply / np.maximum(n, 1)),
-        })  # fmt: skip
+        table = pd.DataFrame(
+            {
+                "threshold": prep.thresholds,
+                "mqls": n.astype(np.int64),
+                "mqls_per_month": n / (days / _DAYS_PER_MONTH),
+                "utilisation": util,
+                "stable": util < 1.0,
+                "sla_compliance": np.where(n > 0, comply / np.maximum(n, 1), np.nan),
+                "median_response_hours": q[:, 0] / 60.0,
+                "p90_response_hours": q[:, 1] / 60.0,
+                "value_kept": np.where(n > 0, value / np.maximum(n, 1), np.nan),
+                "reps_needed": model.reps_needed(sla.target, sizes, comply / np.maximum(n, 1)),
+            }
+        )
     return table
 
 
@@ -1645,20 +1921,30 @@ def _simulate_seed(inp: _SimInputs, seed: int) -> list[dict]:
             idx = np.flatnonzero(inp.score >= threshold)
             figures = {"mqls": idx.size}
             if idx.size == 0:
-                figures |= {"utilisation": 0.0, "sla_compliance": np.nan, "median_response_hours": np.nan,
-                            "p90_response_hours": np.nan, "value_kept": np.nan}  # fmt: skip
+                figures |= {
+                    "utilisation": 0.0,
+                    "sla_compliance": np.nan,
+                    "median_response_hours": np.nan,
+                    "p90_response_hours": np.nan,
+                    "value_kept": np.nan,
+                }
             else:
                 h = inp.handoff[idx]
                 dl = inp.deadline[idx]
                 res = serve_queue(
-                    h, work[idx], rep_intervals=intervals, routing=team.routing,
+                    h,
+                    work[idx],
+                    rep_intervals=intervals,
+                    routing=team.routing,
                     discipline=team.discipline,
                     score=inp.score[idx] if team.discipline == "highest_score" else None,
                     deadline_at=dl if sla.breach != "none" else None,
-                    breach=sla.breach, attempts=attempts[idx] if a_max > 1 else None,
-                    attempt_gap_minutes=gaps, attempt_minutes=follow[idx] if a_max > 1 else None,
+                    breach=sla.breach,
+                    attempts=attempts[idx] if a_max > 1 else None,
+                    attempt_gap_minutes=gaps,
+                    attempt_minutes=follow[idx] if a_max > 1 else None,
                     followups_first=team.followups_first,
-                )  # fmt: skip
+                )
                 touch = res.first_touch_at
                 touched = np.isfinite(touch)
                 wait = np.where(touched, touch - h, np.inf)
@@ -1671,7 +1957,7 @@ def _simulate_seed(inp: _SimInputs, seed: int) -> list[dict]:
                     "median_response_hours": med / 60.0,
                     "p90_response_hours": p90 / 60.0,
                     "value_kept": float(kept.mean()),
-                }  # fmt: skip
+                }
             done[count] = figures
             rows.append(figures | row)
     return rows
@@ -1763,10 +2049,19 @@ def simulated_load(
     bad = np.broadcast_to(bad, order.shape)[order] if bad.ndim else np.full(s.size, float(bad))
     all_sizes = (team.size,) if sizes is None else tuple(sorted({team.size, *sizes.tolist()}))
     inp = _SimInputs(
-        score=s, handoff=h, deadline=sla.deadlines(h, start, days + PAD_DAYS), contact=contact, bad=bad,
-        thresholds=np.unique(t), sizes=all_sizes, team=team, sla=sla, funnel=funnel, start=start,
+        score=s,
+        handoff=h,
+        deadline=sla.deadlines(h, start, days + PAD_DAYS),
+        contact=contact,
+        bad=bad,
+        thresholds=np.unique(t),
+        sizes=all_sizes,
+        team=team,
+        sla=sla,
+        funnel=funnel,
+        start=start,
         days=int(days),
-    )  # fmt: skip
+    )
     if executor is None:
         rows = [r for seed in seed_list for r in _simulate_seed(inp, seed)]
     else:
@@ -1788,8 +2083,13 @@ def simulated_load(
 
 
 _COMPARED = ("utilisation", "sla_compliance", "median_response_hours", "p90_response_hours", "value_kept")
-_TOLERANCE = {"utilisation": 0.02, "sla_compliance": 0.01, "median_response_hours": 0.5,
-              "p90_response_hours": 1.0, "value_kept": 0.01}  # fmt: skip
+_TOLERANCE = {
+    "utilisation": 0.02,
+    "sla_compliance": 0.01,
+    "median_response_hours": 0.5,
+    "p90_response_hours": 1.0,
+    "value_kept": 0.01,
+}
 
 
 def compare_load(
@@ -1828,8 +2128,10 @@ def compare_load(
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
-    for name, frame, needed in (("analytic", analytic, LOAD_COLUMNS),
-                                ("simulated", simulated, ("threshold", "seed", *_COMPARED))):  # fmt: skip
+    for name, frame, needed in (
+        ("analytic", analytic, LOAD_COLUMNS),
+        ("simulated", simulated, ("threshold", "seed", *_COMPARED)),
+    ):
         if not isinstance(frame, pd.DataFrame):
             raise ValueError(f"{name} must be a DataFrame")
         missing = [c for c in needed if c not in frame.columns]

@@ -22,9 +22,9 @@ def _axes(ax: Axes | None) -> Axes:
     return ax
 
 
-def plot_reliability(curve: pd.DataFrame | Evaluation, *, ax: Axes | None = None,
-                     label: str | None = None,
-                     **kwargs) -> Axes:  # fmt: skip
+def plot_reliability(
+    curve: pd.DataFrame | Evaluation, *, ax: Axes | None = None, label: str | None = None, **kwargs
+) -> Axes:
     """Observed win rate (with its 95% interval) against the mean predicted chance per bin.
 
     Examples
@@ -39,9 +39,7 @@ def plot_reliability(curve: pd.DataFrame | Evaluation, *, ax: Axes | None = None
     ax = _axes(ax)
     c = curve.reliability if isinstance(curve, Evaluation) else curve
     yerr = np.vstack([c["observed"] - c["observed_low"], c["observed_high"] - c["observed"]])
-    ax.errorbar(
-        c["mean_predicted"], c["observed"], yerr=yerr, marker="o", capsize=3, label=label, **kwargs
-    )
+    ax.errorbar(c["mean_predicted"], c["observed"], yerr=yerr, marker="o", capsize=3, label=label, **kwargs)
     top = float(max(c["mean_predicted"].max(), c["observed_high"].max(), 1e-3))
     ax.plot([0, top], [0, top], color="grey", linestyle="--", linewidth=1)
     ax.set_xlabel("mean predicted chance to win")
@@ -52,9 +50,7 @@ def plot_reliability(curve: pd.DataFrame | Evaluation, *, ax: Axes | None = None
     return ax
 
 
-def plot_gains(gains: pd.DataFrame | Evaluation, *, ax: Axes | None = None,
-               label: str | None = None,
-               **kwargs) -> Axes:  # fmt: skip
+def plot_gains(gains: pd.DataFrame | Evaluation, *, ax: Axes | None = None, label: str | None = None, **kwargs) -> Axes:
     """Cumulative share of wins against the share of leads called, best first."""
     ax = _axes(ax)
     g = gains.gains if isinstance(gains, Evaluation) else gains
@@ -80,9 +76,7 @@ def plot_lift(gains: pd.DataFrame | Evaluation, *, ax: Axes | None = None, **kwa
     return ax
 
 
-def plot_roc(
-    y: ArrayLike, p: ArrayLike, *, ax: Axes | None = None, label: str | None = None, **kwargs
-) -> Axes:
+def plot_roc(y: ArrayLike, p: ArrayLike, *, ax: Axes | None = None, label: str | None = None, **kwargs) -> Axes:
     """ROC curve (scikit-learn's ``RocCurveDisplay``)."""
     ax = _axes(ax)
     RocCurveDisplay.from_predictions(np.asarray(y), np.asarray(p), ax=ax, name=label, **kwargs)
@@ -106,9 +100,7 @@ def plot_points(table, *, ax: Axes | None = None, axis: str | None = None, **kwa
     return ax
 
 
-def plot_stability(
-    stability: Stability | pd.DataFrame, *, ax: Axes | None = None, **kwargs
-) -> Axes:
+def plot_stability(stability: Stability | pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Reference and current shares per bin (a ``Stability``), or PSI per column (a table)."""
     ax = _axes(ax)
     if isinstance(stability, Stability):
@@ -139,8 +131,13 @@ def plot_funnel(conversion: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -
     x = np.arange(len(c))
     bars = ax.bar(x, c["leads"], **kwargs)
     for bar, share in zip(bars, c["from_previous"], strict=False):
-        ax.annotate(f"{share:.0%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom", fontsize="small")  # fmt: skip
+        ax.annotate(
+            f"{share:.0%}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize="small",
+        )
     ax.set_xticks(x, c["stage"])
     ax.set_ylabel("leads")
     ax.set_title("Funnel: leads reaching each stage (share of the previous)")
@@ -156,8 +153,14 @@ def plot_backtest(result: Backtest, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_frontier(tradeoffs, *, recommended: float | None = None, current: float | None = None,
-                  ax: Axes | None = None, sla_target: float | None = None) -> Axes:  # fmt: skip
+def plot_frontier(
+    tradeoffs,
+    *,
+    recommended: float | None = None,
+    current: float | None = None,
+    ax: Axes | None = None,
+    sla_target: float | None = None,
+) -> Axes:
     """The threshold frontier: MQLs a month, SLA compliance and revenue on one figure.
 
     The x axis is the threshold; the left axis the MQLs a month (bars of the volume the team
@@ -182,24 +185,39 @@ def plot_frontier(tradeoffs, *, recommended: float | None = None, current: float
     right.plot(t, table["sla_compliance"], color="tab:blue", label="SLA met (analytic)")
     if "sim_sla_compliance" in table:
         sim = table.dropna(subset=["sim_sla_compliance"])
-        right.errorbar(sim["threshold"], sim["sim_sla_compliance"],
-                       yerr=[sim["sim_sla_compliance"] - sim["sim_sla_compliance_low"],
-                             sim["sim_sla_compliance_high"] - sim["sim_sla_compliance"]],
-                       fmt="o", ms=3, color="tab:blue", label="SLA met (simulated)")  # fmt: skip
+        right.errorbar(
+            sim["threshold"],
+            sim["sim_sla_compliance"],
+            yerr=[
+                sim["sim_sla_compliance"] - sim["sim_sla_compliance_low"],
+                sim["sim_sla_compliance_high"] - sim["sim_sla_compliance"],
+            ],
+            fmt="o",
+            ms=3,
+            color="tab:blue",
+            label="SLA met (simulated)",
+        )
     revenue = table["revenue_per_month"]
     best = revenue.max()
     if best > 0:
         right.plot(t, revenue / best, color="tab:green", label=f"revenue (share of best, {best:,.0f}/month)")
         if "revenue_per_month_low" in table:
-            right.fill_between(t, table["revenue_per_month_low"] / best, table["revenue_per_month_high"] / best,
-                               color="tab:green", alpha=0.2, linewidth=0)  # fmt: skip
+            right.fill_between(
+                t,
+                table["revenue_per_month_low"] / best,
+                table["revenue_per_month_high"] / best,
+                color="tab:green",
+                alpha=0.2,
+                linewidth=0,
+            )
     if target is not None:
         right.axhline(target, color="tab:blue", linestyle="--", linewidth=1, label=f"SLA target {target:.0%}")
     for x, label, style in ((recommended, "recommended", "-"), (current, "current", ":")):
         if x is not None:
             ax.axvline(x, color="black", linestyle=style, linewidth=1)
-            ax.annotate(f"{label} {x:g}", (x, ax.get_ylim()[1]), xytext=(3, -12),
-                        textcoords="offset points", fontsize=8)  # fmt: skip
+            ax.annotate(
+                f"{label} {x:g}", (x, ax.get_ylim()[1]), xytext=(3, -12), textcoords="offset points", fontsize=8
+            )
     right.set_ylim(0, 1.05)
     right.set_ylabel("share")
     handles = [*ax.get_legend_handles_labels()[0], *right.get_legend_handles_labels()[0]]
@@ -230,12 +248,19 @@ def _busy_range(table: pd.DataFrame, max_utilisation: float = 2.0) -> tuple[floa
 def _mark_threshold(ax: Axes, x: float | None, label: str = "recommended") -> None:
     if x is not None:
         ax.axvline(x, color="black", linewidth=1)
-        ax.annotate(f"{label} {x:g}", (x, 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(3, -12), textcoords="offset points", fontsize=8)  # fmt: skip
+        ax.annotate(
+            f"{label} {x:g}",
+            (x, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -12),
+            textcoords="offset points",
+            fontsize=8,
+        )
 
 
-def plot_sla_load(tradeoffs, *, recommended: float | None = None, ax: Axes | None = None,
-                  sla_target: float | None = None) -> Axes:  # fmt: skip
+def plot_sla_load(
+    tradeoffs, *, recommended: float | None = None, ax: Axes | None = None, sla_target: float | None = None
+) -> Axes:
     """What each threshold asks of the team: SLA compliance, utilisation and response times.
 
     Left axis (shares): SLA compliance from the analytic queue model (line) and from the
@@ -262,14 +287,21 @@ def plot_sla_load(tradeoffs, *, recommended: float | None = None, ax: Axes | Non
     if "sim_sla_compliance" in table:
         sim = table.dropna(subset=["sim_sla_compliance"])
         if len(sim):
-            ax.errorbar(sim["threshold"], sim["sim_sla_compliance"],
-                        yerr=[sim["sim_sla_compliance"] - sim["sim_sla_compliance_low"],
-                              sim["sim_sla_compliance_high"] - sim["sim_sla_compliance"]],
-                        fmt="o", ms=3, color="tab:blue", label="SLA met (simulated)")  # fmt: skip
+            ax.errorbar(
+                sim["threshold"],
+                sim["sim_sla_compliance"],
+                yerr=[
+                    sim["sim_sla_compliance"] - sim["sim_sla_compliance_low"],
+                    sim["sim_sla_compliance_high"] - sim["sim_sla_compliance"],
+                ],
+                fmt="o",
+                ms=3,
+                color="tab:blue",
+                label="SLA met (simulated)",
+            )
     ax.plot(t, table["utilisation"], color="tab:orange", label="rep utilisation")
     if target is not None:
-        ax.axhline(target, color="tab:blue", linestyle="--", linewidth=1,
-                   label=f"SLA target {target:.0%}")  # fmt: skip
+        ax.axhline(target, color="tab:blue", linestyle="--", linewidth=1, label=f"SLA target {target:.0%}")
     ax.axhline(1.0, color="grey", linewidth=0.8)
     ax.set_ylim(0, 1.25)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -277,15 +309,18 @@ def plot_sla_load(tradeoffs, *, recommended: float | None = None, ax: Axes | Non
     ax.set_ylabel("share")
     right = ax.twinx()
     stable = table["utilisation"].to_numpy(dtype=float) < 1
-    for column, style, label in (("median_response_hours", "-", "median hours to first touch"),
-                                 ("p90_response_hours", ":", "90th percentile hours")):  # fmt: skip
+    for column, style, label in (
+        ("median_response_hours", "-", "median hours to first touch"),
+        ("p90_response_hours", ":", "90th percentile hours"),
+    ):
         hours = table[column].to_numpy(dtype=float)
         hours = np.where(np.isfinite(hours) & (hours > 0) & stable, hours, np.nan)
         right.plot(t, hours, color="tab:purple", linestyle=style, label=label)
     right.set_yscale("log")
     right.yaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
-    right.set_ylabel("calendar hours from MQL to first touch\n(where the team keeps up)",
-                     color="tab:purple", fontsize="small")  # fmt: skip
+    right.set_ylabel(
+        "calendar hours from MQL to first touch\n(where the team keeps up)", color="tab:purple", fontsize="small"
+    )
     right.tick_params(axis="y", colors="tab:purple")
     _mark_threshold(ax, recommended)
     handles = [*ax.get_legend_handles_labels()[0], *right.get_legend_handles_labels()[0]]
@@ -300,8 +335,14 @@ def plot_sla_load(tradeoffs, *, recommended: float | None = None, ax: Axes | Non
     return ax
 
 
-def plot_staffing(tradeoffs, *, recommended: float | None = None, ax: Axes | None = None,
-                  reps: int | None = None, max_reps: int | None = None) -> Axes:  # fmt: skip
+def plot_staffing(
+    tradeoffs,
+    *,
+    recommended: float | None = None,
+    ax: Axes | None = None,
+    reps: int | None = None,
+    max_reps: int | None = None,
+) -> Axes:
     """Reps needed to meet the SLA target at each threshold, against the team you have.
 
     A step line of ``reps_needed`` (the smallest team with the same calendars and shrinkage
@@ -325,12 +366,19 @@ def plot_staffing(tradeoffs, *, recommended: float | None = None, ax: Axes | Non
     ax.step(t, needed, where="post", color="tab:red", label="reps needed for the SLA target")
     top = max_reps if max_reps is not None else max(3 * (reps or 1), 6)
     if reps is not None:
-        ax.axhline(reps, color="black", linestyle="--", linewidth=1,
-                   label=f"your team: {reps} reps")  # fmt: skip
+        ax.axhline(reps, color="black", linestyle="--", linewidth=1, label=f"your team: {reps} reps")
         ok = needed <= reps
         if ok.any():
-            ax.fill_between(t, 0, top + 1, where=ok, step="post", color="tab:green", alpha=0.12,
-                            label=f"thresholds {reps} reps can serve")  # fmt: skip
+            ax.fill_between(
+                t,
+                0,
+                top + 1,
+                where=ok,
+                step="post",
+                color="tab:green",
+                alpha=0.12,
+                label=f"thresholds {reps} reps can serve",
+            )
     ax.set_ylim(0, top + 0.5)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("MQL threshold (score)")

@@ -30,9 +30,19 @@ from simulate.rules import ScoringRules
 from simulate.team import SLA, Team
 
 OBJECTIVES = ("revenue", "wins", "sqls", "volume", "pipeline")
-EXPECTED = ("mqls_per_month", "sla_compliance", "utilisation", "median_response_hours",
-            "p90_response_hours", "precision", "recall", "wins_per_month", "revenue_per_month",
-            "revenue_lost_per_month", "reps_needed")  # fmt: skip
+EXPECTED = (
+    "mqls_per_month",
+    "sla_compliance",
+    "utilisation",
+    "median_response_hours",
+    "p90_response_hours",
+    "precision",
+    "recall",
+    "wins_per_month",
+    "revenue_per_month",
+    "revenue_lost_per_month",
+    "reps_needed",
+)
 
 
 class InfeasibleWarning(UserWarning):
@@ -120,10 +130,20 @@ def prepare(
         lowest = -np.asarray(rules.grades.engagement_thresholds, dtype=float)
         grade_offset = lowest[rules.grades.grade(fit)]
         points = engagement + grade_offset
-    return Inputs(score=points, p_win=p, handoff_min=handoff, amount=amount, historical_wait_min=waits,
-                  start=start.date(), days=days, scorecard=scorecard, grade_offset=grade_offset,
-                  returns_score=points[back], returns_handoff_min=np.clip(returned, 0, days * 1440.0 - 1),
-                  returns_index=np.flatnonzero(back))  # fmt: skip
+    return Inputs(
+        score=points,
+        p_win=p,
+        handoff_min=handoff,
+        amount=amount,
+        historical_wait_min=waits,
+        start=start.date(),
+        days=days,
+        scorecard=scorecard,
+        grade_offset=grade_offset,
+        returns_score=points[back],
+        returns_handoff_min=np.clip(returned, 0, days * 1440.0 - 1),
+        returns_index=np.flatnonzero(back),
+    )
 
 
 def _expected_amount(leads: pd.DataFrame) -> np.ndarray:
@@ -141,9 +161,16 @@ def _expected_amount(leads: pd.DataFrame) -> np.ndarray:
     return np.full(n, overall)
 
 
-def choose(table: pd.DataFrame, *, objective: str, target: float | None, sla_target: float,
-           compliance: pd.Series, pipeline_factor: float = 1.0,
-           sla_margin: float = 0.0) -> tuple[int, bool]:  # fmt: skip
+def choose(
+    table: pd.DataFrame,
+    *,
+    objective: str,
+    target: float | None,
+    sla_target: float,
+    compliance: pd.Series,
+    pipeline_factor: float = 1.0,
+    sla_margin: float = 0.0,
+) -> tuple[int, bool]:
     """Row position of the best threshold, and whether it meets the SLA target (plus margin)."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
@@ -208,20 +235,42 @@ def recommend(
     funnel = funnel or Funnel()
     history = _as_history(history)
     rng = np.random.default_rng(seed)
-    inputs = prepare(history, scorecard=scorecard, horizon_days=horizon_days, grades=grades, random_state=seed,
-                     target="sql" if objective == "sqls" else "won")  # fmt: skip
+    inputs = prepare(
+        history,
+        scorecard=scorecard,
+        horizon_days=horizon_days,
+        grades=grades,
+        random_state=seed,
+        target="sql" if objective == "sqls" else "won",
+    )
     trade = tradeoffs(
-        inputs.score, inputs.p_win, inputs.handoff_min, team=team, sla=sla, funnel=funnel,
-        start=inputs.start, days=inputs.days, amount=inputs.amount,
-        historical_wait_min=inputs.historical_wait_min, contact_rate=contact_rate,
-        bootstrap=bootstrap, rng=rng, returns_score=inputs.returns_score,
+        inputs.score,
+        inputs.p_win,
+        inputs.handoff_min,
+        team=team,
+        sla=sla,
+        funnel=funnel,
+        start=inputs.start,
+        days=inputs.days,
+        amount=inputs.amount,
+        historical_wait_min=inputs.historical_wait_min,
+        contact_rate=contact_rate,
+        bootstrap=bootstrap,
+        rng=rng,
+        returns_score=inputs.returns_score,
         returns_handoff_min=inputs.returns_handoff_min,
-    )  # fmt: skip
+    )
     table = trade.table
     pipeline_factor = _pipeline_factor(history.leads)
-    pos, _ = choose(table, objective=objective, target=target, sla_target=sla.target,
-                    compliance=table["sla_compliance"], pipeline_factor=pipeline_factor,
-                    sla_margin=sla_margin)  # fmt: skip
+    pos, _ = choose(
+        table,
+        objective=objective,
+        target=target,
+        sla_target=sla.target,
+        compliance=table["sla_compliance"],
+        pipeline_factor=pipeline_factor,
+        sla_margin=sla_margin,
+    )
     if simulate_seeds:
         lo, hi = max(0, pos - simulate_nearby // 2), min(len(table), pos + simulate_nearby // 2 + 1)
         near = table["threshold"].to_numpy()[lo:hi]
@@ -229,14 +278,29 @@ def recommend(
         if inputs.returns_score is not None:
             load_score = np.concatenate([load_score, inputs.returns_score])
             load_handoff = np.concatenate([load_handoff, inputs.returns_handoff_min])
-        sim = simulated_load(load_score, load_handoff, near, team=team, sla=sla, funnel=funnel,
-                             start=inputs.start, days=inputs.days, seeds=simulate_seeds,
-                             contact_rate=contact_rate)  # fmt: skip
+        sim = simulated_load(
+            load_score,
+            load_handoff,
+            near,
+            team=team,
+            sla=sla,
+            funnel=funnel,
+            start=inputs.start,
+            days=inputs.days,
+            seeds=simulate_seeds,
+            contact_rate=contact_rate,
+        )
         table = _merge_simulation(table, sim, trade.confidence)
         trade = dataclasses.replace(trade, table=table)
-        pos, feasible = choose(table, objective=objective, target=target, sla_target=sla.target,
-                               compliance=trade.sla_compliance, pipeline_factor=pipeline_factor,
-                               sla_margin=sla_margin)  # fmt: skip
+        pos, feasible = choose(
+            table,
+            objective=objective,
+            target=target,
+            sla_target=sla.target,
+            compliance=trade.sla_compliance,
+            pipeline_factor=pipeline_factor,
+            sla_margin=sla_margin,
+        )
     else:
         feasible = bool((table["sla_compliance"] >= sla.target + sla_margin).any())
     if not feasible:
@@ -273,7 +337,7 @@ def recommend(
             "sla_clock": sla.clock,
             "sla_target": float(sla.target),
             "feasible": feasible,
-        },  # fmt: skip
+        },
         expected=expected,
         current=current,
         seed=seed,
@@ -282,7 +346,7 @@ def recommend(
             "leads": int(len(leads)),
             "first_created": str(leads["created_at"].min()),
             "as_of": str(history.as_of),
-        },  # fmt: skip
+        },
         tradeoffs=trade,
         scorecard=inputs.scorecard,
     )
@@ -301,20 +365,23 @@ def _merge_simulation(table: pd.DataFrame, sim: pd.DataFrame, confidence: float)
     table = table.drop(columns=[c for c in table if c.startswith("sim_") or c == "sla_source"])
     alpha = (1 - confidence) / 2
     g = sim.groupby("threshold")
-    parts = pd.DataFrame({
-        "sim_sla_compliance": g["sla_compliance"].mean(),
-        "sim_sla_compliance_low": g["sla_compliance"].quantile(alpha),
-        "sim_sla_compliance_high": g["sla_compliance"].quantile(1 - alpha),
-        "sim_utilisation": g["utilisation"].mean(),
-        "sim_value_kept": g["value_kept"].mean(),
-        "sim_median_response_hours": g["median_response_hours"].mean(),
-        "sim_p90_response_hours": g["p90_response_hours"].mean(),
-    })  # fmt: skip
+    parts = pd.DataFrame(
+        {
+            "sim_sla_compliance": g["sla_compliance"].mean(),
+            "sim_sla_compliance_low": g["sla_compliance"].quantile(alpha),
+            "sim_sla_compliance_high": g["sla_compliance"].quantile(1 - alpha),
+            "sim_utilisation": g["utilisation"].mean(),
+            "sim_value_kept": g["value_kept"].mean(),
+            "sim_median_response_hours": g["median_response_hours"].mean(),
+            "sim_p90_response_hours": g["p90_response_hours"].mean(),
+        }
+    )
     out = table.merge(parts, left_on="threshold", right_index=True, how="left")
     spread = (out["sim_sla_compliance_high"] - out["sim_sla_compliance_low"]).clip(lower=0.02)
     disagree = (out["sla_compliance"] - out["sim_sla_compliance"]).abs() > spread
-    out["sla_source"] = np.where(out["sim_sla_compliance"].isna(), "analytic",
-                                 np.where(disagree, "simulation", "analytic"))  # fmt: skip
+    out["sla_source"] = np.where(
+        out["sim_sla_compliance"].isna(), "analytic", np.where(disagree, "simulation", "analytic")
+    )
     return out
 
 
@@ -342,12 +409,22 @@ def _f(x) -> float | None:
 def _current_figures(inputs: Inputs, mql: np.ndarray, team, sla, funnel, contact_rate) -> dict[str, Figure]:
     """The same figures for the current MQLs (the history's own, or the current rules')."""
     trade = tradeoffs(
-        mql.astype(float), inputs.p_win, inputs.handoff_min, team=team, sla=sla, funnel=funnel, start=inputs.start,
-        days=inputs.days, amount=inputs.amount, historical_wait_min=inputs.historical_wait_min,
-        thresholds=[1.0], contact_rate=contact_rate, bootstrap=0,
+        mql.astype(float),
+        inputs.p_win,
+        inputs.handoff_min,
+        team=team,
+        sla=sla,
+        funnel=funnel,
+        start=inputs.start,
+        days=inputs.days,
+        amount=inputs.amount,
+        historical_wait_min=inputs.historical_wait_min,
+        thresholds=[1.0],
+        contact_rate=contact_rate,
+        bootstrap=0,
         returns_score=None if inputs.returns_score is None else mql[inputs.returns_index].astype(float),
         returns_handoff_min=inputs.returns_handoff_min,
-    )  # fmt: skip
+    )
     row = trade.table.iloc[0]
     return {name: Figure(_f(row[name])) for name in EXPECTED if name in row}
 
@@ -377,17 +454,22 @@ def verify(
         leads = result.leads
         mql = leads["mql_at"].notna()
         judged = mql & (leads["mql_at"] <= result.as_of - pd.Timedelta(days=horizon_days))
-        won = judged & leads["customer_at"].notna() & (
-            leads["customer_at"] - leads["mql_at"] <= pd.Timedelta(days=horizon_days))  # fmt: skip
+        won = (
+            judged
+            & leads["customer_at"].notna()
+            & (leads["customer_at"] - leads["mql_at"] <= pd.Timedelta(days=horizon_days))
+        )
         judged_months = max(judged.sum(), 1) / max(mql.sum(), 1) * scenario.months
-        rows.append({
-            "seed": s,
-            "mqls_per_month": mql.sum() / scenario.months,
-            "sla_compliance": float(leads.loc[mql, "sla_met"].astype("Float64").mean()),
-            "utilisation": float(result.summary["rep_utilisation"].mean()),
-            "wins_per_month": won.sum() / judged_months,
-            "revenue_per_month": leads.loc[won, "amount"].sum() / judged_months,
-        })  # fmt: skip
+        rows.append(
+            {
+                "seed": s,
+                "mqls_per_month": mql.sum() / scenario.months,
+                "sla_compliance": float(leads.loc[mql, "sla_met"].astype("Float64").mean()),
+                "utilisation": float(result.summary["rep_utilisation"].mean()),
+                "wins_per_month": won.sum() / judged_months,
+                "revenue_per_month": leads.loc[won, "amount"].sum() / judged_months,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -411,9 +493,18 @@ def verification_report(recommendation: Recommendation, verification: pd.DataFra
         if e.low is not None and e.high is not None:
             within = bool(e.low - 2 * se <= sim.mean() <= e.high + 2 * se)
         difference = (sim.mean() - e.value) / abs(e.value) if e.value else np.nan
-        rows.append({"figure": name, "expected": e.value, "low": e.low, "high": e.high,
-                     "simulated": sim.mean(), "simulated_sd": sim.std(ddof=1),
-                     "difference": difference, "within": within})  # fmt: skip
+        rows.append(
+            {
+                "figure": name,
+                "expected": e.value,
+                "low": e.low,
+                "high": e.high,
+                "simulated": sim.mean(),
+                "simulated_sd": sim.std(ddof=1),
+                "difference": difference,
+                "within": within,
+            }
+        )
     out = pd.DataFrame(rows)
     target = recommendation.constraints["sla_target"]
     out.attrs["meets_sla"] = bool(verification["sla_compliance"].mean() >= target)
@@ -457,21 +548,41 @@ def promise(
     rows = []
     for h in hours:
         sla_h = dataclasses.replace(sla, hours=float(h))
-        sim = simulated_load(score, handoff, candidates, team=team, sla=sla_h, funnel=funnel,
-                             start=inputs.start, days=inputs.days, seeds=seeds,
-                             contact_rate=contact_rate)  # fmt: skip
+        sim = simulated_load(
+            score,
+            handoff,
+            candidates,
+            team=team,
+            sla=sla_h,
+            funnel=funnel,
+            start=inputs.start,
+            days=inputs.days,
+            seeds=seeds,
+            contact_rate=contact_rate,
+        )
         low = sim.groupby("threshold")["sla_compliance"].quantile(1 - confidence)
         ok = low[low >= sla.target]
         if len(ok):
             t = float(ok.index.min())  # the lowest threshold that still keeps the promise
-            rows.append({"sla_hours": float(h), "mqls_per_month": volume[t], "threshold": t,
-                         "sla_compliance_low": float(low[t]),
-                         "promise": f"{volume[t]:,.0f} MQLs a month touched within {h:g} "
-                                    f"{sla.clock} hours for {sla.target:.0%} of them, "
-                                    f"in {confidence:.0%} of years"})  # fmt: skip
+            rows.append(
+                {
+                    "sla_hours": float(h),
+                    "mqls_per_month": volume[t],
+                    "threshold": t,
+                    "sla_compliance_low": float(low[t]),
+                    "promise": f"{volume[t]:,.0f} MQLs a month touched within {h:g} "
+                    f"{sla.clock} hours for {sla.target:.0%} of them, "
+                    f"in {confidence:.0%} of years",
+                }
+            )
         else:
-            rows.append({"sla_hours": float(h), "mqls_per_month": 0.0, "threshold": np.nan,
-                         "sla_compliance_low": float(low.max()),
-                         "promise": f"no volume meets a {h:g}-hour SLA for {sla.target:.0%} "
-                                    "with this team"})  # fmt: skip
+            rows.append(
+                {
+                    "sla_hours": float(h),
+                    "mqls_per_month": 0.0,
+                    "threshold": np.nan,
+                    "sla_compliance_low": float(low.max()),
+                    "promise": f"no volume meets a {h:g}-hour SLA for {sla.target:.0%} with this team",
+                }
+            )
     return pd.DataFrame(rows)

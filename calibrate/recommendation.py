@@ -145,10 +145,12 @@ class Recommendation:
             lines.append("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
         if self.verification is not None and len(self.verification):
             v = self.verification
-            lines += ["", f"Verified in simulation ({len(v)} seeds): SLA met "
-                      f"{v['sla_compliance'].mean():.1%}, wins a month {v['wins_per_month'].mean():,.1f}"]  # fmt: skip
-        lines += ["", f"History {self.data_fingerprint[:19]}..., seed {self.seed}, "
-                      f"leadfunnel {self.package_version}"]  # fmt: skip
+            lines += [
+                "",
+                f"Verified in simulation ({len(v)} seeds): SLA met "
+                f"{v['sla_compliance'].mean():.1%}, wins a month {v['wins_per_month'].mean():,.1f}",
+            ]
+        lines += ["", f"History {self.data_fingerprint[:19]}..., seed {self.seed}, leadfunnel {self.package_version}"]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -164,26 +166,30 @@ class Recommendation:
             if key not in self.expected:
                 continue
             e = self.expected[key]
-            interval = (f"{_fmt(fmt, e.low)} to {_fmt(fmt, e.high)}"
-                        if e.low is not None and e.high is not None else "")  # fmt: skip
+            interval = f"{_fmt(fmt, e.low)} to {_fmt(fmt, e.high)}" if e.low is not None and e.high is not None else ""
             now = _fmt(fmt, self.current[key].value) if self.current and key in self.current else ""
             cells = [label, _fmt(fmt, e.value), interval] + ([now] if self.current else [])
-            rows.append("<tr>" + "".join(
-                f"<td style='text-align:{'left' if i == 0 else 'right'}'>{escape(v)}</td>"
-                for i, v in enumerate(cells)) + "</tr>")  # fmt: skip
+            rows.append(
+                "<tr>"
+                + "".join(
+                    f"<td style='text-align:{'left' if i == 0 else 'right'}'>{escape(v)}</td>"
+                    for i, v in enumerate(cells)
+                )
+                + "</tr>"
+            )
         head = ["", "recommended", "interval"] + (["current rules"] if self.current else [])
         header = "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>"
         notes = []
         if c.get("feasible") is False:
-            notes.append("No threshold meets the SLA target with this team: "
-                         "this is the best-served one.")  # fmt: skip
+            notes.append("No threshold meets the SLA target with this team: this is the best-served one.")
         v = self.verification
         if v is not None and len(v):
-            notes.append(f"Verified in simulation ({len(v)} seeds): SLA met "
-                         f"{v['sla_compliance'].mean():.1%}, wins a month "
-                         f"{v['wins_per_month'].mean():,.1f}.")  # fmt: skip
-        notes.append(f"History {self.data_fingerprint[:19]}..., seed {self.seed}, "
-                     f"leadfunnel {self.package_version}.")  # fmt: skip
+            notes.append(
+                f"Verified in simulation ({len(v)} seeds): SLA met "
+                f"{v['sla_compliance'].mean():.1%}, wins a month "
+                f"{v['wins_per_month'].mean():,.1f}."
+            )
+        notes.append(f"History {self.data_fingerprint[:19]}..., seed {self.seed}, leadfunnel {self.package_version}.")
         hours, target = c.get("sla_hours", float("nan")), c.get("sla_target", float("nan"))
         return (
             f"<div><b>Recommended MQL threshold: {self.threshold:g}</b> (objective: "
@@ -191,7 +197,8 @@ class Recommendation:
             f"touch within {hours:g} {escape(str(c.get('sla_clock')))} hours "
             f"for {target:.0%} of MQLs"
             f"<table>{header}{''.join(rows)}</table>"
-            + "".join(f"<small>{escape(n)}</small><br>" for n in notes) + "</div>"
+            + "".join(f"<small>{escape(n)}</small><br>" for n in notes)
+            + "</div>"
         )
 
     def __repr__(self) -> str:

@@ -178,19 +178,13 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         if not (isinstance(self.max_bins, int | np.integer) and self.max_bins >= 2):
             raise ValueError(f"Scorecard.max_bins must be an integer >= 2, got {self.max_bins!r}")
         if not 0 <= self.min_bin_size < 0.5:
-            raise ValueError(
-                f"Scorecard.min_bin_size must be in [0, 0.5), got {self.min_bin_size!r}"
-            )
+            raise ValueError(f"Scorecard.min_bin_size must be in [0, 0.5), got {self.min_bin_size!r}")
         if not self.C > 0:
             raise ValueError(f"Scorecard.C must be > 0, got {self.C!r}")
         if not self.points_to_double_odds > 0:
-            raise ValueError(
-                f"Scorecard.points_to_double_odds must be > 0, got {self.points_to_double_odds!r}"
-            )
+            raise ValueError(f"Scorecard.points_to_double_odds must be > 0, got {self.points_to_double_odds!r}")
         if self.mql_probability is not None and not 0 < self.mql_probability < 1:
-            raise ValueError(
-                f"Scorecard.mql_probability must be in (0, 1), got {self.mql_probability!r}"
-            )
+            raise ValueError(f"Scorecard.mql_probability must be in (0, 1), got {self.mql_probability!r}")
         if self.subsample is not None and self.subsample < 1:
             raise ValueError(f"Scorecard.subsample must be >= 1 or None, got {self.subsample!r}")
 
@@ -219,15 +213,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         y_type = type_of_target(y, input_name="y", raise_unknown=True)
         if y_type != "binary":
             raise ValueError(
-                "Only binary classification is supported (won or not). "
-                f"The type of the target is {y_type}."
+                f"Only binary classification is supported (won or not). The type of the target is {y_type}."
             )
         self.classes_, y_index = np.unique(y, return_inverse=True)
         if self.classes_.size < 2:
-            raise ValueError(
-                "Scorecard needs leads of both outcomes; "
-                f"y holds one class only ({self.classes_[0]!r})"
-            )
+            raise ValueError(f"Scorecard needs leads of both outcomes; y holds one class only ({self.classes_[0]!r})")
         yb = (y_index == 1).astype(float)
         w = _sample_weight(sample_weight, len(frame))
         for k in (0, 1):
@@ -246,14 +236,16 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         for j, name in enumerate(names):
             col = frame.iloc[rows, j]
             if kinds[j] == "numeric":
-                binnings.append(numeric_binning(
-                    _numeric(col, name), w[rows], max_bins=int(self.max_bins),
-                    min_bin_weight=self.min_bin_size * W_bin,
-                ))  # fmt: skip
-            else:
                 binnings.append(
-                    category_binning(col, w[rows], min_bin_weight=self.min_bin_size * W_bin)
+                    numeric_binning(
+                        _numeric(col, name),
+                        w[rows],
+                        max_bins=int(self.max_bins),
+                        min_bin_weight=self.min_bin_size * W_bin,
+                    )
                 )
+            else:
+                binnings.append(category_binning(col, w[rows], min_bin_weight=self.min_bin_size * W_bin))
         codes, offsets = _encode(frame, names, kinds, binnings)
         A, lower, upper = _parametrise(binnings, monotone)
         result = fit_logistic(
@@ -287,12 +279,19 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             ref = effects[b.missing_group] if kinds[j] == "categorical" and b.has_missing else 0.0
             rel = effects - ref
             ref_total += ref
-            criteria.append(Criterion(
-                name=name, kind=kinds[j], axis=axes[j], monotone=monotone[j], binning=b,
-                log_odds=rel, points=np.round(rel * factor).astype(np.int64),
-                weight=code_w[offsets[j] : offsets[j + 1]],
-                event_weight=event_w[offsets[j] : offsets[j + 1]],
-            ))  # fmt: skip
+            criteria.append(
+                Criterion(
+                    name=name,
+                    kind=kinds[j],
+                    axis=axes[j],
+                    monotone=monotone[j],
+                    binning=b,
+                    log_odds=rel,
+                    points=np.round(rel * factor).astype(np.int64),
+                    weight=code_w[offsets[j] : offsets[j + 1]],
+                    event_weight=event_w[offsets[j] : offsets[j + 1]],
+                )
+            )
         self.criteria_ = tuple(criteria)
         self._offsets = offsets
         self.intercept_unrounded_ = result.intercept + ref_total
@@ -301,9 +300,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.intercept_ = _refit_intercept(score / factor, yb, w, start=self.intercept_unrounded_)
         self.base_rate_ = float(np.dot(w, yb) / w.sum())
         fit_cols = [j for j, a in enumerate(axes) if a == "fit"]
-        fit_score = np.rint(
-            linear_predictor(np.ascontiguousarray(codes[:, fit_cols]), points_table, 0.0)
-        )
+        fit_score = np.rint(linear_predictor(np.ascontiguousarray(codes[:, fit_cols]), points_table, 0.0))
         low = fit_score.min() if fit_score.size else 0.0
         counts = np.bincount((fit_score - low).astype(np.int64), weights=w)
         present = np.flatnonzero(counts > 0)
@@ -315,17 +312,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         if isinstance(self.engagement, str):
             if self.engagement != "auto":
                 raise ValueError(
-                    "Scorecard.engagement must be 'auto' or a list of feature names, "
-                    f"got {self.engagement!r}"
+                    f"Scorecard.engagement must be 'auto' or a list of feature names, got {self.engagement!r}"
                 )
             engagement = [n for n in names if n in BEHAVIOUR_COLUMNS]
         else:
             engagement = list(self.engagement)
             unknown = [n for n in engagement if n not in names]
             if unknown:
-                raise ValueError(
-                    f"Scorecard.engagement names {unknown[0]!r}, which is not a column of X"
-                )
+                raise ValueError(f"Scorecard.engagement names {unknown[0]!r}, which is not a column of X")
         for n in engagement:
             if kinds[names.index(n)] != "numeric":
                 raise ValueError(
@@ -346,17 +340,12 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             cst = dict(self.monotonic_cst)
             for n, v in cst.items():
                 if n not in names:
-                    raise ValueError(
-                        f"Scorecard.monotonic_cst names {n!r}, which is not a column of X"
-                    )
+                    raise ValueError(f"Scorecard.monotonic_cst names {n!r}, which is not a column of X")
                 if v not in (-1, 0, 1):
-                    raise ValueError(
-                        f"Scorecard.monotonic_cst[{n!r}] must be 1, -1 or 0, got {v!r}"
-                    )
+                    raise ValueError(f"Scorecard.monotonic_cst[{n!r}] must be 1, -1 or 0, got {v!r}")
                 if v and kinds[names.index(n)] != "numeric":
                     raise ValueError(
-                        f"Scorecard.monotonic_cst[{n!r}]: only numeric features can be monotone, "
-                        f"{n!r} holds categories"
+                        f"Scorecard.monotonic_cst[{n!r}]: only numeric features can be monotone, {n!r} holds categories"
                     )
         return axes, [int(cst.get(n, 0)) for n in names]
 
@@ -423,9 +412,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     def points(self, X) -> pd.DataFrame:
         """Points per criterion per lead, with the ``fit``, ``engagement`` and ``score`` totals."""
         codes = self._codes(X)
-        out = {
-            c.name: c.points[codes[:, j] - self._offsets[j]] for j, c in enumerate(self.criteria_)
-        }
+        out = {c.name: c.points[codes[:, j] - self._offsets[j]] for j, c in enumerate(self.criteria_)}
         frame = pd.DataFrame(out, index=X.index if isinstance(X, pd.DataFrame) else None)
         for axis in ("fit", "engagement"):
             frame[axis] = frame[[c.name for c in self.criteria_ if c.axis == axis]].sum(axis=1)
@@ -478,17 +465,13 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             pts = c.points
             if c.kind == "numeric":
                 b = c.binning
-                bins = _compact_bins(
-                    b.edges, pts[: b.n_bins], int(pts[b.n_bins]) if b.has_missing else 0
-                )
+                bins = _compact_bins(b.edges, pts[: b.n_bins], int(pts[b.n_bins]) if b.has_missing else 0)
                 (engagement if c.axis == "engagement" else fit_numeric)[c.name] = bins
                 used = [*bins.points, bins.missing]
             else:
                 b = c.binning
                 fit[c.name] = {
-                    v: int(pts[g])
-                    for v, g in zip(b.values, b.group_of_value, strict=False)
-                    if g >= 0 and pts[g] != 0
+                    v: int(pts[g]) for v, g in zip(b.values, b.group_of_value, strict=False) if g >= 0 and pts[g] != 0
                 }
                 used = [*pts.tolist(), 0]
             lo_total += min(used)
@@ -518,9 +501,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             if not edges or e > edges[-1]:
                 edges.append(e)
         lows = [float(values[0]), *edges]
-        return Grades(
-            fit_edges=tuple(edges), engagement_thresholds=tuple(threshold - lo for lo in lows)
-        )
+        return Grades(fit_edges=tuple(edges), engagement_thresholds=tuple(threshold - lo for lo in lows))
 
     def table(self) -> pd.DataFrame:
         """The points table: one row per criterion and value or bin.
@@ -539,11 +520,18 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 for k, label in enumerate(labels):
                     if c.weight[k] <= 0:
                         continue
-                    rows.append((axis, c.name, label, int(c.points[k]), float(c.log_odds[k]),
-                                 c.weight[k] / total, c.event_weight[k] / c.weight[k]))  # fmt: skip
-        return pd.DataFrame(
-            rows, columns=["axis", "criterion", "value", "points", "log_odds", "share", "win_rate"]
-        )
+                    rows.append(
+                        (
+                            axis,
+                            c.name,
+                            label,
+                            int(c.points[k]),
+                            float(c.log_odds[k]),
+                            c.weight[k] / total,
+                            c.event_weight[k] / c.weight[k],
+                        )
+                    )
+        return pd.DataFrame(rows, columns=["axis", "criterion", "value", "points", "log_odds", "share", "win_rate"])
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -573,9 +561,7 @@ def _as_frame(X) -> pd.DataFrame:
         frame = X
     else:
         if scipy.sparse.issparse(X):
-            raise TypeError(
-                "Scorecard does not accept sparse input; pass a dense array or a DataFrame"
-            )
+            raise TypeError("Scorecard does not accept sparse input; pass a dense array or a DataFrame")
         arr = np.asarray(X)
         if arr.ndim != 2:
             raise ValueError(
@@ -587,13 +573,9 @@ def _as_frame(X) -> pd.DataFrame:
             raise ValueError("Complex data not supported")
         frame = pd.DataFrame(arr)
     if frame.shape[0] == 0:
-        raise ValueError(
-            f"Found array with 0 sample(s) (shape={frame.shape}) while a minimum of 1 is required."
-        )
+        raise ValueError(f"Found array with 0 sample(s) (shape={frame.shape}) while a minimum of 1 is required.")
     if frame.shape[1] == 0:
-        raise ValueError(
-            f"Found array with 0 feature(s) (shape={frame.shape}) while a minimum of 1 is required."
-        )
+        raise ValueError(f"Found array with 0 feature(s) (shape={frame.shape}) while a minimum of 1 is required.")
     return frame
 
 
@@ -647,9 +629,7 @@ def _numeric(col: pd.Series, name: str) -> np.ndarray:
             try:
                 float(v)
             except (TypeError, ValueError):
-                raise ValueError(
-                    f"Scorecard: column {name!r} must be numeric, got {v!r} in row {i}"
-                ) from None
+                raise ValueError(f"Scorecard: column {name!r} must be numeric, got {v!r} in row {i}") from None
         raise
 
 

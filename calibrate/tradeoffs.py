@@ -158,8 +158,17 @@ def tradeoffs(
     if returns_score is not None:
         load_score = np.concatenate([score, np.asarray(returns_score, dtype=float)])
         load_handoff = np.concatenate([handoff, np.asarray(returns_handoff_min, dtype=float)])
-    load = analytic_load(load_score, load_handoff, thresholds, team=team, sla=sla, funnel=funnel,
-                         start=start, days=days, contact_rate=contact_rate)  # fmt: skip
+    load = analytic_load(
+        load_score,
+        load_handoff,
+        thresholds,
+        team=team,
+        sla=sla,
+        funnel=funnel,
+        start=start,
+        days=days,
+        contact_rate=contact_rate,
+    )
     if historical_wait_min is None:
         kept_history = 1.0
     else:
@@ -177,8 +186,14 @@ def tradeoffs(
     table["wins_per_month"] = sums["p"] * kept / months
     table["revenue_per_month"] = sums["pv"] * kept / months
     table["revenue_lost_per_month"] = sums["pv"] * np.clip(1.0 / kept_history - kept, 0, None) / months
-    for column in ("utilisation", "sla_compliance", "median_response_hours", "p90_response_hours",
-                   "value_kept", "reps_needed"):  # fmt: skip
+    for column in (
+        "utilisation",
+        "sla_compliance",
+        "median_response_hours",
+        "p90_response_hours",
+        "value_kept",
+        "reps_needed",
+    ):
         table[column] = load[column].to_numpy()
 
     if bootstrap:
@@ -188,8 +203,18 @@ def tradeoffs(
             table[f"{name}_high"] = high[name]
 
     if simulate_seeds:
-        sim = simulated_load(load_score, load_handoff, thresholds, team=team, sla=sla, funnel=funnel, start=start,
-                             days=days, seeds=simulate_seeds, contact_rate=contact_rate)  # fmt: skip
+        sim = simulated_load(
+            load_score,
+            load_handoff,
+            thresholds,
+            team=team,
+            sla=sla,
+            funnel=funnel,
+            start=start,
+            days=days,
+            seeds=simulate_seeds,
+            contact_rate=contact_rate,
+        )
         alpha = (1 - confidence) / 2
         grouped = sim.groupby("threshold")
         table["sim_sla_compliance"] = grouped["sla_compliance"].mean().reindex(thresholds).to_numpy()

@@ -1,4 +1,5 @@
 """Regenerate the README's pictures: python make_readme_images.py OUT_DIR (from the repo's venv)."""
+
 import sys
 import warnings
 from pathlib import Path
@@ -26,8 +27,7 @@ fig.savefig(out / "response_times.png")
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", calibrate.SelectionBiasWarning)
-    rec = recommend(calibrate.load_history(result), team=world.team, sla=world.sla,
-                    funnel=world.funnel, seed=1)
+    rec = recommend(calibrate.load_history(result), team=world.team, sla=world.sla, funnel=world.funnel, seed=1)
 fig = draw(rec)
 fig.savefig(out / "explorer.png")
 print(rec.summary())

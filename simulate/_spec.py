@@ -51,9 +51,7 @@ def from_dict(cls: type[T], data: Any, path: str = "") -> T:
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise SpecError(
-            f"{_join(path, unknown[0])}: unknown key; {cls.__name__} takes {', '.join(fields)}"
-        )
+        raise SpecError(f"{_join(path, unknown[0])}: unknown key; {cls.__name__} takes {', '.join(fields)}")
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for name, value in data.items():

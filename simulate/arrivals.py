@@ -52,14 +52,17 @@ def expected_daily_leads(scenario: Scenario, first: int = 0, last: int | None = 
         key = (d.year, d.month)
         if key not in whole_weight:
             first_day = dt.date(d.year, d.month, 1)
-            n_days = (first_day.replace(year=d.year + d.month // 12, month=d.month % 12 + 1)
-                      - first_day).days
+            n_days = (first_day.replace(year=d.year + d.month // 12, month=d.month % 12 + 1) - first_day).days
             whole_weight[key] = sum(
-                a.weekday_profile[(first_day + dt.timedelta(days=j)).weekday()]
-                for j in range(n_days)
+                a.weekday_profile[(first_day + dt.timedelta(days=j)).weekday()] for j in range(n_days)
             )
-        out[i] = (a.leads_per_month * a.month_multipliers[d.month - 1] / mean_mult
-                  * a.weekday_profile[d.weekday()] / whole_weight[key])
+        out[i] = (
+            a.leads_per_month
+            * a.month_multipliers[d.month - 1]
+            / mean_mult
+            * a.weekday_profile[d.weekday()]
+            / whole_weight[key]
+        )
     return out
 
 

@@ -35,8 +35,21 @@ class EventArrays:
 
 @numba.njit(cache=True)
 def _journey_kernel(
-    rng, intent, bad_data, rates, sens, email, mean_active, max_active, active_slope,
-    c_logit, c_slope, days_c, d_logit, d_slope, days_d,
+    rng,
+    intent,
+    bad_data,
+    rates,
+    sens,
+    email,
+    mean_active,
+    max_active,
+    active_slope,
+    c_logit,
+    c_slope,
+    days_c,
+    d_logit,
+    d_slope,
+    days_d,
 ):  # pragma: no cover
     """Per lead: active span, stage starts (days), events in each stage and kind tilts."""
     n, k = intent.size, rates.shape[0]
@@ -135,11 +148,22 @@ def simulate_events(scenario: Scenario, leads: LeadArrays, *, rng) -> EventArray
     sens = np.asarray([b.intent_sensitivity.get(kind, 0.0) for kind in EVENT_KINDS])
     email = EVENT_KINDS.index("email_click")
     stage_counts, starts, reach_c, reach_d, tilts = _journey_kernel(
-        rng, leads.intent, leads.bad_data, rates, sens, email,
-        b.mean_active_days, b.max_active_days, b.active_days_intent_slope,
-        b.consideration_logit, b.consideration_slope, b.days_to_consideration,
-        b.decision_logit, b.decision_slope, b.days_to_decision,
-    )  # fmt: skip
+        rng,
+        leads.intent,
+        leads.bad_data,
+        rates,
+        sens,
+        email,
+        b.mean_active_days,
+        b.max_active_days,
+        b.active_days_intent_slope,
+        b.consideration_logit,
+        b.consideration_slope,
+        b.days_to_consideration,
+        b.decision_logit,
+        b.decision_slope,
+        b.days_to_decision,
+    )
     offsets = np.zeros(leads.n + 1, dtype=np.int64)
     np.cumsum(stage_counts.sum(axis=1), out=offsets[1:])
     t, kind, lead, counts = _event_kernel(rng, leads.created_min, stage_counts, offsets, starts, rates, tilts)

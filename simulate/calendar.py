@@ -23,6 +23,8 @@ from numpy.typing import ArrayLike
 
 __all__ = [
     "ALWAYS_OPEN",
+    "DAYS_PER_MONTH",
+    "MINUTES_PER_DAY",
     "WorkingCalendar",
     "add_working_minutes",
     "from_working_time",
@@ -33,6 +35,12 @@ __all__ = [
 ]
 
 _UTC = datetime.UTC
+
+MINUTES_PER_DAY = 1440.0
+"""Minutes in a calendar day (time everywhere is float minutes)."""
+
+DAYS_PER_MONTH = 365.25 / 12
+"""Days in an average month: every "per month" figure divides by months of this length."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,27 +87,21 @@ class WorkingCalendar:
         for day in self.weekdays:
             if isinstance(day, bool) or not isinstance(day, int | np.integer) or not 0 <= day <= 6:
                 raise ValueError(
-                    f"WorkingCalendar.weekdays must be integers in [0, 6] (Monday = 0), "
-                    f"got {self.weekdays}"
+                    f"WorkingCalendar.weekdays must be integers in [0, 6] (Monday = 0), got {self.weekdays}"
                 )
         if len(set(self.weekdays)) != len(self.weekdays):
             raise ValueError(f"WorkingCalendar.weekdays has duplicates: {self.weekdays}")
         if not 0 <= self.start_hour < 24:
-            raise ValueError(
-                f"WorkingCalendar.start_hour must be in [0, 24), got {self.start_hour}"
-            )
+            raise ValueError(f"WorkingCalendar.start_hour must be in [0, 24), got {self.start_hour}")
         if not self.start_hour < self.end_hour <= 24:
             raise ValueError(
-                f"WorkingCalendar.end_hour must be in (start_hour, 24] = ({self.start_hour}, 24], "
-                f"got {self.end_hour}"
+                f"WorkingCalendar.end_hour must be in (start_hour, 24] = ({self.start_hour}, 24], got {self.end_hour}"
             )
         for day in self.holidays:
             try:
                 datetime.date.fromisoformat(day)
             except (TypeError, ValueError):
-                raise ValueError(
-                    f"WorkingCalendar.holidays must be ISO dates like '2026-12-25', got {day!r}"
-                ) from None
+                raise ValueError(f"WorkingCalendar.holidays must be ISO dates like '2026-12-25', got {day!r}") from None
 
     def intervals(self, start: datetime.date, days: int) -> np.ndarray:
         """Working intervals in minutes since ``start`` 00:00 UTC.
@@ -145,9 +147,7 @@ class WorkingCalendar:
         return _merge(np.array(rows, dtype=np.float64).reshape(-1, 2))
 
 
-ALWAYS_OPEN = WorkingCalendar(
-    timezone="UTC", weekdays=(0, 1, 2, 3, 4, 5, 6), start_hour=0.0, end_hour=24.0
-)
+ALWAYS_OPEN = WorkingCalendar(timezone="UTC", weekdays=(0, 1, 2, 3, 4, 5, 6), start_hour=0.0, end_hour=24.0)
 """A calendar that never closes (for textbook M/M/c checks)."""
 
 
@@ -169,9 +169,7 @@ def _merge(iv: np.ndarray) -> np.ndarray:
 def _check_intervals(intervals: ArrayLike, name: str = "intervals") -> np.ndarray:
     iv = np.asarray(intervals, dtype=np.float64)
     if iv.ndim != 2 or iv.shape[1] != 2:
-        raise ValueError(
-            f"{name} must be a (k, 2) array of [open, close) rows, got shape {iv.shape}"
-        )
+        raise ValueError(f"{name} must be a (k, 2) array of [open, close) rows, got shape {iv.shape}")
     if not np.all(np.isfinite(iv)):
         raise ValueError(f"{name} must be finite")
     if np.any(iv[:, 1] <= iv[:, 0]):
@@ -307,18 +305,14 @@ def remove_blocks(intervals: ArrayLike, blocks: ArrayLike) -> np.ndarray:
     if bl.size == 0:
         return iv.copy()
     if bl.ndim != 2 or bl.shape[1] != 2:
-        raise ValueError(
-            f"blocks must be a (b, 2) array of [start, end) rows, got shape {bl.shape}"
-        )
+        raise ValueError(f"blocks must be a (b, 2) array of [start, end) rows, got shape {bl.shape}")
     if np.any(np.isnan(bl)) or np.any(bl[:, 1] < bl[:, 0]):
         raise ValueError("blocks must have end >= start in every row and no nan")
     bl = _merge(bl)
     if len(bl) == 0:
         return iv.copy()
     # Complement of the blocks, then intersect with the intervals (both sorted, disjoint).
-    free = np.column_stack(
-        [np.concatenate([[-np.inf], bl[:, 1]]), np.concatenate([bl[:, 0], [np.inf]])]
-    )
+    free = np.column_stack([np.concatenate([[-np.inf], bl[:, 1]]), np.concatenate([bl[:, 0], [np.inf]])])
     return _intersect(iv, free)
 
 
@@ -329,11 +323,7 @@ def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     hi = np.searchsorted(b[:, 0], a[:, 1], side="left")
     counts = np.maximum(hi - lo, 0)
     ai = np.repeat(np.arange(len(a)), counts)
-    bi = (
-        np.concatenate([np.arange(s, s + c) for s, c in zip(lo, counts, strict=True)])
-        if len(a)
-        else []
-    )
+    bi = np.concatenate([np.arange(s, s + c) for s, c in zip(lo, counts, strict=True)]) if len(a) else []
     bi = np.asarray(bi, dtype=np.int64)
     out = np.column_stack([np.maximum(a[ai, 0], b[bi, 0]), np.minimum(a[ai, 1], b[bi, 1])])
     return out[out[:, 1] > out[:, 0]].reshape(-1, 2)

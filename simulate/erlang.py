@@ -66,9 +66,7 @@ def erlang_c(servers: int, offered_load: ArrayLike) -> np.ndarray:
     c = _servers(servers)
     a = _nonnegative(offered_load, "offered_load")
     if np.any(a >= c):
-        raise ValueError(
-            f"offered_load must be < servers ({c}) for a stable queue, got max {a.max()}"
-        )
+        raise ValueError(f"offered_load must be < servers ({c}) for a stable queue, got max {a.max()}")
     b = _erlang_b(c, a)
     return np.asarray(b / (1.0 - (a / c) * (1.0 - b)))
 
@@ -81,15 +79,12 @@ def _rates(servers: int, arrival_rate: ArrayLike, service_rate: float):
         raise ValueError(f"service_rate must be finite and > 0, got {service_rate}")
     if np.any(lam >= c * mu):
         raise ValueError(
-            f"arrival_rate must be < servers * service_rate = {c * mu} for a stable queue, "
-            f"got max {lam.max()}"
+            f"arrival_rate must be < servers * service_rate = {c * mu} for a stable queue, got max {lam.max()}"
         )
     return c, lam, mu, erlang_c(c, lam / mu), c * mu - lam
 
 
-def prob_wait_within(
-    t: ArrayLike, servers: int, arrival_rate: ArrayLike, service_rate: float
-) -> np.ndarray:
+def prob_wait_within(t: ArrayLike, servers: int, arrival_rate: ArrayLike, service_rate: float) -> np.ndarray:
     """``P(W <= t) = 1 - C exp(-(c mu - lambda) t)``, broadcast over ``t`` and rates.
 
     Examples
@@ -114,9 +109,7 @@ def mean_wait(servers: int, arrival_rate: ArrayLike, service_rate: float) -> np.
     return np.asarray(c_prob / theta)
 
 
-def expected_decay(
-    servers: int, arrival_rate: ArrayLike, service_rate: float, k: ArrayLike
-) -> np.ndarray:
+def expected_decay(servers: int, arrival_rate: ArrayLike, service_rate: float, k: ArrayLike) -> np.ndarray:
     """``E[exp(-k W)] = 1 - C k / ((c mu - lambda) + k)``: the mean of a response decay.
 
     With ``k`` the decay rate of the chance to qualify a lead per minute of waiting, this is
@@ -132,9 +125,7 @@ def expected_decay(
     return np.asarray(1.0 - c_prob * k / (theta + k))
 
 
-def servers_needed(
-    arrival_rate: ArrayLike, service_rate: float, t: float, target: float
-) -> np.ndarray:
+def servers_needed(arrival_rate: ArrayLike, service_rate: float, t: float, target: float) -> np.ndarray:
     """Smallest number of servers with ``P(W <= t) >= target``.
 
     Parameters

@@ -111,12 +111,17 @@ class Funnel:
     nurture_days: float = 60.0
 
     def __post_init__(self) -> None:
-        for name in ("attempt_connect_share", "proposal_share_of_cycle", "on_hold_share",
-                     "lost_after_proposal_share"):  # fmt: skip
+        for name in ("attempt_connect_share", "proposal_share_of_cycle", "on_hold_share", "lost_after_proposal_share"):
             check_probability(f"Funnel.{name}", getattr(self, name))
         check(self.attempt_connect_share > 0, "Funnel.attempt_connect_share must be > 0")
-        for name in ("days_to_sql", "days_to_opportunity", "days_to_close_new",
-                     "days_to_close_expansion", "amount_new_median", "amount_expansion_median"):  # fmt: skip
+        for name in (
+            "days_to_sql",
+            "days_to_opportunity",
+            "days_to_close_new",
+            "days_to_close_expansion",
+            "amount_new_median",
+            "amount_expansion_median",
+        ):
             check(getattr(self, name) > 0, f"Funnel.{name} must be > 0, got {getattr(self, name)}")
         check(self.nurture_days >= 0, f"Funnel.nurture_days must be >= 0, got {self.nurture_days}")
         for name in ("close_spread", "amount_spread"):
@@ -297,13 +302,32 @@ def _work(
     amount = np.where(opens, np.round(amount, -2), np.nan)
 
     return SalesArrays(
-        index=index, cycle=cycle, handoff=handoff, deadline=deadline, first_touch=touch,
-        rep=q.rep, attempts=attempts, work_minutes=work, follow_up_minutes=follow,
-        attempt_lead=q.attempt_lead, attempt_at=q.attempt_at, breach_recycled=q.recycled,
-        connect=connect, sal=sal, sql=sql, opportunity=opportunity, proposal=proposal,
-        closed=closed, won=wins, on_hold=on_hold, amount=amount, recycled_at=recycled_at,
-        reason=reason, rep_intervals=rep_intervals, busy_minutes=q.busy_minutes,
-    )  # fmt: skip
+        index=index,
+        cycle=cycle,
+        handoff=handoff,
+        deadline=deadline,
+        first_touch=touch,
+        rep=q.rep,
+        attempts=attempts,
+        work_minutes=work,
+        follow_up_minutes=follow,
+        attempt_lead=q.attempt_lead,
+        attempt_at=q.attempt_at,
+        breach_recycled=q.recycled,
+        connect=connect,
+        sal=sal,
+        sql=sql,
+        opportunity=opportunity,
+        proposal=proposal,
+        closed=closed,
+        won=wins,
+        on_hold=on_hold,
+        amount=amount,
+        recycled_at=recycled_at,
+        reason=reason,
+        rep_intervals=rep_intervals,
+        busy_minutes=q.busy_minutes,
+    )
 
 
 def simulate_sales(
@@ -340,7 +364,9 @@ def simulate_sales(
     def run_pass(ret_idx: np.ndarray, ret_at: np.ndarray, ret_score: np.ndarray) -> SalesArrays:
         order = np.argsort(np.concatenate([mql_min[idx], ret_at]), kind="stable")
         return _work(
-            scenario, leads, truth,
+            scenario,
+            leads,
+            truth,
             index=np.concatenate([idx, ret_idx])[order],
             cycle=np.concatenate([np.zeros(idx.size, np.int8), np.ones(ret_idx.size, np.int8)])[order],
             handoff=np.concatenate([mql_min[idx], ret_at])[order],
@@ -348,16 +374,22 @@ def simulate_sales(
             u=np.concatenate([u_first, u_return[ret_idx]])[order],
             rep_intervals=rep_intervals,
             horizon_days=horizon_days,
-        )  # fmt: skip
+        )
 
     # the moment each MQL would come back: its first event meeting the rule at least
     # nurture_days after its MQL moment (behaviour alone decides it, not the queue)
     not_before = np.full(leads.n, np.inf)
     not_before[idx] = mql_min[idx] + funnel.nurture_days * MINUTES_PER_DAY
     back_at, _, back_score = score_stream(
-        scenario.rules, fit_points, leads.created_min, events.offsets, events.t_min,
-        events.kind, as_of, not_before=not_before,
-    )  # fmt: skip
+        scenario.rules,
+        fit_points,
+        leads.created_min,
+        events.offsets,
+        events.t_min,
+        events.kind,
+        as_of,
+        not_before=not_before,
+    )
 
     def returns_after(sales: SalesArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Leads recycled to nurture by their comeback moment come back then."""

@@ -32,11 +32,7 @@ def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for j in range(frame.shape[1]):
         s = frame.iloc[:, j]
-        if (
-            s.dtype == object
-            or isinstance(s.dtype, pd.CategoricalDtype)
-            or pd.api.types.is_string_dtype(s.dtype)
-        ):
+        if s.dtype == object or isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s.dtype):
             text = s.astype("object")
             escaped = text.map(_escape)
             if not escaped.equals(text):
@@ -66,10 +62,7 @@ def write_run(result: RunResult, folder: str | os.PathLike, *, events: bool = Tr
     tables = [("leads.csv", result.leads, False), ("summary.csv", result.summary, True)]
     if events:
         tables.append(("events.csv", result.events, False))
-    files = [
-        (folder / name, _csv_writer(safe_for_spreadsheet(table), index=index))
-        for name, table, index in tables
-    ]
+    files = [(folder / name, _csv_writer(safe_for_spreadsheet(table), index=index)) for name, table, index in tables]
     toml = result.scenario.to_toml()
     files.append((folder / "scenario.toml", lambda tmp: tmp.write_text(toml, encoding="utf-8")))
     try:

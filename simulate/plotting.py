@@ -104,9 +104,7 @@ def stage_counts(data) -> pd.DataFrame:
         {
             "stage": [STAGE_LABELS[c] for c in stages],
             "leads": n.astype(int),
-            "from_previous": np.divide(
-                n, previous, out=np.full(n.size, np.nan), where=previous > 0
-            ),
+            "from_previous": np.divide(n, previous, out=np.full(n.size, np.nan), where=previous > 0),
             "from_created": n / n[0] if n[0] > 0 else np.full(n.size, np.nan),
         }
     )
@@ -274,10 +272,7 @@ def plot_response_times(
     else:
         leads = _leads(data)
         mql = leads["mql_at"].notna()
-        hours = (
-            (leads.loc[mql, "first_touch_at"] - leads.loc[mql, "mql_at"]).dt.total_seconds()
-            / 3600.0
-        ).to_numpy()
+        hours = ((leads.loc[mql, "first_touch_at"] - leads.loc[mql, "mql_at"]).dt.total_seconds() / 3600.0).to_numpy()
         clock = "calendar hours"
         met = leads.loc[mql, "sla_met"].astype("boolean") if "sla_met" in leads else None
     touched = hours[np.isfinite(hours)]
@@ -329,9 +324,7 @@ def plot_response_times(
     title = "Response time to MQLs"
     if met is not None and met.notna().any():
         share = float(met.astype("Float64").mean())
-        title += f": {share:.1%} within the SLA" + (
-            f" (target {sla_target:.0%})" if sla_target else ""
-        )
+        title += f": {share:.1%} within the SLA" + (f" (target {sla_target:.0%})" if sla_target else "")
     ax.set_title(title)
     if sla_hours is not None:
         ax.legend(loc="upper right", fontsize="small")
@@ -535,11 +528,7 @@ def plot_scenario_comparison(
     ax.set_xlim(0, top * 1.25 if top > 0 else 1.0)
     ax.xaxis.set_major_formatter(formatter)
     seeds = summary.groupby(by, sort=False).size()
-    ax.set_xlabel(
-        f"mean of {seeds.iloc[0]} seeds; whiskers: range over seeds"
-        if seeds.max() > 1
-        else "one seed"
-    )
+    ax.set_xlabel(f"mean of {seeds.iloc[0]} seeds; whiskers: range over seeds" if seeds.max() > 1 else "one seed")
     ax.set_title(title)
     return ax
 

@@ -16,11 +16,12 @@ from numpy.typing import ArrayLike
 
 from simulate import _queue_kernel as _k
 from simulate.calendar import _check_intervals
+from simulate.team import DISCIPLINES, ROUTINGS
 
-__all__ = ["QueueResult", "serve_queue"]
+__all__ = ["QUEUE_PAD_DAYS", "QueueResult", "serve_queue"]
 
-ROUTINGS = ("round_robin", "pooled")
-DISCIPLINES = ("fifo", "highest_score", "newest")
+QUEUE_PAD_DAYS = 45
+"""Queues are run this many days past the end of a history, so its last MQLs get their touch."""
 BREACHES = {"none": 0, "escalate": _k.ESCALATE, "reassign": _k.REASSIGN, "recycle": _k.RECYCLE}
 
 

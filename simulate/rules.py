@@ -60,8 +60,7 @@ class Bins:
         object.__setattr__(self, "points", tuple(int(p) for p in self.points))
         check(
             len(self.points) == len(self.edges) + 1,
-            f"Bins.points must have one more value than Bins.edges ({len(self.edges) + 1}), "
-            f"got {len(self.points)}",
+            f"Bins.points must have one more value than Bins.edges ({len(self.edges) + 1}), got {len(self.points)}",
         )
         check(
             all(a < b for a, b in zip(self.edges, self.edges[1:])),
@@ -105,8 +104,7 @@ class Grades:
         )
         check(
             len(self.engagement_thresholds) == n,
-            f"Grades.engagement_thresholds must have {n} values (one per grade), "
-            f"got {len(self.engagement_thresholds)}",
+            f"Grades.engagement_thresholds must have {n} values (one per grade), got {len(self.engagement_thresholds)}",
         )
         check(
             not self.names or len(self.names) == n,
@@ -160,13 +158,11 @@ class ScoringRules:
     def __post_init__(self) -> None:
         check(
             self.score_min < self.score_max,
-            f"ScoringRules.score_min ({self.score_min}) must be below "
-            f"ScoringRules.score_max ({self.score_max})",
+            f"ScoringRules.score_min ({self.score_min}) must be below ScoringRules.score_max ({self.score_max})",
         )
         check(
             self.decay_half_life_days is None or self.decay_half_life_days > 0,
-            f"ScoringRules.decay_half_life_days must be > 0 or None, "
-            f"got {self.decay_half_life_days}",
+            f"ScoringRules.decay_half_life_days must be > 0 or None, got {self.decay_half_life_days}",
         )
         overlap = (set(self.fit) | set(self.fit_numeric)) & set(self.engagement)
         check(not overlap, f"ScoringRules: {sorted(overlap)} is both a fit and an engagement criterion")
@@ -206,9 +202,7 @@ class ScoringRules:
 
     def score(self, leads: pd.DataFrame) -> np.ndarray:
         """Score per lead from its attributes and count columns (no decay)."""
-        return np.clip(
-            self.fit_points(leads) + self.engagement_points(leads), self.score_min, self.score_max
-        )
+        return np.clip(self.fit_points(leads) + self.engagement_points(leads), self.score_min, self.score_max)
 
     def is_mql(self, leads: pd.DataFrame) -> np.ndarray:
         """Whether each lead's end-total score meets the rule (no decay, no timing)."""

@@ -69,14 +69,25 @@ class RunResult:
             "",
         ]
         columns = {
-            "leads": "leads", "mqls": "MQLs", "returned_mqls": "back", "sla_compliance": "SLA met",
-            "median_response_hours": "resp h (med)", "p90_response_hours": "resp h (p90)",
-            "rep_utilisation": "util", "backlog_at_month_end": "backlog", "wins": "wins",
+            "leads": "leads",
+            "mqls": "MQLs",
+            "returned_mqls": "back",
+            "sla_compliance": "SLA met",
+            "median_response_hours": "resp h (med)",
+            "p90_response_hours": "resp h (p90)",
+            "rep_utilisation": "util",
+            "backlog_at_month_end": "backlog",
+            "wins": "wins",
             "revenue": "revenue",
-        }  # fmt: skip
+        }
         table = s[[c for c in columns if c in s]].rename(columns=columns)
-        formats = {"SLA met": "{:.0%}".format, "util": "{:.0%}".format, "revenue": "{:,.0f}".format,
-                   "resp h (med)": "{:.1f}".format, "resp h (p90)": "{:.1f}".format}  # fmt: skip
+        formats = {
+            "SLA met": "{:.0%}".format,
+            "util": "{:.0%}".format,
+            "revenue": "{:,.0f}".format,
+            "resp h (med)": "{:.1f}".format,
+            "resp h (p90)": "{:.1f}".format,
+        }
         lines.append(table.to_string(formatters=formats))
         return "\n".join(lines)
 
@@ -91,24 +102,29 @@ class RunResult:
             "leads": f"{len(leads):,}",
             "MQLs": f"{int(mqls.sum()):,} ({mqls.mean():.1%})",
             "back from nurture": f"{int(leads['returned_at'].notna().sum()):,}",
-            f"SLA met ({sc.sla.hours:g} {sc.sla.clock} h, target {sc.sla.target:.0%})":
-                f"{leads.loc[mqls, 'sla_met'].astype('Float64').mean():.1%}",
+            f"SLA met ({sc.sla.hours:g} {sc.sla.clock} h, target {sc.sla.target:.0%})": (
+                f"{leads.loc[mqls, 'sla_met'].astype('Float64').mean():.1%}"
+            ),
             f"rep utilisation ({sc.team.size} reps)": f"{s['rep_utilisation'].mean():.0%}"
-                if "rep_utilisation" in s else "n/a",
+            if "rep_utilisation" in s
+            else "n/a",
             "wins": f"{int(won.sum()):,}",
             "revenue": f"{leads.loc[won, 'amount'].sum():,.0f}",
-        }  # fmt: skip
+        }
         head = "".join(f"<th>{escape(k)}</th>" for k in totals)
         row = "".join(f"<td>{escape(v)}</td>" for v in totals.values())
         columns = {
-            "leads": ("leads", "{:,.0f}"), "mqls": ("MQLs", "{:,.0f}"),
-            "returned_mqls": ("back", "{:,.0f}"), "sla_compliance": ("SLA met", "{:.0%}"),
+            "leads": ("leads", "{:,.0f}"),
+            "mqls": ("MQLs", "{:,.0f}"),
+            "returned_mqls": ("back", "{:,.0f}"),
+            "sla_compliance": ("SLA met", "{:.0%}"),
             "median_response_hours": ("resp. h (median)", "{:.1f}"),
             "p90_response_hours": ("resp. h (p90)", "{:.1f}"),
             "rep_utilisation": ("utilisation", "{:.0%}"),
-            "backlog_at_month_end": ("backlog", "{:,.0f}"), "wins": ("wins", "{:,.0f}"),
+            "backlog_at_month_end": ("backlog", "{:,.0f}"),
+            "wins": ("wins", "{:,.0f}"),
             "revenue": ("revenue", "{:,.0f}"),
-        }  # fmt: skip
+        }
         present = [c for c in columns if c in s]
         table = s[present].rename(columns={c: columns[c][0] for c in present})
 
@@ -181,16 +197,19 @@ def run(scenario: Scenario | None = None, seed: int = 0) -> RunResult:
     validate_leads(table, name="simulated lead table")
 
     seen = events.t_min < as_of
-    event_table = pd.DataFrame({
-        "lead_id": events.lead[seen] + 1,
-        "at": to_timestamps(events.t_min[seen], scenario.start),
-        "kind": _categorical(events.kind[seen], EVENT_KINDS),
-    })  # fmt: skip
+    event_table = pd.DataFrame(
+        {
+            "lead_id": events.lead[seen] + 1,
+            "at": to_timestamps(events.t_min[seen], scenario.start),
+            "kind": _categorical(events.kind[seen], EVENT_KINDS),
+        }
+    )
     return RunResult(
         leads=table,
         events=event_table,
-        summary=monthly_summary(table, as_of=pd.Timestamp(scenario.end_date, tz="UTC"),
-                                workload=_workload(scenario, sales)),
+        summary=monthly_summary(
+            table, as_of=pd.Timestamp(scenario.end_date, tz="UTC"), workload=_workload(scenario, sales)
+        ),
         truth=_truth_table(scenario, leads, events, truth),
         scenario=scenario,
         seed=seed if isinstance(seed, int) else -1,
@@ -200,16 +219,22 @@ def run(scenario: Scenario | None = None, seed: int = 0) -> RunResult:
 def _lead_table(scenario: Scenario, leads: LeadArrays, events: EventArrays, as_of: float) -> pd.DataFrame:
     cat = leads.categories
     campaign_names = [c.name for c in scenario.arrivals.campaigns]
-    campaign = pd.Series(pd.Categorical.from_codes(leads.campaign.astype(np.int64), categories=campaign_names)) if campaign_names else pd.Series(pd.Categorical([None] * leads.n))
-    table = pd.DataFrame({
-        "lead_id": np.arange(1, leads.n + 1, dtype=np.int64),
-        "created_at": to_timestamps(leads.created_min, scenario.start),
-        "source": _categorical(leads.source, cat["source"]),
-        "campaign": campaign,
-        "lead_type": _categorical(leads.lead_type, cat["lead_type"]),
-        **{a: _categorical(leads.attributes[a], cat[a]) for a in CATEGORICAL_ATTRIBUTES},
-        "company_size": leads.company_size.astype(np.int64),
-    })  # fmt: skip
+    campaign = (
+        pd.Series(pd.Categorical.from_codes(leads.campaign.astype(np.int64), categories=campaign_names))
+        if campaign_names
+        else pd.Series(pd.Categorical([None] * leads.n))
+    )
+    table = pd.DataFrame(
+        {
+            "lead_id": np.arange(1, leads.n + 1, dtype=np.int64),
+            "created_at": to_timestamps(leads.created_min, scenario.start),
+            "source": _categorical(leads.source, cat["source"]),
+            "campaign": campaign,
+            "lead_type": _categorical(leads.lead_type, cat["lead_type"]),
+            **{a: _categorical(leads.attributes[a], cat[a]) for a in CATEGORICAL_ATTRIBUTES},
+            "company_size": leads.company_size.astype(np.int64),
+        }
+    )
     # counts of what happened by the as-of date (later events are in the future)
     seen = events.t_min < as_of
     seen_counts = np.zeros((leads.n, len(EVENT_KINDS)), dtype=np.int64)
@@ -246,9 +271,11 @@ def _fill_sales(table: pd.DataFrame, scenario: Scenario, sales: SalesArrays, as_
         return to_timestamps(out, scenario.start)
 
     for name, values in (
-        ("sal_at", sales.sal), ("sql_at", sales.sql), ("opportunity_at", sales.opportunity),
+        ("sal_at", sales.sal),
+        ("sql_at", sales.sql),
+        ("opportunity_at", sales.opportunity),
         ("customer_at", np.where(sales.won, sales.closed, np.nan)),
-    ):  # fmt: skip
+    ):
         table[name] = earliest(values)
     first_touch = np.full(n, np.nan)
     first_touch[sales.index[first]] = known(sales.first_touch[first])
@@ -290,21 +317,23 @@ def _fill_sales(table: pd.DataFrame, scenario: Scenario, sales: SalesArrays, as_
 
 
 def _truth_table(scenario: Scenario, leads: LeadArrays, events: EventArrays, truth: TruthArrays) -> pd.DataFrame:
-    return pd.DataFrame({
-        "lead_id": np.arange(1, leads.n + 1, dtype=np.int64),
-        "fit": leads.fit,
-        "intent": leads.intent,
-        "logit": truth.logit,
-        "p_buy": truth.p_buy,
-        "p_connect": truth.p_connect,
-        "p_opportunity": truth.p_opportunity,
-        "p_won": truth.p_won,
-        "bad_data": leads.bad_data,
-        "fit_ok": truth.fit_ok,
-        **{name: truth.bant[name] for name in BANT},
-        "consideration_at": to_timestamps(events.consideration_min, scenario.start),
-        "decision_at": to_timestamps(events.decision_min, scenario.start),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "lead_id": np.arange(1, leads.n + 1, dtype=np.int64),
+            "fit": leads.fit,
+            "intent": leads.intent,
+            "logit": truth.logit,
+            "p_buy": truth.p_buy,
+            "p_connect": truth.p_connect,
+            "p_opportunity": truth.p_opportunity,
+            "p_won": truth.p_won,
+            "bad_data": leads.bad_data,
+            "fit_ok": truth.fit_ok,
+            **{name: truth.bant[name] for name in BANT},
+            "consideration_at": to_timestamps(events.consideration_min, scenario.start),
+            "decision_at": to_timestamps(events.decision_min, scenario.start),
+        }
+    )
 
 
 def _month_edges(scenario: Scenario) -> tuple[pd.PeriodIndex, np.ndarray]:
@@ -334,8 +363,9 @@ def _workload(scenario: Scenario, sales: SalesArrays) -> pd.DataFrame:
     ok = (follow >= 0) & (follow < len(months))
     np.add.at(busy, follow[ok], sales.follow_up_minutes[sales.attempt_lead[ok]])
     end = edges[1:, None]
-    left_queue = np.where(np.isfinite(sales.first_touch), sales.first_touch,
-                          np.where(sales.breach_recycled, sales.deadline, np.inf))  # fmt: skip
+    left_queue = np.where(
+        np.isfinite(sales.first_touch), sales.first_touch, np.where(sales.breach_recycled, sales.deadline, np.inf)
+    )
     waiting = (sales.handoff[None, :] < end) & (left_queue[None, :] >= end)
     return pd.DataFrame(
         {
@@ -352,9 +382,10 @@ def monthly_summary(
     """Per calendar month, from a lead table (simulated or a CRM history).
 
     Columns: ``leads`` created, ``existing_customers``, ``campaign_leads``; ``mqls`` (first
-    MQL moments in the month), ``returned_mqls`` (leads back from nurture), ``mql_share`` (share of the month's new leads that became MQLs by
-    the as-of date), ``median_hours_to_mql``; for the month's MQLs: ``sla_compliance``
-    (share touched within the SLA, of those decided), ``median_response_hours`` and
+    MQL moments in the month), ``returned_mqls`` (leads back from nurture), ``mql_share``
+    (share of the month's new leads that became MQLs by the as-of date),
+    ``median_hours_to_mql``; for the month's MQLs: ``sla_compliance`` (share touched
+    within the SLA, of those decided), ``median_response_hours`` and
     ``p90_response_hours`` (MQL to first touch, calendar hours, touched leads), and the
     stage conversions ``sal_rate`` (SAL / MQL), ``sql_rate`` (SQL / SAL),
     ``opportunity_rate`` (opportunity / SQL) and ``win_rate`` (won / opportunity; recent
@@ -368,18 +399,22 @@ def monthly_summary(
     created = month("created_at")
     mql_month = month("mql_at")
     hours = (leads["mql_at"] - leads["created_at"]).dt.total_seconds() / 3600.0
-    by_created = pd.DataFrame({
-        "month": created,
-        "existing": leads["lead_type"].astype("object") == "existing_customer",
-        "campaign": leads["campaign"].notna() if "campaign" in leads else False,
-        "became_mql": leads["mql_at"].notna(),
-        "hours": hours,
-    }).groupby("month", observed=True)  # fmt: skip
-    out = pd.DataFrame({
-        "leads": by_created.size(),
-        "existing_customers": by_created["existing"].sum(),
-        "campaign_leads": by_created["campaign"].sum(),
-    })  # fmt: skip
+    by_created = pd.DataFrame(
+        {
+            "month": created,
+            "existing": leads["lead_type"].astype("object") == "existing_customer",
+            "campaign": leads["campaign"].notna() if "campaign" in leads else False,
+            "became_mql": leads["mql_at"].notna(),
+            "hours": hours,
+        }
+    ).groupby("month", observed=True)
+    out = pd.DataFrame(
+        {
+            "leads": by_created.size(),
+            "existing_customers": by_created["existing"].sum(),
+            "campaign_leads": by_created["campaign"].sum(),
+        }
+    )
     out["mqls"] = mql_month.value_counts().reindex(out.index, fill_value=0)
     if "returned_at" in leads:
         out["returned_mqls"] = month("returned_at").value_counts().reindex(out.index, fill_value=0)
@@ -387,13 +422,15 @@ def monthly_summary(
     out["median_hours_to_mql"] = by_created["hours"].median()
 
     mqls = leads["mql_at"].notna()
-    cohort = pd.DataFrame({
-        "month": mql_month[mqls],
-        "sla_met": leads.loc[mqls, "sla_met"].astype("Float64") if "sla_met" in leads else np.nan,
-        "response": (leads.loc[mqls, "first_touch_at"] - leads.loc[mqls, "mql_at"]).dt.total_seconds() / 3600.0,
-        **{c: leads.loc[mqls, c].notna() for c in ("sal_at", "sql_at", "opportunity_at")},
-        "won": leads.loc[mqls, "customer_at"].notna(),
-    }).groupby("month", observed=True)  # fmt: skip
+    cohort = pd.DataFrame(
+        {
+            "month": mql_month[mqls],
+            "sla_met": leads.loc[mqls, "sla_met"].astype("Float64") if "sla_met" in leads else np.nan,
+            "response": (leads.loc[mqls, "first_touch_at"] - leads.loc[mqls, "mql_at"]).dt.total_seconds() / 3600.0,
+            **{c: leads.loc[mqls, c].notna() for c in ("sal_at", "sql_at", "opportunity_at")},
+            "won": leads.loc[mqls, "customer_at"].notna(),
+        }
+    ).groupby("month", observed=True)
     count = cohort.size()
     sums = cohort[["sal_at", "sql_at", "opportunity_at", "won"]].sum()
     out["sla_compliance"] = cohort["sla_met"].mean().astype(float)

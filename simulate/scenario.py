@@ -3,8 +3,8 @@
 ``Scenario()`` is the documented default: a B2B software seller with about 3,000 new leads a
 month over one year, hand-set scoring rules as a marketing team would have them, a team of
 four reps in New York working weekdays 9 to 5 who promised a first touch within 8 business
-hours for 90% of MQLs, and a known ground truth. Vary it with ``dataclasses.replace`` (or ``scenario.replace(...)``), save
-and load it as TOML.
+hours for 90% of MQLs, and a known ground truth. Vary it with ``dataclasses.replace`` (or
+``scenario.replace(...)``), save and load it as TOML.
 """
 
 from __future__ import annotations
@@ -80,19 +80,59 @@ class Arrivals:
 
     leads_per_month: float = 3000.0
     month_multipliers: tuple[float, ...] = (
-        1.10, 1.05, 1.10, 1.05, 1.00, 0.95, 0.85, 0.80, 1.05, 1.10, 1.05, 0.90,
-    )  # fmt: skip
+        1.10,
+        1.05,
+        1.10,
+        1.05,
+        1.00,
+        0.95,
+        0.85,
+        0.80,
+        1.05,
+        1.10,
+        1.05,
+        0.90,
+    )
     weekday_profile: tuple[float, ...] = (1.00, 1.05, 1.05, 1.00, 0.85, 0.20, 0.15)
     hour_profile: tuple[float, ...] = (
-        0.15, 0.10, 0.08, 0.08, 0.10, 0.20, 0.45, 0.80, 1.20, 1.50, 1.60, 1.55,
-        1.35, 1.45, 1.50, 1.40, 1.20, 0.95, 0.70, 0.60, 0.55, 0.45, 0.35, 0.25,
-    )  # fmt: skip
+        0.15,
+        0.10,
+        0.08,
+        0.08,
+        0.10,
+        0.20,
+        0.45,
+        0.80,
+        1.20,
+        1.50,
+        1.60,
+        1.55,
+        1.35,
+        1.45,
+        1.50,
+        1.40,
+        1.20,
+        0.95,
+        0.70,
+        0.60,
+        0.55,
+        0.45,
+        0.35,
+        0.25,
+    )
     campaigns: tuple[Campaign, ...] = (
-        Campaign(name="spring webinar series", start="2026-03-16", days=10,
-                 extra_leads=1200.0, source="webinar", intent_shift=0.3),
-        Campaign(name="autumn trade show", start="2026-10-05", days=4,
-                 extra_leads=900.0, source="events", intent_shift=0.0),
-    )  # fmt: skip
+        Campaign(
+            name="spring webinar series",
+            start="2026-03-16",
+            days=10,
+            extra_leads=1200.0,
+            source="webinar",
+            intent_shift=0.3,
+        ),
+        Campaign(
+            name="autumn trade show", start="2026-10-05", days=4, extra_leads=900.0, source="events", intent_shift=0.0
+        ),
+    )
 
     def __post_init__(self) -> None:
         check(
@@ -160,49 +200,93 @@ class Population:
     bad contact data (wrong phone or e-mail), more often with free or disposable domains.
     """
 
-    sources: dict[str, float] = field(default_factory=lambda: {
-        "organic_search": 0.22, "paid_search": 0.14, "paid_social": 0.10,
-        "content_syndication": 0.14, "webinar": 0.08, "events": 0.07, "referral": 0.07,
-        "direct": 0.10, "partner": 0.08,
-    })  # fmt: skip
-    source_fit_shift: dict[str, float] = field(default_factory=lambda: {
-        "paid_social": -0.3, "content_syndication": -0.4, "webinar": 0.1, "events": 0.2,
-        "referral": 0.5, "direct": 0.1, "partner": 0.4,
-    })  # fmt: skip
-    source_intent_shift: dict[str, float] = field(default_factory=lambda: {
-        "organic_search": 0.1, "paid_search": 0.3, "paid_social": -0.3,
-        "content_syndication": -0.6, "webinar": 0.2, "referral": 0.4, "direct": 0.5,
-        "partner": 0.2,
-    })  # fmt: skip
+    sources: dict[str, float] = field(
+        default_factory=lambda: {
+            "organic_search": 0.22,
+            "paid_search": 0.14,
+            "paid_social": 0.10,
+            "content_syndication": 0.14,
+            "webinar": 0.08,
+            "events": 0.07,
+            "referral": 0.07,
+            "direct": 0.10,
+            "partner": 0.08,
+        }
+    )
+    source_fit_shift: dict[str, float] = field(
+        default_factory=lambda: {
+            "paid_social": -0.3,
+            "content_syndication": -0.4,
+            "webinar": 0.1,
+            "events": 0.2,
+            "referral": 0.5,
+            "direct": 0.1,
+            "partner": 0.4,
+        }
+    )
+    source_intent_shift: dict[str, float] = field(
+        default_factory=lambda: {
+            "organic_search": 0.1,
+            "paid_search": 0.3,
+            "paid_social": -0.3,
+            "content_syndication": -0.6,
+            "webinar": 0.2,
+            "referral": 0.4,
+            "direct": 0.5,
+            "partner": 0.2,
+        }
+    )
     existing_customer_share: float = 0.10
     existing_customer_intent_shift: float = 0.3
     fit_intent_correlation: float = 0.3
     job_level: Categorical = Categorical(
-        shares={"c_level": 0.05, "vp": 0.08, "director": 0.15, "manager": 0.27,
-                "individual_contributor": 0.35, "student": 0.10},
-        fit_loading={"c_level": 1.0, "vp": 1.0, "director": 0.8, "manager": 0.4,
-                     "student": -1.0},
-    )  # fmt: skip
+        shares={
+            "c_level": 0.05,
+            "vp": 0.08,
+            "director": 0.15,
+            "manager": 0.27,
+            "individual_contributor": 0.35,
+            "student": 0.10,
+        },
+        fit_loading={"c_level": 1.0, "vp": 1.0, "director": 0.8, "manager": 0.4, "student": -1.0},
+    )
     industry: Categorical = Categorical(
-        shares={"software": 0.22, "financial_services": 0.14, "healthcare": 0.11,
-                "manufacturing": 0.14, "retail": 0.10, "education": 0.09,
-                "public_sector": 0.07, "other": 0.13},
-        fit_loading={"software": 0.6, "financial_services": 0.5, "healthcare": 0.3,
-                     "manufacturing": 0.2, "education": -0.4, "public_sector": -0.3,
-                     "other": -0.3},
-    )  # fmt: skip
+        shares={
+            "software": 0.22,
+            "financial_services": 0.14,
+            "healthcare": 0.11,
+            "manufacturing": 0.14,
+            "retail": 0.10,
+            "education": 0.09,
+            "public_sector": 0.07,
+            "other": 0.13,
+        },
+        fit_loading={
+            "software": 0.6,
+            "financial_services": 0.5,
+            "healthcare": 0.3,
+            "manufacturing": 0.2,
+            "education": -0.4,
+            "public_sector": -0.3,
+            "other": -0.3,
+        },
+    )
     region: Categorical = Categorical(
         shares={"north_america": 0.45, "emea": 0.30, "apac": 0.15, "latam": 0.10},
         fit_loading={"north_america": 0.3, "emea": 0.2, "apac": -0.1, "latam": -0.2},
-    )  # fmt: skip
+    )
     email_domain: Categorical = Categorical(
         shares={"business": 0.70, "personal": 0.25, "disposable": 0.05},
         fit_loading={"business": 0.5, "personal": -0.5, "disposable": -1.5},
-    )  # fmt: skip
+    )
     company_size: CompanySize = CompanySize()
-    bad_data_share: dict[str, float] = field(default_factory=lambda: {
-        "business": 0.03, "personal": 0.10, "disposable": 0.60,
-    })  # fmt: skip
+    bad_data_share: dict[str, float] = field(
+        default_factory=lambda: {
+            "business": 0.03,
+            "personal": 0.10,
+            "disposable": 0.60,
+        }
+    )
 
     def __post_init__(self) -> None:
         check_shares("Population.sources", self.sources)
@@ -212,8 +296,7 @@ class Population:
         check_probability("Population.existing_customer_share", self.existing_customer_share)
         check(
             -1 < self.fit_intent_correlation < 1,
-            f"Population.fit_intent_correlation must be in (-1, 1), "
-            f"got {self.fit_intent_correlation}",
+            f"Population.fit_intent_correlation must be in (-1, 1), got {self.fit_intent_correlation}",
         )
         domains = set(self.email_domain.shares)
         check(
@@ -250,25 +333,33 @@ class Behaviour:
     decision_logit: float = -1.0
     decision_slope: float = 1.2
     days_to_decision: float = 10.0
-    rates: dict[str, tuple[float, float, float]] = field(default_factory=lambda: {
-        "page_view": (0.20, 0.35, 0.35),
-        "pricing_page_view": (0.004, 0.04, 0.10),
-        "email_click": (0.04, 0.06, 0.04),
-        "form_submission": (0.01, 0.025, 0.035),
-        "early_content_download": (0.03, 0.035, 0.01),
-        "late_content_download": (0.0, 0.015, 0.035),
-        "webinar": (0.004, 0.015, 0.01),
-        "demo_request": (0.0, 0.002, 0.015),
-    })  # fmt: skip
-    intent_sensitivity: dict[str, float] = field(default_factory=lambda: {
-        "page_view": 0.35, "pricing_page_view": 0.5, "email_click": 0.3,
-        "form_submission": 0.35, "early_content_download": 0.2,
-        "late_content_download": 0.45, "webinar": 0.35, "demo_request": 0.6,
-    })  # fmt: skip
+    rates: dict[str, tuple[float, float, float]] = field(
+        default_factory=lambda: {
+            "page_view": (0.20, 0.35, 0.35),
+            "pricing_page_view": (0.004, 0.04, 0.10),
+            "email_click": (0.04, 0.06, 0.04),
+            "form_submission": (0.01, 0.025, 0.035),
+            "early_content_download": (0.03, 0.035, 0.01),
+            "late_content_download": (0.0, 0.015, 0.035),
+            "webinar": (0.004, 0.015, 0.01),
+            "demo_request": (0.0, 0.002, 0.015),
+        }
+    )
+    intent_sensitivity: dict[str, float] = field(
+        default_factory=lambda: {
+            "page_view": 0.35,
+            "pricing_page_view": 0.5,
+            "email_click": 0.3,
+            "form_submission": 0.35,
+            "early_content_download": 0.2,
+            "late_content_download": 0.45,
+            "webinar": 0.35,
+            "demo_request": 0.6,
+        }
+    )
 
     def __post_init__(self) -> None:
-        for name in ("mean_active_days", "max_active_days", "days_to_consideration",
-                     "days_to_decision"):  # fmt: skip
+        for name in ("mean_active_days", "max_active_days", "days_to_consideration", "days_to_decision"):
             value = getattr(self, name)
             check(value > 0, f"Behaviour.{name} must be > 0, got {value}")
         check(
@@ -298,28 +389,54 @@ class Truth:
     """
 
     intercept: float = -7.5
-    weights: dict[str, dict[str, float]] = field(default_factory=lambda: {
-        "source": {"referral": 0.4, "partner": 0.3, "direct": 0.2, "paid_search": 0.1,
-                   "paid_social": -0.2, "content_syndication": -0.5},
-        "lead_type": {"existing_customer": 0.8},
-        "job_level": {"c_level": 0.9, "vp": 1.0, "director": 0.7, "manager": 0.3,
-                      "student": -1.5},
-        "industry": {"software": 0.5, "financial_services": 0.4, "healthcare": 0.2,
-                     "manufacturing": 0.2, "education": -0.4, "public_sector": -0.2,
-                     "other": -0.2},
-        "region": {"north_america": 0.2, "emea": 0.1, "apac": -0.1, "latam": -0.3},
-        "email_domain": {"business": 0.4, "personal": -0.3, "disposable": -1.2},
-    })  # fmt: skip
+    weights: dict[str, dict[str, float]] = field(
+        default_factory=lambda: {
+            "source": {
+                "referral": 0.4,
+                "partner": 0.3,
+                "direct": 0.2,
+                "paid_search": 0.1,
+                "paid_social": -0.2,
+                "content_syndication": -0.5,
+            },
+            "lead_type": {"existing_customer": 0.8},
+            "job_level": {"c_level": 0.9, "vp": 1.0, "director": 0.7, "manager": 0.3, "student": -1.5},
+            "industry": {
+                "software": 0.5,
+                "financial_services": 0.4,
+                "healthcare": 0.2,
+                "manufacturing": 0.2,
+                "education": -0.4,
+                "public_sector": -0.2,
+                "other": -0.2,
+            },
+            "region": {"north_america": 0.2, "emea": 0.1, "apac": -0.1, "latam": -0.3},
+            "email_domain": {"business": 0.4, "personal": -0.3, "disposable": -1.2},
+        }
+    )
     company_size_per_log10: float = 0.35
-    behaviour_weights: dict[str, float] = field(default_factory=lambda: {
-        "page_views": 0.15, "pricing_page_views": 0.4, "email_clicks": 0.2,
-        "form_submissions": 0.3, "early_content_downloads": 0.05,
-        "late_content_downloads": 0.4, "webinars": 0.4, "demo_requests": 0.9,
-    })  # fmt: skip
+    behaviour_weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "page_views": 0.15,
+            "pricing_page_views": 0.4,
+            "email_clicks": 0.2,
+            "form_submissions": 0.3,
+            "early_content_downloads": 0.05,
+            "late_content_downloads": 0.4,
+            "webinars": 0.4,
+            "demo_requests": 0.9,
+        }
+    )
     noise_sd: float = 0.5
-    stage_exponents: dict[str, float] = field(default_factory=lambda: {
-        "connect": 0.15, "fit": 0.10, "bant": 0.15, "opportunity": 0.15, "won": 0.45,
-    })  # fmt: skip
+    stage_exponents: dict[str, float] = field(
+        default_factory=lambda: {
+            "connect": 0.15,
+            "fit": 0.10,
+            "bant": 0.15,
+            "opportunity": 0.15,
+            "won": 0.45,
+        }
+    )
 
     def __post_init__(self) -> None:
         check(self.noise_sd >= 0, f"Truth.noise_sd must be >= 0, got {self.noise_sd}")
@@ -330,8 +447,7 @@ class Truth:
         stages = {"connect", "fit", "bant", "opportunity", "won"}
         check(
             set(self.stage_exponents) == stages,
-            f"Truth.stage_exponents must name exactly {sorted(stages)}, "
-            f"got {sorted(self.stage_exponents)}",
+            f"Truth.stage_exponents must name exactly {sorted(stages)}, got {sorted(self.stage_exponents)}",
         )
         for key, value in self.stage_exponents.items():
             check(value >= 0, f"Truth.stage_exponents.{key} must be >= 0, got {value}")
@@ -345,8 +461,7 @@ def default_rules() -> ScoringRules:
     return ScoringRules(
         fit={
             "job_level": {"c_level": 15, "vp": 15, "director": 10, "manager": 5, "student": -10},
-            "industry": {"software": 10, "financial_services": 10, "healthcare": 5,
-                         "manufacturing": 5},
+            "industry": {"software": 10, "financial_services": 10, "healthcare": 5, "manufacturing": 5},
             "region": {"north_america": 5, "emea": 5},
             "email_domain": {"business": 5, "personal": -5, "disposable": -20},
             "lead_type": {"existing_customer": 10},
@@ -368,7 +483,7 @@ def default_rules() -> ScoringRules:
         score_min=0.0,
         score_max=100.0,
         mql_threshold=60.0,
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -490,8 +605,7 @@ class Scenario:
         names = "Mon Tue Wed Thu Fri Sat Sun".split()
 
         def hours(cal) -> str:
-            start, end = (f"{int(h):d}:{round((h - int(h)) * 60):02d}"
-                          for h in (cal.start_hour, cal.end_hour))  # fmt: skip
+            start, end = (f"{int(h):d}:{round((h - int(h)) * 60):02d}" for h in (cal.start_hour, cal.end_hour))
             days = ", ".join(names[d] for d in sorted(cal.weekdays))
             return f"{days} {start} to {end} {cal.timezone}"
 
@@ -499,8 +613,10 @@ class Scenario:
         shifts_text = "; ".join(shifts)
         if len(shifts) > 1:
             shifts_text = f"{len(shifts)} shifts: {shifts_text}"
-        campaigns = "; ".join(f"{c.name} ({c.start}, {c.days} days, +{c.extra_leads:,.0f} leads)"
-                              for c in a.campaigns) or "none"  # fmt: skip
+        campaigns = (
+            "; ".join(f"{c.name} ({c.start}, {c.days} days, +{c.extra_leads:,.0f} leads)" for c in a.campaigns)
+            or "none"
+        )
         if rules.grades is not None:
             mql = f"fit grade x engagement ({len(rules.grades.engagement_thresholds)} grades)"
         else:
@@ -510,18 +626,23 @@ class Scenario:
         n_fit = len(rules.fit) + len(rules.fit_numeric)
         rows = [
             ("period", f"{self.start} to {self.end_date} ({self.months} months), {self.timezone}"),
-            ("arrivals", f"{a.leads_per_month:,.0f} new leads a month "
-                         "(seasonal, weekday and hour profiles)"),
+            ("arrivals", f"{a.leads_per_month:,.0f} new leads a month (seasonal, weekday and hour profiles)"),
             ("campaigns", campaigns),
-            ("scoring rules", f"MQL at {mql}; {n_fit} fit and {len(rules.engagement)} engagement "
-                              f"criteria; behaviour points {decay}"),
-            ("team", f"{team.size} reps, {team.routing.replace('_', ' ')}, {team.discipline}; "
-                     f"{shifts_text}; shrinkage {team.shrinkage:.0%}; {team.attempts} attempts"),
-            ("SLA", f"first touch within {sla.hours:g} {sla.clock} hours for {sla.target:.0%} "
-                    f"of MQLs; at a breach: {sla.breach}"),
-        ]  # fmt: skip
+            (
+                "scoring rules",
+                f"MQL at {mql}; {n_fit} fit and {len(rules.engagement)} engagement criteria; behaviour points {decay}",
+            ),
+            (
+                "team",
+                f"{team.size} reps, {team.routing.replace('_', ' ')}, {team.discipline}; "
+                f"{shifts_text}; shrinkage {team.shrinkage:.0%}; {team.attempts} attempts",
+            ),
+            (
+                "SLA",
+                f"first touch within {sla.hours:g} {sla.clock} hours for {sla.target:.0%} "
+                f"of MQLs; at a breach: {sla.breach}",
+            ),
+        ]
         cell = "style='text-align:left'"
-        body = "".join(f"<tr><th {cell}>{escape(k)}</th><td {cell}>{escape(v)}</td></tr>"
-                       for k, v in rows)  # fmt: skip
-        return (f"<div><b>Scenario '{escape(self.name)}'</b>: {escape(self.description)}"
-                f"<table>{body}</table></div>")  # fmt: skip
+        body = "".join(f"<tr><th {cell}>{escape(k)}</th><td {cell}>{escape(v)}</td></tr>" for k, v in rows)
+        return f"<div><b>Scenario '{escape(self.name)}'</b>: {escape(self.description)}<table>{body}</table></div>"

@@ -19,8 +19,23 @@ MINUTES_PER_DAY = 1440.0
 
 @numba.njit(cache=True)
 def _stream_kernel(
-    fit, need, created, offsets, t, crit, edges, edge_off, points, point_off,
-    half_life_min, two_axis, threshold, score_min, score_max, as_of, not_before,
+    fit,
+    need,
+    created,
+    offsets,
+    t,
+    crit,
+    edges,
+    edge_off,
+    points,
+    point_off,
+    half_life_min,
+    two_axis,
+    threshold,
+    score_min,
+    score_max,
+    as_of,
+    not_before,
 ):  # pragma: no cover
     n = fit.size
     n_crit = edge_off.size - 1
@@ -75,8 +90,12 @@ def _flatten(rules: ScoringRules):
         points.extend(bins.points)
         edge_off.append(len(edges))
         point_off.append(len(points))
-    return (np.asarray(edges, dtype=float), np.asarray(edge_off, dtype=np.int64),
-            np.asarray(points, dtype=float), np.asarray(point_off, dtype=np.int64))  # fmt: skip
+    return (
+        np.asarray(edges, dtype=float),
+        np.asarray(edge_off, dtype=np.int64),
+        np.asarray(points, dtype=float),
+        np.asarray(point_off, dtype=np.int64),
+    )
 
 
 def score_stream(
@@ -131,11 +150,24 @@ def score_stream(
         total = np.clip(fit_points + zero_eng, rules.score_min, rules.score_max)
         at_creation = total >= rules.mql_threshold
     mql, score, mql_score = _stream_kernel(
-        fit_points, need, np.asarray(created_min, dtype=float), np.asarray(offsets, dtype=np.int64),
-        np.asarray(event_min, dtype=float), crit.astype(np.int64), edges, edge_off, points,
-        point_off, float(half_life), two_axis, float(rules.mql_threshold),
-        float(rules.score_min), float(rules.score_max), float(as_of_min), not_before,
-    )  # fmt: skip
+        fit_points,
+        need,
+        np.asarray(created_min, dtype=float),
+        np.asarray(offsets, dtype=np.int64),
+        np.asarray(event_min, dtype=float),
+        crit.astype(np.int64),
+        edges,
+        edge_off,
+        points,
+        point_off,
+        float(half_life),
+        two_axis,
+        float(rules.mql_threshold),
+        float(rules.score_min),
+        float(rules.score_max),
+        float(as_of_min),
+        not_before,
+    )
     created = np.asarray(created_min, dtype=float)
     first = at_creation & (created <= as_of_min) & (created >= not_before)
     mql = np.where(first, created, mql)

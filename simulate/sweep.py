@@ -280,8 +280,10 @@ def sweep(
         part.insert(0, "scenario", labels[t[0]])
         month_parts.append(part)
     failed = sorted(errors)
-    failures = pd.DataFrame([{**r, "error": errors[t]} for r, t in zip(rows(failed), failed)],
-                            columns=["scenario", "seed", *params.columns, "error"])  # fmt: skip
+    failures = pd.DataFrame(
+        [{**r, "error": errors[t]} for r, t in zip(rows(failed), failed)],
+        columns=["scenario", "seed", *params.columns, "error"],
+    )
     return SweepResult(
         summary=summary,
         monthly=pd.concat(month_parts, ignore_index=True) if month_parts else pd.DataFrame(),

@@ -43,8 +43,13 @@ KIND_STAGE = {
 CATEGORICAL_ATTRIBUTES = ("job_level", "industry", "region", "email_domain")
 LEAD_TYPES = ("new_business", "existing_customer")
 RECYCLE_REASONS = (
-    "unreachable", "bad_data", "no_bant", "not_a_fit", "returned_not_ready", "sla_breach",
-)  # fmt: skip
+    "unreachable",
+    "bad_data",
+    "no_bant",
+    "not_a_fit",
+    "returned_not_ready",
+    "sla_breach",
+)
 DEAL_STAGES = ("meeting_booked", "proposal", "closed_won", "closed_lost", "on_hold")
 
 
@@ -86,7 +91,7 @@ LEAD_SCHEMA: tuple[Column, ...] = (
     Column("amount", "number", "deal amount (won or expected)", False),
     Column("closed_at", "time", "when the deal closed, won or lost", False),
     Column("won", "bool", "the deal was won", False),
-)  # fmt: skip
+)
 
 LEAD_COLUMNS = tuple(c.name for c in LEAD_SCHEMA)
 TIME_COLUMNS = tuple(c.name for c in LEAD_SCHEMA if c.kind == "time")
@@ -135,8 +140,7 @@ def validate_leads(leads: pd.DataFrame, *, name: str = "lead table") -> pd.DataF
         if col.kind == "time":
             if not isinstance(s.dtype, pd.DatetimeTZDtype):
                 raise LeadTableError(
-                    f"{name}: column {col.name!r} must hold timezone-aware timestamps, "
-                    f"got dtype {s.dtype}"
+                    f"{name}: column {col.name!r} must hold timezone-aware timestamps, got dtype {s.dtype}"
                 )
         elif col.kind in ("count", "number"):
             if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
@@ -159,8 +163,7 @@ def validate_leads(leads: pd.DataFrame, *, name: str = "lead table") -> pd.DataF
         if backwards.any():
             row = int(np.flatnonzero(backwards)[0])
             raise LeadTableError(
-                f"{name}: column {b!r} is earlier than {a!r} in row {row} "
-                f"(lead_id {_show(leads['lead_id'].iloc[row])})"
+                f"{name}: column {b!r} is earlier than {a!r} in row {row} (lead_id {_show(leads['lead_id'].iloc[row])})"
             )
     return leads
 

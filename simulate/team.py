@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -12,9 +13,17 @@ from simulate._spec import check, check_probability
 from simulate.calendar import WorkingCalendar, add_working_minutes, shrink, working_minutes_between
 
 US_HOLIDAYS_2026 = (
-    "2026-01-01", "2026-01-19", "2026-05-25", "2026-07-03", "2026-09-07",
-    "2026-11-26", "2026-11-27", "2026-12-24", "2026-12-25", "2026-12-31",
-)  # fmt: skip
+    "2026-01-01",
+    "2026-01-19",
+    "2026-05-25",
+    "2026-07-03",
+    "2026-09-07",
+    "2026-11-26",
+    "2026-11-27",
+    "2026-12-24",
+    "2026-12-25",
+    "2026-12-31",
+)
 
 ROUTINGS = ("round_robin", "pooled")
 DISCIPLINES = ("fifo", "highest_score", "newest")
@@ -122,6 +131,34 @@ class Team:
         """Calendar minutes from each attempt to the next."""
         days = np.asarray((0.0, *self.cadence_days[: self.attempts - 1]))
         return np.diff(days) * 1440.0
+
+    def with_size(self, size: int) -> Team:
+        """The same team with ``size`` reps: same calendars, shrinkage, work and routing.
+
+        A roster is cut to its first ``size`` reps, or repeated in order to grow (copies are
+        named ``name~1``, ``name~2``, ...), so a team across time zones keeps its mix. The
+        first reps keep their names, so with the same seed they keep their calendars.
+
+        Examples
+        --------
+        >>> team = Team(roster=(Rep(name="ny"), Rep(name="berlin")))
+        >>> team.with_size(3).rep_names
+        ('ny', 'berlin', 'ny~1')
+        """
+        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+            raise ValueError(f"a team needs at least one rep, got size {size!r}")
+        size = int(size)
+        if not self.roster:
+            return dataclasses.replace(self, reps=size)
+        n = len(self.roster)
+        roster = tuple(
+            Rep(
+                name=self.roster[i].name if i < n else f"{self.roster[i % n].name}~{i // n}",
+                calendar=self.roster[i % n].calendar,
+            )
+            for i in range(size)
+        )
+        return dataclasses.replace(self, roster=roster, reps=size)
 
     def working_intervals(self, start: dt.date, days: int, *, rng) -> list[np.ndarray]:
         """Each rep's working intervals over ``days`` days, after shrinkage."""

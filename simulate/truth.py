@@ -74,12 +74,15 @@ def draw_truth(scenario: Scenario, leads: LeadArrays, counts: np.ndarray, *, rng
 
     levels = leads.categories["job_level"]
     junior = np.isin(np.asarray(levels)[leads.attributes["job_level"]], ["individual_contributor", "student"])
-    odds = np.stack([
-        1.0 + (leads.company_size < 50),           # budget
-        1.0 + 2.0 * junior,                        # authority
-        1.0 + (leads.intent < 0),                  # need
-        1.0 + (leads.intent < 0),                  # timing
-    ], axis=1)  # fmt: skip
+    odds = np.stack(
+        [
+            1.0 + (leads.company_size < 50),  # budget
+            1.0 + 2.0 * junior,  # authority
+            1.0 + (leads.intent < 0),  # need
+            1.0 + (leads.intent < 0),  # timing
+        ],
+        axis=1,
+    )
     cdf = np.cumsum(odds, axis=1)
     failing = np.argmax((u[2] * cdf[:, -1])[:, None] < cdf, axis=1)
     bant = {name: bant_ok | (failing != j) for j, name in enumerate(BANT)}

@@ -28,15 +28,28 @@ N, BAD = 40, 7  # rows in a test export; the bad one (file line BAD + 2)
 
 
 def good_row(i: int) -> dict[str, str]:
-    return {"lead_id": str(i), "created_at": f"2026-01-{i % 28 + 1:02d} 10:00", "source": "web",
-            "lead_type": "new_business", "page_views": str(i % 5),
-            "mql_at": f"2026-02-{i % 28 + 1:02d} 10:00" if i % 3 else "",
-            "won": "true" if i % 6 == 1 else "false" if i % 3 else "",
-            "amount": "1200" if i % 6 == 1 else ""}  # fmt: skip
+    return {
+        "lead_id": str(i),
+        "created_at": f"2026-01-{i % 28 + 1:02d} 10:00",
+        "source": "web",
+        "lead_type": "new_business",
+        "page_views": str(i % 5),
+        "mql_at": f"2026-02-{i % 28 + 1:02d} 10:00" if i % 3 else "",
+        "won": "true" if i % 6 == 1 else "false" if i % 3 else "",
+        "amount": "1200" if i % 6 == 1 else "",
+    }
 
 
-def export(tmp_path: Path, bad: dict[str, str] | None = None, *, rows=N, name="leads.csv",
-           header=HEADER, sep=",", encoding="utf-8") -> Path:  # fmt: skip
+def export(
+    tmp_path: Path,
+    bad: dict[str, str] | None = None,
+    *,
+    rows=N,
+    name="leads.csv",
+    header=HEADER,
+    sep=",",
+    encoding="utf-8",
+) -> Path:
     """A CSV export of ``rows`` good leads, row ``BAD`` changed by ``bad``."""
     columns = header.split(",")
     lines = [sep.join(columns)]
@@ -64,49 +77,60 @@ FILE_CASES = {
     "blank lines and a BOM only": (b"\xef\xbb\xbf\n \n\r\n", {}, r"the file is empty"),
     "header only": ((HEADER + "\n").encode(), {}, r"the file has a header but no data rows"),
     "wrong delimiter": (
-        lambda p: export(p, sep=";").read_bytes(), {},
+        lambda p: export(p, sep=";").read_bytes(),
+        {},
         r"the header has one column 'lead_id;created_at;.*'; the file looks ';'-separated, "
         r"pass sep=';'",
     ),
-    "tab-separated": (lambda p: export(p, sep="\t").read_bytes(), {},
-                      r"the header has one column .*; the file looks '\\t'-separated, pass sep='\\t'"),
+    "tab-separated": (
+        lambda p: export(p, sep="\t").read_bytes(),
+        {},
+        r"the header has one column .*; the file looks '\\t'-separated, pass sep='\\t'",
+    ),
     "wrong encoding (cp1252)": (
-        lambda p: export(p, {"source": "Müller"}, encoding="cp1252").read_bytes(), {},
+        lambda p: export(p, {"source": "Müller"}, encoding="cp1252").read_bytes(),
+        {},
         rf"line {BAD + 2} is not utf-8 text \(byte 0xfc at position \d+\); save the export as "
         r"UTF-8 or pass encoding=",
     ),
     "UTF-16 file": (
-        lambda p: export(p, encoding="utf-16").read_bytes(), {},
+        lambda p: export(p, encoding="utf-16").read_bytes(),
+        {},
         r"line 1 is not utf-8 text \(byte 0xff at position 0\)",
     ),
     "missing required column": (
-        lambda p: export(p, header=HEADER.replace("created_at,", "")).read_bytes(), {},
+        lambda p: export(p, header=HEADER.replace("created_at,", "")).read_bytes(),
+        {},
         r"required column 'created_at' is missing \(mapping 'lead table' looks for "
         r"'created_at'; the file has 'lead_id', 'source'",
     ),
     "missing column of a named mapping": (
-        lambda p: export(p).read_bytes(), {"mapping": "hubspot"},
+        lambda p: export(p).read_bytes(),
+        {"mapping": "hubspot"},
         r"required column 'lead_id' is missing \(mapping 'hubspot' looks for 'Record ID' or "
         r"'Contact ID'",
     ),
     "duplicated header name": (
-        lambda p: export(p).read_bytes().replace(b"page_views", b" Source", 1), {},
+        lambda p: export(p).read_bytes().replace(b"page_views", b" Source", 1),
+        {},
         r"column 'Source' appears twice in the header \(columns 3 and 5\); rename or remove one",
     ),
     "trailing delimiter on every data line": (
-        lambda p: export(p).read_text().replace("\n", ",\n").replace(HEADER + ",", HEADER)
-        .encode(), {},
+        lambda p: export(p).read_text().replace("\n", ",\n").replace(HEADER + ",", HEADER).encode(),
+        {},
         r"line 2 has 9 fields, more than the header; check the delimiter \(sep=','\)",
     ),
     "a line with too many fields": (
-        lambda p: export(p, {"amount": "1,200"}).read_bytes(), {},
+        lambda p: export(p, {"amount": "1,200"}).read_bytes(),
+        {},
         rf"line {BAD + 2} has 9 fields, more than the header",
     ),
     "a quote never closed": (
-        lambda p: export(p, {"source": '"web'}).read_bytes(), {},
-        rf'line {BAD + 2} opens a quote \(\"\) that is never closed',
+        lambda p: export(p, {"source": '"web'}).read_bytes(),
+        {},
+        rf"line {BAD + 2} opens a quote \(\"\) that is never closed",
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", list(FILE_CASES))
@@ -132,47 +156,75 @@ BERLIN = lead_table_mapping(HEADER.split(","), timezone="Europe/Berlin")
 ROW_CASES = {
     "non-numeric count": ("page_views", {"page_views": "lots"}, {}, r"'lots' is not a number"),
     "negative count": ("page_views", {"page_views": "-2"}, {}, r"'-2' is not a whole count >= 0"),
-    "fractional count": ("page_views", {"page_views": "1.5"}, {},
-                         r"'1\.5' is not a whole count >= 0"),
-    "huge count": ("page_views", {"page_views": "1e18"}, {},
-                   r"'1e18' is not a finite number of at most 1e\+15 in size"),
-    "count beyond int64": ("page_views", {"page_views": "99999999999999999999999"}, {},
-                           r"'99999999999999999999999' is not a finite number"),
+    "fractional count": ("page_views", {"page_views": "1.5"}, {}, r"'1\.5' is not a whole count >= 0"),
+    "huge count": (
+        "page_views",
+        {"page_views": "1e18"},
+        {},
+        r"'1e18' is not a finite number of at most 1e\+15 in size",
+    ),
+    "count beyond int64": (
+        "page_views",
+        {"page_views": "99999999999999999999999"},
+        {},
+        r"'99999999999999999999999' is not a finite number",
+    ),
     "infinite amount": ("amount", {"amount": "inf"}, {}, r"'inf' is not a finite number"),
-    "amount overflowing a float": ("amount", {"amount": "1e400"}, {},
-                                   r"'1e400' is not a finite number"),
-    "not a number (text in a number column)": ("amount", {"amount": "N/A?"}, {},
-                                               r"'N/A\?' is not a number"),
-    "unparseable date": ("created_at", {"created_at": "yesterday"}, {},
-                         r"'yesterday' is not an ISO 8601 date \(2026-01-31 or 2026-01-31 "
-                         r"14:05\); set ColumnMapping\.date_formats"),
-    "date in another format (mixed formats)": ("created_at", {"created_at": "05/01/2026"}, {},
-                                               r"'05/01/2026' is not an ISO 8601 date"),
-    "impossible calendar date": ("mql_at", {"mql_at": "2026-02-30"}, {},
-                                 r"'2026-02-30' is not an ISO 8601 date"),
-    "placeholder date (1970-01-01)": ("created_at", {"created_at": "1970-01-01"}, {},
-                                      r"'1970-01-01' is outside 1980 to 2099 \(a placeholder "
-                                      r"date or a mistyped year\?\)"),
-    "year out of range (0001, 9999)": ("mql_at", {"mql_at": "9999-12-31"}, {},
-                                       r"'9999-12-31' is outside 1980 to 2099"),
-    "date in the future (after as_of)": ("created_at", {"created_at": "2026-05-01 09:00"},
-                                         {"as_of": "2026-04-01"},
-                                         r"created_at \(2026-05-01 09:00 UTC\) is after the as-of "
-                                         r"date \(2026-04-01 00:00 UTC\): a time in the future"),
-    "dates out of order (MQL before creation)": ("mql_at", {"mql_at": "2026-01-01 09:00"}, {},
-                                                 r"mql_at \(2026-01-01 09:00 UTC\) is earlier "
-                                                 r"than created_at \(2026-01-08 10:00 UTC\)"),
-    "time that a clock change skips": ("created_at", {"created_at": "2026-03-29 02:30"},
-                                       {"mapping": BERLIN},
-                                       r"'2026-03-29 02:30' does not exist or is ambiguous in "
-                                       r"time zone Europe/Berlin \(clock change\)"),
+    "amount overflowing a float": ("amount", {"amount": "1e400"}, {}, r"'1e400' is not a finite number"),
+    "not a number (text in a number column)": ("amount", {"amount": "N/A?"}, {}, r"'N/A\?' is not a number"),
+    "unparseable date": (
+        "created_at",
+        {"created_at": "yesterday"},
+        {},
+        r"'yesterday' is not an ISO 8601 date \(2026-01-31 or 2026-01-31 "
+        r"14:05\); set ColumnMapping\.date_formats",
+    ),
+    "date in another format (mixed formats)": (
+        "created_at",
+        {"created_at": "05/01/2026"},
+        {},
+        r"'05/01/2026' is not an ISO 8601 date",
+    ),
+    "impossible calendar date": ("mql_at", {"mql_at": "2026-02-30"}, {}, r"'2026-02-30' is not an ISO 8601 date"),
+    "placeholder date (1970-01-01)": (
+        "created_at",
+        {"created_at": "1970-01-01"},
+        {},
+        r"'1970-01-01' is outside 1980 to 2099 \(a placeholder "
+        r"date or a mistyped year\?\)",
+    ),
+    "year out of range (0001, 9999)": ("mql_at", {"mql_at": "9999-12-31"}, {}, r"'9999-12-31' is outside 1980 to 2099"),
+    "date in the future (after as_of)": (
+        "created_at",
+        {"created_at": "2026-05-01 09:00"},
+        {"as_of": "2026-04-01"},
+        r"created_at \(2026-05-01 09:00 UTC\) is after the as-of "
+        r"date \(2026-04-01 00:00 UTC\): a time in the future",
+    ),
+    "dates out of order (MQL before creation)": (
+        "mql_at",
+        {"mql_at": "2026-01-01 09:00"},
+        {},
+        r"mql_at \(2026-01-01 09:00 UTC\) is earlier "
+        r"than created_at \(2026-01-08 10:00 UTC\)",
+    ),
+    "time that a clock change skips": (
+        "created_at",
+        {"created_at": "2026-03-29 02:30"},
+        {"mapping": BERLIN},
+        r"'2026-03-29 02:30' does not exist or is ambiguous in "
+        r"time zone Europe/Berlin \(clock change\)",
+    ),
     "duplicate id": ("lead_id", {"lead_id": "3"}, {}, r"lead id 3 repeats row 3"),
     "empty id": ("lead_id", {"lead_id": ""}, {}, r"the lead id is empty"),
-    "not a true/false": ("won", {"won": "maybe"}, {},
-                         r"'maybe' is not true/false \(yes/no, 1/0, won/lost\)"),
-    "NUL byte in a cell": ("created_at", {"created_at": "2026-01-08\x00"}, {},
-                           r"'2026-01-08\\x00' is not an ISO 8601 date"),
-}  # fmt: skip
+    "not a true/false": ("won", {"won": "maybe"}, {}, r"'maybe' is not true/false \(yes/no, 1/0, won/lost\)"),
+    "NUL byte in a cell": (
+        "created_at",
+        {"created_at": "2026-01-08\x00"},
+        {},
+        r"'2026-01-08\\x00' is not an ISO 8601 date",
+    ),
+}
 
 
 @pytest.mark.parametrize("case", list(ROW_CASES))
@@ -256,9 +308,11 @@ def test_mixed_time_zones_are_each_converted_not_an_error(tmp_path):
     frame.loc[2, "created_at"] = "2026-01-03 10:00"
     frame.to_csv(path, index=False)
     got = load_history(path, mapping=BERLIN).leads["created_at"].head(3).tolist()
-    assert got == [pd.Timestamp("2026-01-01 10:00", tz="UTC"),
-                   pd.Timestamp("2026-01-02 04:30", tz="UTC"),
-                   pd.Timestamp("2026-01-03 09:00", tz="UTC")]  # fmt: skip
+    assert got == [
+        pd.Timestamp("2026-01-01 10:00", tz="UTC"),
+        pd.Timestamp("2026-01-02 04:30", tz="UTC"),
+        pd.Timestamp("2026-01-03 09:00", tz="UTC"),
+    ]
 
 
 def test_a_single_row_loads_but_cannot_be_judged(tmp_path):
@@ -313,16 +367,19 @@ SCENARIO_CASES = {
         '[[arrivals.campaigns]]\nname = "x"\nstart = "2026-02-01"\ndayz = 3\n',
         r"arrivals\.campaigns\[0\]\.dayz: unknown key",
     ),
-    "wrong type (text for a number)": ('[sla]\nhours = "eight"\n',
-                                       r"sla\.hours: expected a number, got 'eight'"),
+    "wrong type (text for a number)": ('[sla]\nhours = "eight"\n', r"sla\.hours: expected a number, got 'eight'"),
     "wrong type (true for a number)": ("months = true\n", r"months: expected a whole number, got True"),
-    "wrong type (a date, not text)": ("start = 2026-01-01\n",
-                                      r"start: expected a string, got datetime\.date\(2026, 1, 1\)"),
+    "wrong type (a date, not text)": (
+        "start = 2026-01-01\n",
+        r"start: expected a string, got datetime\.date\(2026, 1, 1\)",
+    ),
     "wrong type (a value for a table)": ("arrivals = 3\n", r"arrivals: expected a table of keys"),
     "not a finite number": ("[sla]\nhours = nan\n", r"sla\.hours: expected a finite number, got nan"),
     "impossible value (no reps)": ("[team]\nreps = 0\n", r"team: Team\.reps must be >= 1, got 0"),
-    "impossible value (a share above 1)": ("[sla]\ntarget = 1.5\n",
-                                           r"SLA\.target must be a probability in \[0, 1\], got 1\.5"),
+    "impossible value (a share above 1)": (
+        "[sla]\ntarget = 1.5\n",
+        r"SLA\.target must be a probability in \[0, 1\], got 1\.5",
+    ),
     "impossible value (shares not adding up)": (
         "[population.sources]\nweb = 0.5\nads = 0.4\n",
         r"Population\.sources shares must add up to 1, got 0\.9",
@@ -333,7 +390,7 @@ SCENARIO_CASES = {
         r"another program, or from a newer leadfunnel\)",
     ),
     "not TOML": ("months = 1\nname = \n", r"not valid TOML \(Invalid value \(at line 2, column 8\)\)"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", list(SCENARIO_CASES))
@@ -348,8 +405,11 @@ def test_a_bad_scenario_names_the_file_and_the_key(tmp_path, case):
 def test_a_scenario_that_is_not_utf8(tmp_path):
     path = tmp_path / "scenario.toml"
     path.write_bytes('name = "Müller"\n'.encode("cp1252"))
-    with pytest.raises(SpecError, match=rf"^{re.escape(str(path))}: not UTF-8 text \(byte 0xfc "
-                                        r"at position 9\); save the scenario as UTF-8$"):  # fmt: skip
+    with pytest.raises(
+        SpecError,
+        match=rf"^{re.escape(str(path))}: not UTF-8 text \(byte 0xfc "
+        r"at position 9\); save the scenario as UTF-8$",
+    ):
         Scenario.from_toml(path)
 
 
@@ -363,27 +423,32 @@ RULES_CASES = {
     "not a table (a list)": ("[]", r"expected a table of keys, got list"),
     "not a table (null)": ("null", r"expected a table of keys, got NoneType"),
     "unknown key": ('{"mql_treshold": 50}', r"mql_treshold: unknown key; ScoringRules takes"),
-    "wrong type (text points)": ('{"fit": {"job_level": {"vp": "ten"}}}',
-                                 r"fit\.job_level\.vp: expected a whole number, got 'ten'"),
+    "wrong type (text points)": (
+        '{"fit": {"job_level": {"vp": "ten"}}}',
+        r"fit\.job_level\.vp: expected a whole number, got 'ten'",
+    ),
     "wrong type (fractional points)": (
         '{"engagement": {"page_views": {"edges": [1], "points": [0, 2.5]}}}',
         r"engagement\.page_views\.points\[1\]: expected a whole number, got 2\.5",
     ),
-    "impossible value (min above max)": ('{"score_min": 100, "score_max": 0}',
-                                         r"ScoringRules\.score_min \(100\.0\) must be below"),
+    "impossible value (min above max)": (
+        '{"score_min": 100, "score_max": 0}',
+        r"ScoringRules\.score_min \(100\.0\) must be below",
+    ),
     "impossible value (edges not increasing)": (
         '{"engagement": {"page_views": {"edges": [5, 1], "points": [0, 1, 2]}}}',
         r"engagement\.page_views: Bins\.edges must be strictly increasing",
     ),
-    "not a finite number": ('{"mql_threshold": NaN}',
-                            r"mql_threshold: expected a finite number, got nan"),
-    "rules from a newer version": ('{"format": "leadfunnel.scoring_rules/2"}',
-                                   r"format 'leadfunnel\.scoring_rules/2' is not "
-                                   r"'leadfunnel\.scoring_rules/1' \(rules from another program, "
-                                   r"or from a newer leadfunnel\)"),
+    "not a finite number": ('{"mql_threshold": NaN}', r"mql_threshold: expected a finite number, got nan"),
+    "rules from a newer version": (
+        '{"format": "leadfunnel.scoring_rules/2"}',
+        r"format 'leadfunnel\.scoring_rules/2' is not "
+        r"'leadfunnel\.scoring_rules/1' \(rules from another program, "
+        r"or from a newer leadfunnel\)",
+    ),
     "not JSON": ('{"mql_threshold": 5,}', r"not valid JSON \(.*line 1 column 21"),
     "nested too deeply": ("[" * 100_000 + "]" * 100_000, r"not valid JSON \(nested too deeply\)"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", list(RULES_CASES))
@@ -403,11 +468,14 @@ def test_a_missing_rules_file(tmp_path):
 # --- recommendation configs (JSON with a schema) ----------------------------------------
 def _config(**changes) -> dict:
     rec = Recommendation(
-        rules=simulate.default_rules(), threshold=60.0, objective="revenue",
+        rules=simulate.default_rules(),
+        threshold=60.0,
+        objective="revenue",
         constraints={"reps": 4, "sla_hours": 8.0, "sla_clock": "business", "sla_target": 0.9},
-        expected={"mqls_per_month": Figure(120.0)}, seed=3,
+        expected={"mqls_per_month": Figure(120.0)},
+        seed=3,
         data_fingerprint="sha256:" + "0" * 64,
-    )  # fmt: skip
+    )
     return {**json.loads(rec.to_json()), **changes}
 
 
@@ -417,23 +485,26 @@ CONFIG_CASES = {
         r"format 'leadfunnel\.recommendation/2' is not one this version reads "
         r"\(leadfunnel\.recommendation/1\); it may come from a newer leadfunnel",
     ),
-    "unknown key": (lambda: _config(colour="red"),
-                    r"key '\(top\)' fails the schema: Additional properties are not allowed "
-                    r"\('colour' was unexpected\)"),
-    "wrong type": (lambda: _config(seed="seven"), r"key 'seed' fails the schema: 'seven' is not "
-                                                  r"of type 'integer'"),
+    "unknown key": (
+        lambda: _config(colour="red"),
+        r"key '\(top\)' fails the schema: Additional properties are not allowed "
+        r"\('colour' was unexpected\)",
+    ),
+    "wrong type": (
+        lambda: _config(seed="seven"),
+        r"key 'seed' fails the schema: 'seven' is not "
+        r"of type 'integer'",
+    ),
     "impossible value": (
-        lambda: _config(constraints={"reps": 0, "sla_hours": 8, "sla_clock": "business",
-                                     "sla_target": 0.9}),
+        lambda: _config(constraints={"reps": 0, "sla_hours": 8, "sla_clock": "business", "sla_target": 0.9}),
         r"key 'constraints/reps' fails the schema: 0 is less than the minimum of 1",
     ),
-    "missing key": (lambda: {k: v for k, v in _config().items() if k != "seed"},
-                    r"'seed' is a required property"),
+    "missing key": (lambda: {k: v for k, v in _config().items() if k != "seed"}, r"'seed' is a required property"),
     "bad rules inside": (
         lambda: _config(rules={**_config()["rules"], "score_min": 200.0}),
         r"rules: .*ScoringRules\.score_min \(200\.0\) must be below",
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", list(CONFIG_CASES))
@@ -447,9 +518,8 @@ def test_a_bad_config_names_the_file_and_the_key(tmp_path, case):
 
 @pytest.mark.parametrize(
     ("content", "match"),
-    [(None, r"file does not exist"), (b"{", r"not valid JSON"),
-     ("é".encode("cp1252"), r"not UTF-8 text")],
-)  # fmt: skip
+    [(None, r"file does not exist"), (b"{", r"not valid JSON"), ("é".encode("cp1252"), r"not UTF-8 text")],
+)
 def test_an_unreadable_config(tmp_path, content, match):
     path = tmp_path / "config.json"
     if content is not None:
@@ -494,8 +564,9 @@ def test_cli_output_folder_under_a_file(tmp_path, capsys, no_simulation):
     (tmp_path / "notes.txt").write_text("x")
     code, err = _cli(capsys, "--out", tmp_path / "notes.txt" / "out")
     assert code == 2
-    assert err == (f"error: cannot write to {tmp_path / 'notes.txt' / 'out'}: "
-                   f"{tmp_path / 'notes.txt'} is a file, not a folder\n")  # fmt: skip
+    assert err == (
+        f"error: cannot write to {tmp_path / 'notes.txt' / 'out'}: {tmp_path / 'notes.txt'} is a file, not a folder\n"
+    )
     assert os.listdir(tmp_path) == ["notes.txt"] and (tmp_path / "notes.txt").read_text() == "x"
 
 

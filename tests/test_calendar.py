@@ -59,9 +59,7 @@ def test_dst_weeks_open_at_the_right_utc_minute(zone, monday, before_utc, after_
 
 
 def test_an_all_day_calendar_across_dst_is_one_interval_of_the_right_length():
-    cal = WorkingCalendar(
-        timezone="America/New_York", weekdays=tuple(range(7)), start_hour=0, end_hour=24
-    )
+    cal = WorkingCalendar(timezone="America/New_York", weekdays=tuple(range(7)), start_hour=0, end_hour=24)
     start = datetime.date(2026, 3, 7)
     iv = cal.intervals(start, 2)
     # Local days 6 to 9 March; the last ends at 10 March 00:00 EDT = 04:00 UTC.
@@ -82,9 +80,7 @@ def test_adjacent_days_merge_and_weekends_split():
 def test_holidays_are_removed():
     start = datetime.date(2026, 12, 21)  # a Monday; 25 December 2026 is a Friday
     plain = WorkingCalendar(timezone="Europe/Berlin").intervals(start, 7)
-    holiday = WorkingCalendar(timezone="Europe/Berlin", holidays=("2026-12-25",)).intervals(
-        start, 7
-    )
+    holiday = WorkingCalendar(timezone="Europe/Berlin", holidays=("2026-12-25",)).intervals(start, 7)
     christmas = [utc_minutes(start, datetime.date(2026, 12, 25), 8), 0]
     christmas[1] = christmas[0] + 480
     assert christmas in plain.tolist()
@@ -150,9 +146,7 @@ def test_round_trip_between_calendar_and_working_time():
     np.testing.assert_allclose(to_working_time(iv, from_working_time(iv, w)), w, atol=1e-6)
     assert from_working_time(iv, total) == np.inf
     # to_working_time counts the working minutes before t.
-    np.testing.assert_allclose(
-        to_working_time(iv, t), [brute_working_minutes(iv, -np.inf, x) for x in t], atol=1e-6
-    )
+    np.testing.assert_allclose(to_working_time(iv, t), [brute_working_minutes(iv, -np.inf, x) for x in t], atol=1e-6)
 
 
 def test_remove_blocks_matches_a_minute_mask():
@@ -188,9 +182,7 @@ def test_shrink_removes_the_share_within_sampling_error():
         removed = 1 - (left[:, 1] - left[:, 0]).sum() / length.sum()
         assert abs(removed - share) < 4 * se, (seed, removed, se)
         # What is left is inside the original working time.
-        assert np.allclose(
-            working_minutes_between(iv, left[:, 0], left[:, 1]), left[:, 1] - left[:, 0]
-        )
+        assert np.allclose(working_minutes_between(iv, left[:, 0], left[:, 1]), left[:, 1] - left[:, 0])
 
 
 def test_shrink_with_meetings_only_removes_exactly_the_share():

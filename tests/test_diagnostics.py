@@ -70,9 +70,7 @@ def test_reliability_curve_against_a_slow_reference():
         assert row["observed"] == pytest.approx(np.average(y[m], weights=w[m]))
         assert row["observed_low"] <= row["observed"] <= row["observed_high"]
     ece = expected_calibration_error(y, p, n_bins=4, sample_weight=w)
-    assert ece == pytest.approx(
-        np.sum(curve["weight"] * np.abs(curve["mean_predicted"] - curve["observed"])) / w.sum()
-    )
+    assert ece == pytest.approx(np.sum(curve["weight"] * np.abs(curve["mean_predicted"] - curve["observed"])) / w.sum())
 
 
 def test_calibration_error_is_chance_level_for_true_chances_and_large_when_off():
@@ -156,11 +154,7 @@ def test_funnel_conversion_counts_stages(labelled):
     conv = funnel_conversion(history.leads)
     assert conv["stage"].tolist()[:2] == ["created", "mql"]
     assert conv["leads"].iloc[0] == len(history.leads)
-    reached_mql = (
-        history.leads[["mql_at", "sal_at", "sql_at", "opportunity_at", "customer_at"]]
-        .notna()
-        .any(axis=1)
-    )
+    reached_mql = history.leads[["mql_at", "sal_at", "sql_at", "opportunity_at", "customer_at"]].notna().any(axis=1)
     assert conv["leads"].iloc[1] == reached_mql.sum()
     assert np.all(np.diff(conv["leads"]) <= 0)
     np.testing.assert_allclose(
@@ -177,9 +171,7 @@ def test_bad_inputs_are_named():
         roc_auc([1, 1], [0.2, 0.3])
     with pytest.raises(ValueError, match=r"y has 2 values but the predictions have 3"):
         brier_score([0, 1], [0.1, 0.2, 0.3])
-    with pytest.raises(
-        ValueError, match=r"predicted chances must be in \[0, 1\], got 1.5 at position 1"
-    ):
+    with pytest.raises(ValueError, match=r"predicted chances must be in \[0, 1\], got 1.5 at position 1"):
         expected_calibration_error([0, 1], [0.1, 1.5])
     with pytest.raises(ValueError, match=r"strategy must be 'quantile' or 'uniform', got 'kmeans'"):
         reliability_curve([0, 1], [0.1, 0.5], strategy="kmeans")

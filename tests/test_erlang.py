@@ -67,9 +67,7 @@ def test_expected_decay_integrates_the_wait_distribution(c, lam, mu):
     theta = c * mu - lam
     for k in (0.0, 0.01, 0.2):
         # E[e^{-kW}] = P(W = 0) + integral of e^{-kt} times the density C theta e^{-theta t}.
-        tail, _ = integrate.quad(
-            lambda t, k=k: math.exp(-k * t) * prob_wait * theta * math.exp(-theta * t), 0, np.inf
-        )
+        tail, _ = integrate.quad(lambda t, k=k: math.exp(-k * t) * prob_wait * theta * math.exp(-theta * t), 0, np.inf)
         want = (1 - prob_wait) + tail
         assert float(expected_decay(c, lam, mu, k)) == pytest.approx(want, rel=1e-8)
 

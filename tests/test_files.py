@@ -130,8 +130,7 @@ def test_a_killed_process_leaves_the_old_file(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert done.returncode == 9
     assert target.read_text() == OLD
-    assert all(n == "leads.csv" or (n.startswith(".leads.csv.") and n.endswith(".tmp"))
-               for n in _listing(tmp_path))  # fmt: skip
+    assert all(n == "leads.csv" or (n.startswith(".leads.csv.") and n.endswith(".tmp")) for n in _listing(tmp_path))
 
 
 def test_writing_where_it_cannot_names_the_path_and_leaves_nothing(tmp_path):
@@ -157,26 +156,45 @@ def test_written_files_get_ordinary_permissions(tmp_path):
 
 # --- spreadsheet-safe CSV -------------------------------------------------------------
 def test_csv_escapes_text_that_a_spreadsheet_would_run(tmp_path):
-    frame = pd.DataFrame({
-        "name": ["=HYPERLINK(\"http://x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
-                 "\t=1+1", "\r=1+1", "plain", "a=b", None],
-        "negative": [-1, -2, -3, -4, -5, -6, -7, -8, -9],
-        "fraction": [-0.5, 1.5, -2.5, 0.0, np.nan, 1e-9, -1e9, 2.0, 3.0],
-        "number_as_text": ["-3.5", "+4", "-1e5", "5", "-.5", "-", "-x", "6", "7"],
-        "category": pd.Categorical(["=a", "b", "=a", "b", "b", "b", "b", "b", "b"]),
-        "string": pd.array(["-cmd", "ok", None, "ok", "ok", "ok", "ok", "ok", "ok"],
-                           dtype="string"),
-        "flag": [True, False] * 4 + [True],
-        "=evil header": range(9),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "name": [
+                '=HYPERLINK("http://x")',
+                "+1+cmd|' /C calc'!A0",
+                "-2+3",
+                "@SUM(A1:A9)",
+                "\t=1+1",
+                "\r=1+1",
+                "plain",
+                "a=b",
+                None,
+            ],
+            "negative": [-1, -2, -3, -4, -5, -6, -7, -8, -9],
+            "fraction": [-0.5, 1.5, -2.5, 0.0, np.nan, 1e-9, -1e9, 2.0, 3.0],
+            "number_as_text": ["-3.5", "+4", "-1e5", "5", "-.5", "-", "-x", "6", "7"],
+            "category": pd.Categorical(["=a", "b", "=a", "b", "b", "b", "b", "b", "b"]),
+            "string": pd.array(["-cmd", "ok", None, "ok", "ok", "ok", "ok", "ok", "ok"], dtype="string"),
+            "flag": [True, False] * 4 + [True],
+            "=evil header": range(9),
+        }
+    )
     path = write_csv(frame, tmp_path / "out.csv", index=False)
     with open(path, encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     header, body = rows[0], rows[1:]
     cols = {name: [r[j] for r in body] for j, name in enumerate(header)}
     assert "'=evil header" in header and "=evil header" not in header
-    assert cols["name"] == ["'=HYPERLINK(\"http://x\")", "'+1+cmd|' /C calc'!A0", "'-2+3",
-                            "'@SUM(A1:A9)", "'\t=1+1", "'\r=1+1", "plain", "a=b", ""]  # fmt: skip
+    assert cols["name"] == [
+        '\'=HYPERLINK("http://x")',
+        "'+1+cmd|' /C calc'!A0",
+        "'-2+3",
+        "'@SUM(A1:A9)",
+        "'\t=1+1",
+        "'\r=1+1",
+        "plain",
+        "a=b",
+        "",
+    ]
     assert cols["negative"] == [str(v) for v in range(-1, -10, -1)]  # numbers stay numbers
     assert pd.read_csv(path)["fraction"].equals(frame["fraction"])
     # text that is a plain number is harmless; other text starting with - is escaped
@@ -246,8 +264,15 @@ def test_loading_rules_and_recommendations_treats_code_as_plain_text(tmp_path):
         ScoringRules.from_json(json.dumps({code: 1}))
     rec = _recommendation(objective=PAYLOADS[0].format(marker=marker))
     assert Recommendation.from_json(rec.to_json()).objective == rec.objective
-    frame = pd.DataFrame({"lead_id": [1], "created_at": ["2026-01-01"], "source": [code],
-                          "lead_type": ["new_business"], "Note": [PAYLOADS[3]]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "lead_id": [1],
+            "created_at": ["2026-01-01"],
+            "source": [code],
+            "lead_type": ["new_business"],
+            "Note": [PAYLOADS[3]],
+        }
+    )
     history = load_history(frame)
     assert history.leads.loc[0, "source"] == code and history.leads.loc[0, "Note"] == PAYLOADS[3]
     assert not marker.exists()
@@ -255,8 +280,7 @@ def test_loading_rules_and_recommendations_treats_code_as_plain_text(tmp_path):
 
 def test_no_loader_can_run_code():
     """No pickle, marshal, shelve or YAML, and no eval, exec or __import__ in either package."""
-    banned_modules = {"pickle", "cPickle", "dill", "cloudpickle", "marshal", "shelve", "yaml",
-                      "joblib"}  # fmt: skip
+    banned_modules = {"pickle", "cPickle", "dill", "cloudpickle", "marshal", "shelve", "yaml", "joblib"}
     banned_calls = {"eval", "exec", "__import__", "compile"}
     found = []
     for path in [*ROOT.joinpath("simulate").glob("*.py"), *ROOT.joinpath("calibrate").glob("*.py")]:
@@ -319,8 +343,18 @@ def test_fingerprint_is_stable_when_nothing_changes(loaded):
 @settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_fingerprint_changes_when_one_cell_changes(loaded, data):
-    columns = ["lead_id", "created_at", "source", "company_size", "page_views", "score",
-               "mql_at", "won", "amount", "job_level"]  # fmt: skip
+    columns = [
+        "lead_id",
+        "created_at",
+        "source",
+        "company_size",
+        "page_views",
+        "score",
+        "mql_at",
+        "won",
+        "amount",
+        "job_level",
+    ]
     column = data.draw(st.sampled_from(columns))
     row = data.draw(st.integers(0, len(loaded) - 1))
     changed = loaded.copy()
@@ -375,8 +409,6 @@ def test_a_written_config_records_version_seed_and_fingerprint(tmp_path, loaded)
     assert data["seed"] == 1234
     assert data["data_fingerprint"] == fingerprint(loaded)
     back = Recommendation.from_json(path)
-    assert (back.seed, back.data_fingerprint, back.package_version) == (
-        1234, fingerprint(loaded), package_version()
-    )  # fmt: skip
+    assert (back.seed, back.data_fingerprint, back.package_version) == (1234, fingerprint(loaded), package_version())
     assert back.rules == rec.rules and back.threshold == rec.threshold
     assert back.to_json() == text  # the same config writes the same bytes

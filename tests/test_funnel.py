@@ -49,8 +49,12 @@ def test_every_mql_ends_in_exactly_one_state(default_run):
 
 def test_stages_follow_each_other(default_run):
     leads = default_run.leads
-    for later, earlier in [("sal_at", "first_touch_at"), ("sql_at", "sal_at"),
-                           ("opportunity_at", "sql_at"), ("customer_at", "opportunity_at")]:  # fmt: skip
+    for later, earlier in [
+        ("sal_at", "first_touch_at"),
+        ("sql_at", "sal_at"),
+        ("opportunity_at", "sql_at"),
+        ("customer_at", "opportunity_at"),
+    ]:
         reached = leads[later].notna()
         assert leads.loc[reached, earlier].notna().all(), later
         assert (leads.loc[reached, later] >= leads.loc[reached, earlier]).all(), later
@@ -161,9 +165,19 @@ def test_more_reps_more_compliance_same_arrivals():
 
 def test_summary_reports_the_queue(default_run):
     s = default_run.summary
-    for column in ("sla_compliance", "median_response_hours", "p90_response_hours", "rep_utilisation",
-                   "backlog_at_month_end", "sal_rate", "sql_rate", "opportunity_rate", "win_rate",
-                   "wins", "revenue"):  # fmt: skip
+    for column in (
+        "sla_compliance",
+        "median_response_hours",
+        "p90_response_hours",
+        "rep_utilisation",
+        "backlog_at_month_end",
+        "sal_rate",
+        "sql_rate",
+        "opportunity_rate",
+        "win_rate",
+        "wins",
+        "revenue",
+    ):
         assert column in s.columns
     assert ((s["rep_utilisation"] >= 0) & (s["rep_utilisation"] <= 1 + 1e-9)).all()
     leads = default_run.leads

@@ -29,23 +29,85 @@ SECONDS_PER_FILE = 3.0  # generous for a loaded CI machine; typical is 10 ms
 PEAK_BYTES_PER_FILE = 64 * 2**20  # traced Python allocations while reading one small file
 
 # --- a seeded generator of malformed exports ------------------------------------------
-COLUMNS = ["page_views", "demo_requests", "mql_at", "sql_at", "customer_at", "closed_at", "won",
-           "amount", "company_size", "job_level", "score", "sla_met", "first_touch_at", "rep_id",
-           "Tags"]  # fmt: skip
-ODD = ["", " ", "-1", "1.5", "1e400", "99999999999999999999999", "nan", "inf", "NULL", "#N/A",
-       "maybe", "05/01/2026", "0001-01-01", "1970-01-01", "2099-12-31", "9999-12-31",
-       "2026-02-30", "2026-03-29 02:30", "2026-01-05T10:00:00Z", "2026-01-05T10:00:00+05:30",
-       "2026-01-05 10:00:00.123456789", "Jan 5 2026", "=1+1", "@SUM(A1)", "\x00", "a\x00b",
-       '"a, b"', '"', '""', "é", "\u00a0", "\ufeff", "💥", "1,000", "$1,200", "51-200", "10000+",
-       "x" * 500, "-0", "0x1F", "1_000", "１２", "٣", "true", "no", "\r", "a\nb"]  # fmt: skip
+COLUMNS = [
+    "page_views",
+    "demo_requests",
+    "mql_at",
+    "sql_at",
+    "customer_at",
+    "closed_at",
+    "won",
+    "amount",
+    "company_size",
+    "job_level",
+    "score",
+    "sla_met",
+    "first_touch_at",
+    "rep_id",
+    "Tags",
+]
+ODD = [
+    "",
+    " ",
+    "-1",
+    "1.5",
+    "1e400",
+    "99999999999999999999999",
+    "nan",
+    "inf",
+    "NULL",
+    "#N/A",
+    "maybe",
+    "05/01/2026",
+    "0001-01-01",
+    "1970-01-01",
+    "2099-12-31",
+    "9999-12-31",
+    "2026-02-30",
+    "2026-03-29 02:30",
+    "2026-01-05T10:00:00Z",
+    "2026-01-05T10:00:00+05:30",
+    "2026-01-05 10:00:00.123456789",
+    "Jan 5 2026",
+    "=1+1",
+    "@SUM(A1)",
+    "\x00",
+    "a\x00b",
+    '"a, b"',
+    '"',
+    '""',
+    "é",
+    "\u00a0",
+    "\ufeff",
+    "💥",
+    "1,000",
+    "$1,200",
+    "51-200",
+    "10000+",
+    "x" * 500,
+    "-0",
+    "0x1F",
+    "1_000",
+    "１２",
+    "٣",
+    "true",
+    "no",
+    "\r",
+    "a\nb",
+]
 MAPPINGS = [
-    None, None, None, "hubspot", "salesforce",
+    None,
+    None,
+    None,
+    "hubspot",
+    "salesforce",
     ColumnMapping(
         columns={c: c for c in ("lead_id", "created_at", "source", "lead_type", "mql_at")},
-        date_formats={"created_at": "%d/%m/%Y"}, timezone="Europe/Berlin",
+        date_formats={"created_at": "%d/%m/%Y"},
+        timezone="Europe/Berlin",
         converters={"source": "snake"},
     ),
-]  # fmt: skip
+]
 OPTIONS = [{}, {}, {"on_error": "raise"}, {"max_reject_share": 1.0}, {"as_of": "2026-04-01"}]
 
 
@@ -94,8 +156,11 @@ def malformed_export(seed: int) -> bytes:
             encoding = rng.choice(["utf-8-sig", "latin-1", "utf-16", "utf-32", "cp1252"])
         elif kind == 5:  # a line too short or too long
             r = rng.randrange(len(rows))
-            rows[r] = (rows[r][: rng.randrange(len(rows[r]) + 1)] if rng.random() < 0.5
-                       else rows[r] + ["x"] * rng.randint(1, 3))  # fmt: skip
+            rows[r] = (
+                rows[r][: rng.randrange(len(rows[r]) + 1)]
+                if rng.random() < 0.5
+                else rows[r] + ["x"] * rng.randint(1, 3)
+            )
         elif kind == 6 and cols:  # a duplicated, blank or odd header name
             j = rng.randrange(len(cols))
             cols[j] = rng.choice([cols[0], "", " lead_id ", "LEAD_ID", "=cmd", cols[j].upper()])
@@ -159,8 +224,7 @@ def test_malformed_exports_raise_only_history_errors_in_bounded_time_and_memory(
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("error", RuntimeWarning)  # no numpy overflow noise either
-                outcome = _load_checked(data, f"export-{seed}.csv", mapping=rng.choice(MAPPINGS),
-                                        **rng.choice(OPTIONS))  # fmt: skip
+                outcome = _load_checked(data, f"export-{seed}.csv", mapping=rng.choice(MAPPINGS), **rng.choice(OPTIONS))
             slowest = max(slowest, time.perf_counter() - start)
             largest = max(largest, tracemalloc.get_traced_memory()[1])
             outcomes[outcome] += 1
@@ -174,17 +238,26 @@ def test_malformed_exports_raise_only_history_errors_in_bounded_time_and_memory(
 @pytest.mark.parametrize(
     ("name", "data", "match"),
     [
-        ("commas", b"lead_id,created_at,source,lead_type\n1,2026-01-01,web,x" + b"," * 200_000,
-         r"line 2 has 200004 fields, more than the header"),
-        ("wide", (",".join(f"c{i}" for i in range(5000)) + "\n" + "1," * 4999 + "1\n").encode(),
-         r"required column 'lead_id' is missing"),
+        (
+            "commas",
+            b"lead_id,created_at,source,lead_type\n1,2026-01-01,web,x" + b"," * 200_000,
+            r"line 2 has 200004 fields, more than the header",
+        ),
+        (
+            "wide",
+            (",".join(f"c{i}" for i in range(5000)) + "\n" + "1," * 4999 + "1\n").encode(),
+            r"required column 'lead_id' is missing",
+        ),
         ("nul flood", b"\x00" * 1_000_000, r"header but no data rows"),
         ("newline flood", b"\n" * 1_000_000, r"the file is empty"),
         ("quote flood", b'"' * 1_000_001, r"never closed|header but no data rows"),
-        ("huge cell", b"lead_id,created_at,source,lead_type\n1,2026-01-01,"
-         + b"w" * 5_000_000 + b",new_business\n", None),
+        (
+            "huge cell",
+            b"lead_id,created_at,source,lead_type\n1,2026-01-01," + b"w" * 5_000_000 + b",new_business\n",
+            None,
+        ),
     ],
-)  # fmt: skip
+)
 def test_pathological_files_are_answered_quickly(name, data, match):
     start = time.perf_counter()
     if match is None:
@@ -195,40 +268,74 @@ def test_pathological_files_are_answered_quickly(name, data, match):
     assert time.perf_counter() - start < 10 * SECONDS_PER_FILE
 
 
-cells = st.one_of(st.sampled_from(ODD), st.text(max_size=8), st.integers().map(str),
-                  st.floats().map(str), st.dates().map(str), st.datetimes().map(str))  # fmt: skip
+cells = st.one_of(
+    st.sampled_from(ODD),
+    st.text(max_size=8),
+    st.integers().map(str),
+    st.floats().map(str),
+    st.dates().map(str),
+    st.datetimes().map(str),
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    header=st.lists(st.sampled_from(["lead_id", "created_at", "source", "lead_type", *COLUMNS]),
-                    min_size=1, max_size=8),
+    header=st.lists(
+        st.sampled_from(["lead_id", "created_at", "source", "lead_type", *COLUMNS]), min_size=1, max_size=8
+    ),
     rows=st.lists(st.lists(cells, max_size=9), max_size=12),
     sep=st.sampled_from([",", ";", "\t"]),
     mapping=st.sampled_from(MAPPINGS),
-)  # fmt: skip
+)
 def test_generated_exports_raise_only_history_errors(header, rows, sep, mapping):
     text = "\n".join([sep.join(header), *(sep.join(r) for r in rows)])
     _load_checked(text.encode("utf-8", errors="replace"), "generated.csv", mapping=mapping)
 
 
 # a DataFrame (from another tool) may hold any Python object in a cell
-OBJECTS = [None, np.nan, float("inf"), -1, 1.5, 10**30, True, "x", "", b"bytes", [1, 2], {"a": 1},
-           pd.Timestamp("2026-01-01"), pd.Timestamp("2026-01-01", tz="Asia/Tokyo"),
-           dt.date(2026, 1, 1), dt.datetime(1, 1, 1), pd.NaT, pd.NA, np.int64(3), "2026-01-01",
-           "1e400", complex(1, 2), np.datetime64("2026-01-01"), pd.Timedelta(1, "D")]  # fmt: skip
+OBJECTS = [
+    None,
+    np.nan,
+    float("inf"),
+    -1,
+    1.5,
+    10**30,
+    True,
+    "x",
+    "",
+    b"bytes",
+    [1, 2],
+    {"a": 1},
+    pd.Timestamp("2026-01-01"),
+    pd.Timestamp("2026-01-01", tz="Asia/Tokyo"),
+    dt.date(2026, 1, 1),
+    dt.datetime(1, 1, 1),
+    pd.NaT,
+    pd.NA,
+    np.int64(3),
+    "2026-01-01",
+    "1e400",
+    complex(1, 2),
+    np.datetime64("2026-01-01"),
+    pd.Timedelta(1, "D"),
+]
 
 
 @settings(max_examples=80, deadline=None)
 @given(st.data())
 def test_dataframes_with_odd_objects_raise_only_history_errors(data):
     n = data.draw(st.sampled_from([1, 3, 30]))
-    frame = pd.DataFrame({"lead_id": range(n), "created_at": "2026-01-02", "source": "web",
-                          "lead_type": "new_business"})  # fmt: skip
-    for column in data.draw(st.lists(st.sampled_from(["page_views", "mql_at", "won", "amount",
-                                                      "job_level", "Extra", "lead_id",
-                                                      "created_at"]),
-                                     min_size=1, max_size=3, unique=True)):  # fmt: skip
+    frame = pd.DataFrame(
+        {"lead_id": range(n), "created_at": "2026-01-02", "source": "web", "lead_type": "new_business"}
+    )
+    for column in data.draw(
+        st.lists(
+            st.sampled_from(["page_views", "mql_at", "won", "amount", "job_level", "Extra", "lead_id", "created_at"]),
+            min_size=1,
+            max_size=3,
+            unique=True,
+        )
+    ):
         values = data.draw(st.lists(st.sampled_from(OBJECTS), min_size=n, max_size=n))
         frame[column] = pd.Series(values, dtype=object)
     try:
@@ -258,12 +365,14 @@ def _counts(draw, n: int) -> np.ndarray:
 def scoring_data(draw):
     n = draw(st.integers(20, 400))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    X = pd.DataFrame({
-        "page_views": _counts(draw, n),
-        "demo_requests": _counts(draw, n),
-        "company_size": np.exp(rng.normal(4, 2, n)),
-        "job_level": rng.choice(["vp", "manager", "student"], n),
-    })  # fmt: skip
+    X = pd.DataFrame(
+        {
+            "page_views": _counts(draw, n),
+            "demo_requests": _counts(draw, n),
+            "company_size": np.exp(rng.normal(4, 2, n)),
+            "job_level": rng.choice(["vp", "manager", "student"], n),
+        }
+    )
     if draw(st.booleans()):
         X.loc[rng.random(n) < 0.2, "page_views"] = np.nan
     # the outcome may even fall with engagement: the constraint must win over the data
@@ -317,19 +426,14 @@ def rules_and_leads(draw):
     fit = {"job_level": draw(st.dictionaries(st.sampled_from(levels), st.integers(-30, 30)))}
     engagement = {}
     for column in draw(st.lists(st.sampled_from(BEHAVIOUR_COLUMNS[:4]), max_size=3, unique=True)):
-        edges = sorted(draw(st.lists(st.floats(0, 50, allow_nan=False), min_size=1, max_size=4,
-                                     unique=True)))  # fmt: skip
-        points = draw(st.lists(st.integers(-20, 40), min_size=len(edges) + 1,
-                               max_size=len(edges) + 1))  # fmt: skip
+        edges = sorted(draw(st.lists(st.floats(0, 50, allow_nan=False), min_size=1, max_size=4, unique=True)))
+        points = draw(st.lists(st.integers(-20, 40), min_size=len(edges) + 1, max_size=len(edges) + 1))
         engagement[column] = Bins(edges=tuple(edges), points=tuple(points))
     lo = draw(st.floats(-100, 0))
-    rules = ScoringRules(fit=fit, engagement=engagement, score_min=lo,
-                         score_max=lo + draw(st.floats(1, 300)))  # fmt: skip
-    leads = pd.DataFrame({"job_level": draw(st.lists(st.sampled_from([*levels, None]),
-                                                     min_size=n, max_size=n))})  # fmt: skip
+    rules = ScoringRules(fit=fit, engagement=engagement, score_min=lo, score_max=lo + draw(st.floats(1, 300)))
+    leads = pd.DataFrame({"job_level": draw(st.lists(st.sampled_from([*levels, None]), min_size=n, max_size=n))})
     for column in BEHAVIOUR_COLUMNS[:4]:
-        leads[column] = draw(st.lists(st.one_of(st.integers(0, 60), st.none()), min_size=n,
-                                      max_size=n))  # fmt: skip
+        leads[column] = draw(st.lists(st.one_of(st.integers(0, 60), st.none()), min_size=n, max_size=n))
         leads[column] = leads[column].astype(float)
     return rules, leads
 
@@ -351,13 +455,15 @@ def test_a_higher_threshold_never_gives_more_mqls(data, a, b):
 
 
 @settings(max_examples=100, deadline=None)
-@given(rules_and_leads(), st.lists(threshold, min_size=3, max_size=3),
-       st.lists(st.floats(0, 100), min_size=3, max_size=3))  # fmt: skip
+@given(
+    rules_and_leads(), st.lists(threshold, min_size=3, max_size=3), st.lists(st.floats(0, 100), min_size=3, max_size=3)
+)
 def test_higher_grade_thresholds_never_give_more_mqls(data, needs, raises):
     rules, leads = data
     grades = Grades(fit_edges=(-5.0, 10.0), engagement_thresholds=tuple(needs))
-    stricter = Grades(fit_edges=(-5.0, 10.0),
-                      engagement_thresholds=tuple(n + r for n, r in zip(needs, raises, strict=True)))  # fmt: skip
+    stricter = Grades(
+        fit_edges=(-5.0, 10.0), engagement_thresholds=tuple(n + r for n, r in zip(needs, raises, strict=True))
+    )
     loose = ScoringRules(fit=rules.fit, engagement=rules.engagement, grades=grades).is_mql(leads)
     strict = ScoringRules(fit=rules.fit, engagement=rules.engagement, grades=stricter).is_mql(leads)
     assert not (strict & ~loose).any()
@@ -367,10 +473,8 @@ def test_higher_grade_thresholds_never_give_more_mqls(data, needs, raises):
 @given(rules_and_leads(), st.sampled_from(BEHAVIOUR_COLUMNS[:4]), st.integers(1, 30))
 def test_more_events_never_lower_a_score_with_sorted_points(data, column, more):
     rules, leads = data
-    engagement = {c: Bins(edges=b.edges, points=tuple(sorted(b.points)))
-                  for c, b in rules.engagement.items()}  # fmt: skip
-    monotone = ScoringRules(fit=rules.fit, engagement=engagement, score_min=rules.score_min,
-                            score_max=rules.score_max)  # fmt: skip
+    engagement = {c: Bins(edges=b.edges, points=tuple(sorted(b.points))) for c, b in rules.engagement.items()}
+    monotone = ScoringRules(fit=rules.fit, engagement=engagement, score_min=rules.score_min, score_max=rules.score_max)
     busier = leads.copy()
     busier[column] = busier[column].fillna(0) + more
     before = monotone.score(leads.assign(**{column: leads[column].fillna(0)}))

@@ -25,9 +25,7 @@ EMAIL = {"business": "acme{}.com", "personal": "gmail.com", "disposable": "maili
 
 @pytest.fixture(scope="module")
 def history():
-    return history_with_outcomes(
-        simulate.run(simulate.Scenario(months=2), seed=5), rng=1, outcomes="truth"
-    )
+    return history_with_outcomes(simulate.run(simulate.Scenario(months=2), seed=5), rng=1, outcomes="truth")
 
 
 def hubspot_export(leads: pd.DataFrame, tz: str = "Europe/Berlin") -> pd.DataFrame:
@@ -67,16 +65,10 @@ def test_hubspot_export_reads_back_into_the_lead_table(history, tmp_path):
     assert len(got.leads) == len(leads) and got.rejects.empty
     assert got.n_input_rows == len(leads)
     np.testing.assert_array_equal(got.leads["lead_id"], leads["lead_id"])
-    pd.testing.assert_series_equal(
-        got.leads["created_at"], leads["created_at"].dt.floor("min"), check_names=False
-    )
-    assert (got.leads["created_at"].dt.tz is not None) and str(
-        got.leads["created_at"].dt.tz
-    ) == "UTC"
+    pd.testing.assert_series_equal(got.leads["created_at"], leads["created_at"].dt.floor("min"), check_names=False)
+    assert (got.leads["created_at"].dt.tz is not None) and str(got.leads["created_at"].dt.tz) == "UTC"
     for column in ("source", "job_level", "industry", "region", "email_domain"):
-        np.testing.assert_array_equal(
-            got.leads[column].astype(str), leads[column].astype(str), err_msg=column
-        )
+        np.testing.assert_array_equal(got.leads[column].astype(str), leads[column].astype(str), err_msg=column)
     np.testing.assert_array_equal(got.leads["company_size"], leads["company_size"])
     for column in ("page_views", "form_submissions", "email_clicks"):
         np.testing.assert_array_equal(got.leads[column], leads[column])
@@ -156,13 +148,10 @@ def test_a_time_in_a_clock_change_is_rejected_with_its_reason():
             "lead_type": "new_business",
         }
     )
-    got = load_history(
-        frame, mapping=ColumnMapping(columns={c: c for c in frame}, timezone="Europe/Berlin")
-    )
+    got = load_history(frame, mapping=ColumnMapping(columns={c: c for c in frame}, timezone="Europe/Berlin"))
     assert len(got.leads) == 29
     assert got.rejects["reason"].iloc[0] == (
-        "'2026-03-29 02:30' does not exist or is ambiguous in time zone Europe/Berlin "
-        "(clock change)"
+        "'2026-03-29 02:30' does not exist or is ambiguous in time zone Europe/Berlin (clock change)"
     )
 
 
@@ -176,15 +165,14 @@ def test_every_row_is_used_or_rejected_with_its_reason():
         ("", "2026-01-04 10:00", "web", "1", ""),  # no id
         *((str(i), "2026-01-05 10:00", "ads", "0", "") for i in range(10, 110)),
     ]
-    frame = pd.DataFrame(
-        rows, columns=["lead_id", "created_at", "source", "page_views", "mql_at"]
-    ).assign(lead_type="new_business")
+    frame = pd.DataFrame(rows, columns=["lead_id", "created_at", "source", "page_views", "mql_at"]).assign(
+        lead_type="new_business"
+    )
     got = load_history(frame)
     reasons = dict(zip(got.rejects["row"], got.rejects["reason"], strict=False))
     assert reasons == {
         1: "'-2' is not a whole count >= 0",
-        2: "'yesterday' is not an ISO 8601 date (2026-01-31 or 2026-01-31 14:05); "
-        "set ColumnMapping.date_formats",
+        2: "'yesterday' is not an ISO 8601 date (2026-01-31 or 2026-01-31 14:05); set ColumnMapping.date_formats",
         3: "mql_at (2026-01-02 10:00 UTC) is earlier than created_at (2026-01-03 10:00 UTC)",
         4: "lead id '1' repeats row 0",
         5: "the lead id is empty",
@@ -213,10 +201,7 @@ def test_a_simulated_history_round_trips_through_csv(history, tmp_path):
             check_categorical=False,
             obj=column,
         )
-    assert (
-        load_history(simulate.run(simulate.Scenario(months=1), seed=2)).source
-        == "simulate.run(seed=2)"
-    )
+    assert load_history(simulate.run(simulate.Scenario(months=1), seed=2)).source == "simulate.run(seed=2)"
 
 
 @pytest.mark.parametrize(
@@ -239,10 +224,13 @@ def test_job_titles_map_to_levels(title, level):
 
 
 def test_converters_for_e_mail_and_employees():
-    assert [
-        _email_domain(a)
-        for a in ("x@Acme.io", "x@gmail.com", "x@yahoo.co.uk", "x@yopmail.com", "nope")
-    ] == ["business", "personal", "personal", "disposable", None]
+    assert [_email_domain(a) for a in ("x@Acme.io", "x@gmail.com", "x@yahoo.co.uk", "x@yopmail.com", "nope")] == [
+        "business",
+        "personal",
+        "personal",
+        "disposable",
+        None,
+    ]
     assert [_employees(v) for v in ("1-5", "51-200", "1000+", "1,234", 40)] == [
         2.0,
         101.0,
@@ -285,17 +273,12 @@ def test_wrong_encoding(tmp_path):
         r"save the export as UTF-8 or pass encoding=",
     ):
         load_history(_write(tmp_path, text))
-    assert (
-        load_history(_write(tmp_path, text), encoding="latin-1").leads["source"].iloc[0]
-        == "Müller & Söhne"
-    )
+    assert load_history(_write(tmp_path, text), encoding="latin-1").leads["source"].iloc[0] == "Müller & Söhne"
 
 
 def test_a_line_with_too_many_fields(tmp_path):
     text = GOOD + "1,2026-01-01,web,new_business,1,\n2,2026-01-01,web,new_business,1,,extra,more\n"
-    with pytest.raises(
-        HistoryError, match=r"line 3 has 8 fields, more than the header; check the delimiter"
-    ):
+    with pytest.raises(HistoryError, match=r"line 3 has 8 fields, more than the header; check the delimiter"):
         load_history(_write(tmp_path, text))
 
 
@@ -323,18 +306,12 @@ def test_wrong_type_of_a_whole_column(tmp_path):
     ):
         load_history(_write(tmp_path, text))
     text = GOOD + "".join(f"{i},05/01/2026,web,new_business,1,\n" for i in range(1, 5))
-    with pytest.raises(
-        HistoryError, match=r"column 'created_at', row 0 \(line 2\): expected an ISO 8601 date"
-    ):
+    with pytest.raises(HistoryError, match=r"column 'created_at', row 0 \(line 2\): expected an ISO 8601 date"):
         load_history(_write(tmp_path, text))
 
 
 def test_dates_in_the_wrong_order(tmp_path):
-    text = (
-        GOOD
-        + "1,2026-01-05,web,new_business,1,2026-01-06\n"
-        + "2,2026-01-05 10:00,web,new_business,1,2026-01-04\n"
-    )
+    text = GOOD + "1,2026-01-05,web,new_business,1,2026-01-06\n" + "2,2026-01-05 10:00,web,new_business,1,2026-01-04\n"
     with pytest.raises(
         HistoryError,
         match=r"leads.csv: column 'mql_at', row 1 \(line 3\): mql_at \(2026-01-04 00:00 "
@@ -365,25 +342,17 @@ def test_on_error_raise_stops_at_the_first_bad_row():
         }
     )
     assert len(load_history(frame).leads) == 99
-    with pytest.raises(
-        HistoryError, match=r"DataFrame: column 'page_views', row 99: -1 is not a whole count >= 0"
-    ):
+    with pytest.raises(HistoryError, match=r"DataFrame: column 'page_views', row 99: -1 is not a whole count >= 0"):
         load_history(frame, on_error="raise")
 
 
 def test_bad_arguments():
-    frame = pd.DataFrame(
-        {"lead_id": [1], "created_at": ["2026-01-01"], "source": ["x"], "lead_type": ["y"]}
-    )
+    frame = pd.DataFrame({"lead_id": [1], "created_at": ["2026-01-01"], "source": ["x"], "lead_type": ["y"]})
     with pytest.raises(ValueError, match=r"on_error must be 'reject' or 'raise', got 'ignore'"):
         load_history(frame, on_error="ignore")
-    with pytest.raises(
-        ValueError, match=r"mapping must be 'hubspot', 'salesforce', a ColumnMapping or a dict"
-    ):
+    with pytest.raises(ValueError, match=r"mapping must be 'hubspot', 'salesforce', a ColumnMapping or a dict"):
         load_history(frame, mapping="pipedrive")
-    with pytest.raises(
-        ValueError, match=r"ColumnMapping 'x': 'nickname' is not a lead-table column"
-    ):
+    with pytest.raises(ValueError, match=r"ColumnMapping 'x': 'nickname' is not a lead-table column"):
         ColumnMapping(name="x", columns={"nickname": "Name"})
     with pytest.raises(ValueError, match=r"converter 'upper' for 'source' is not one of"):
         ColumnMapping(name="x", converters={"source": "upper"})

@@ -50,9 +50,7 @@ def small_history():
         ("F", "2026-01-03", None, "2026-01-04", "2026-01-06", "2026-01-10"),  # explored, won
         ("G", "2026-02-01", "2026-02-02", "2026-02-02", "2026-02-05", None),  # SQL, not won
     ]
-    frame = pd.DataFrame(
-        rows, columns=["lead_id", "created_at", "mql_at", "first_touch_at", "sql_at", "customer_at"]
-    )
+    frame = pd.DataFrame(rows, columns=["lead_id", "created_at", "mql_at", "first_touch_at", "sql_at", "customer_at"])
     frame["source"] = ["web", "ads", "web", "ads", "web", "ads", "web"]
     frame["lead_type"] = "new_business"
     frame["page_views"] = [5, 3, 1, 2, 0, 4, 6]
@@ -171,9 +169,7 @@ def test_an_exploration_sample_corrects_the_selection(world):
     w, y = labels.sample_weight, labels.y
     weighted = np.sum(w * y) / np.sum(w)
     se = math.sqrt(np.sum(w**2 * (y - weighted) ** 2)) / np.sum(w)
-    assert abs(weighted - population) < 3 * se + 3 * math.sqrt(
-        population * (1 - population) / len(everyone)
-    )
+    assert abs(weighted - population) < 3 * se + 3 * math.sqrt(population * (1 - population) / len(everyone))
     assert y.mean() > 2 * population
     card = Scorecard().fit(labels.X, labels.y, sample_weight=labels.sample_weight)
     below = ~np.isin(everyone.lead_id, world.leads.loc[world.leads["mql_at"].notna(), "lead_id"])
@@ -204,9 +200,7 @@ def test_counts_can_be_recounted_at_the_clock_start(world):
     assert (recounted.X["page_views"] < plain.X["page_views"]).any()
     # a slow reference: count one lead's events by hand
     i = int(np.argmax(plain.X["page_views"].to_numpy() - recounted.X["page_views"].to_numpy()))
-    ev = world.events[
-        (world.events["lead_id"] == plain.lead_id[i]) & (world.events["at"] <= plain.start_at[i])
-    ]
+    ev = world.events[(world.events["lead_id"] == plain.lead_id[i]) & (world.events["at"] <= plain.start_at[i])]
     assert recounted.X["demo_requests"].iloc[i] == int((ev["kind"] == "demo_request").sum())
     assert recounted.X["page_views"].iloc[i] == int((ev["kind"] == "page_view").sum())
 
@@ -231,9 +225,7 @@ def leaky_history():
             "Tags": np.where(worked, rng.choice(["Ringing", "Will revert"], n), None),
             "Lead Quality": rng.choice(["High", "Low"], n),
             "Notes": np.where(worked, "spoke", None),
-            "Visitor segment": np.where(
-                won & (rng.random(n) < 0.6), "enterprise buyer", rng.choice(["smb", "mid"], n)
-            ),
+            "Visitor segment": np.where(won & (rng.random(n) < 0.6), "enterprise buyer", rng.choice(["smb", "mid"], n)),
             "Webinar topic": rng.choice(["pricing", "onboarding", "api"], n),
         }
     )
@@ -251,13 +243,9 @@ def test_leakage_guard_refuses_sales_side_columns_with_the_reason():
             r"allow=\['customer_at'\]",
         ):
             make_labels(history, features=["source", "customer_at"])
-        with pytest.raises(
-            LeakageError, match=r"refusing feature 'Tags': 'Tags': tags are written by sales reps"
-        ):
+        with pytest.raises(LeakageError, match=r"refusing feature 'Tags': 'Tags': tags are written by sales reps"):
             make_labels(history, features=["Tags"])
-        with pytest.raises(
-            LeakageError, match=r"'Lead Quality': a rating of the lead is a rep's judgement"
-        ):
+        with pytest.raises(LeakageError, match=r"'Lead Quality': a rating of the lead is a rep's judgement"):
             make_labels(history, features=["Lead Quality"])
         with pytest.raises(
             LeakageError,
@@ -314,6 +302,4 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match=r"exploration_share must be in \(0, 1\], got 2"):
         make_labels(history, exploration_share=2)
     with pytest.raises(ValueError, match=r"split_by_time: the history has no dates to split on"):
-        make_labels(history, exploration=None).subset(
-            np.array([1, 0, 0, 0, 0], bool)
-        ).split_by_time()
+        make_labels(history, exploration=None).subset(np.array([1, 0, 0, 0, 0], bool)).split_by_time()

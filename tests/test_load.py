@@ -117,10 +117,21 @@ def test_slack_sums_match_sla_deadlines(clock):
     handoff = np.sort(rng.random(n)) * 60 * 1440
     score = rng.random(n)
     team = simulate.Team()
-    sla = simulate.SLA(hours=10.0, clock=clock,
-                       calendar=WorkingCalendar(timezone="Europe/Berlin", start_hour=8, end_hour=18))
-    prep = load_module._prepare(score, handoff, np.array([0.0]), team=team, sla=sla, funnel=simulate.Funnel(),
-                                start=START, days=60, contact_rate=0.7, bad_data_share=0.0)
+    sla = simulate.SLA(
+        hours=10.0, clock=clock, calendar=WorkingCalendar(timezone="Europe/Berlin", start_hour=8, end_hour=18)
+    )
+    prep = load_module._prepare(
+        score,
+        handoff,
+        np.array([0.0]),
+        team=team,
+        sla=sla,
+        funnel=simulate.Funnel(),
+        start=START,
+        days=60,
+        contact_rate=0.7,
+        bad_data_share=0.0,
+    )
     team_hours = team.calendar.intervals(START, 60 + load_module.PAD_DAYS)
     deadline = sla.deadlines(handoff, START, 60 + load_module.PAD_DAYS)
     after = np.searchsorted(team_hours[:, 1], handoff, side="right")
@@ -139,8 +150,7 @@ def test_slack_sums_match_sla_deadlines(clock):
 # Analytic against simulated
 # --------------------------------------------------------------------------------------
 
-STEADY_TEAM = simulate.Team(reps=4, calendar=ALWAYS_OPEN, shrinkage=0.0, attempts=1, cadence_days=(),
-                            routing="pooled")  # fmt: skip
+STEADY_TEAM = simulate.Team(reps=4, calendar=ALWAYS_OPEN, shrinkage=0.0, attempts=1, cadence_days=(), routing="pooled")
 STEADY_SLA = simulate.SLA(hours=0.25, clock="calendar", breach="none", calendar=ALWAYS_OPEN)
 
 
@@ -155,8 +165,15 @@ def steady():
     score = rng.random(n)
     loads = np.array([0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95])
     thresholds = 1.0 - loads / 0.95
-    kw = dict(team=STEADY_TEAM, sla=STEADY_SLA, funnel=simulate.Funnel(), start=START, days=DAYS,
-              contact_rate=1.0, bad_data_share=0.0)  # fmt: skip
+    kw = dict(
+        team=STEADY_TEAM,
+        sla=STEADY_SLA,
+        funnel=simulate.Funnel(),
+        start=START,
+        days=DAYS,
+        contact_rate=1.0,
+        bad_data_share=0.0,
+    )
     a = analytic_load(score, handoff, thresholds, **kw)
     s = simulated_load(score, handoff, thresholds, seeds=4, **kw)
     return loads, a, s
@@ -189,16 +206,27 @@ def test_steady_value_kept_is_the_erlang_closed_form():
     n = rng.poisson(rate * DAYS * 1440)
     handoff = np.sort(rng.random(n)) * DAYS * 1440
     funnel = simulate.Funnel()
-    a = analytic_load(np.ones(n), handoff, [1.0], team=team, sla=STEADY_SLA, funnel=funnel, start=START,
-                      days=DAYS, contact_rate=1.0, bad_data_share=0.0)  # fmt: skip
+    a = analytic_load(
+        np.ones(n),
+        handoff,
+        [1.0],
+        team=team,
+        sla=STEADY_SLA,
+        funnel=funnel,
+        start=START,
+        days=DAYS,
+        contact_rate=1.0,
+        bad_data_share=0.0,
+    )
     lam = n / (DAYS * 1440)
     closed = 0.0
     for w1, k1 in funnel.connect_decay.rates_per_minute:
         for w2, k2 in funnel.qualify_decay.rates_per_minute:
             closed += w1 * w2 * float(expected_decay(team.reps, lam, 1.0 / mean, k1 + k2))
     assert a["value_kept"].iloc[0] == pytest.approx(closed, abs=0.003)
-    assert a["sla_compliance"].iloc[0] == pytest.approx(float(prob_wait_within(15.0, team.reps, lam, 1 / mean)),
-                                                        abs=0.01)  # fmt: skip
+    assert a["sla_compliance"].iloc[0] == pytest.approx(
+        float(prob_wait_within(15.0, team.reps, lam, 1 / mean)), abs=0.01
+    )
 
 
 @pytest.fixture(scope="module")
@@ -282,13 +310,20 @@ def test_value_kept_matches_the_decay_averaged_over_simulated_waits(year_of_hand
         k = np.clip(np.ceil(np.log1p(-rng.random(m) * cdf) / np.log1p(-0.4)), 1, team.attempts).astype(int)
         attempts = np.where(bad, 1, np.where(reach, k, team.attempts))
         res = simulate.serve_queue(
-            h, team.first_touch.draw(m, rng), rep_intervals=iv, routing="pooled",
-            attempts=attempts, attempt_gap_minutes=team.attempt_gap_minutes,
+            h,
+            team.first_touch.draw(m, rng),
+            rep_intervals=iv,
+            routing="pooled",
+            attempts=attempts,
+            attempt_gap_minutes=team.attempt_gap_minutes,
             attempt_minutes=team.follow_up.draw(m, rng),
-        )  # fmt: skip
+        )
         wait = res.first_touch_at - h
-        kept = np.where(np.isfinite(wait), s.funnel.connect_decay(np.nan_to_num(wait)) *
-                        s.funnel.qualify_decay(np.nan_to_num(wait)), 0.0)  # fmt: skip
+        kept = np.where(
+            np.isfinite(wait),
+            s.funnel.connect_decay(np.nan_to_num(wait)) * s.funnel.qualify_decay(np.nan_to_num(wait)),
+            0.0,
+        )
         assert value == pytest.approx(kept.mean(), abs=0.02)
 
 
@@ -305,8 +340,7 @@ def test_adding_reps_never_lowers_analytic_compliance(year_of_handoffs, routing)
     previous = None
     for reps in range(1, 13):
         team = dataclasses.replace(s.team, reps=reps, routing=routing)
-        a = analytic_load(score, handoff, thresholds, team=team, sla=s.sla, funnel=s.funnel, start=START,
-                          days=DAYS)  # fmt: skip
+        a = analytic_load(score, handoff, thresholds, team=team, sla=s.sla, funnel=s.funnel, start=START, days=DAYS)
         now = a["sla_compliance"].to_numpy()
         if previous is not None:
             assert np.all(now >= previous - 1e-12), (reps, previous, now)
@@ -322,11 +356,23 @@ def test_adding_reps_never_lowers_simulated_compliance(year_of_handoffs):
     s = simulate.Scenario()
     thresholds = thresholds_for(score, [4000, 9000])
     for routing, exact in (("pooled", True), ("round_robin", False)):
-        team = dataclasses.replace(s.team, routing=routing, shrinkage=0.0 if exact else 0.25,
-                                   attempts=1 if exact else 6)  # fmt: skip
-        frames = [simulated_load(score, handoff, thresholds, team=dataclasses.replace(team, reps=r), sla=s.sla,
-                                 funnel=s.funnel, start=START, days=DAYS, seeds=3).assign(reps=r)
-                  for r in range(2, 7)]  # fmt: skip
+        team = dataclasses.replace(
+            s.team, routing=routing, shrinkage=0.0 if exact else 0.25, attempts=1 if exact else 6
+        )
+        frames = [
+            simulated_load(
+                score,
+                handoff,
+                thresholds,
+                team=dataclasses.replace(team, reps=r),
+                sla=s.sla,
+                funnel=s.funnel,
+                start=START,
+                days=DAYS,
+                seeds=3,
+            ).assign(reps=r)
+            for r in range(2, 7)
+        ]
         table = pd.concat(frames).pivot_table(index=["threshold", "seed"], columns="reps", values="sla_compliance")
         steps = np.diff(table.to_numpy(), axis=1)
         if exact:
@@ -343,16 +389,19 @@ def test_reps_needed_is_the_smallest_team_meeting_the_target(year_of_handoffs):
     thresholds = thresholds_for(score, [500, 3000, 8000, 20000])
     a = analytic_load(score, handoff, thresholds, team=s.team, sla=s.sla, funnel=s.funnel, start=START, days=DAYS)
     for threshold, need in zip(a["threshold"], a["reps_needed"]):
+
         def compliance(reps, threshold=threshold):
             team = dataclasses.replace(s.team, reps=int(reps))
-            return analytic_load(score, handoff, [threshold], team=team, sla=s.sla, funnel=s.funnel, start=START,
-                                 days=DAYS)["sla_compliance"].iloc[0]  # fmt: skip
+            return analytic_load(
+                score, handoff, [threshold], team=team, sla=s.sla, funnel=s.funnel, start=START, days=DAYS
+            )["sla_compliance"].iloc[0]
 
         assert compliance(need) >= s.sla.target
         if need > 1:
             assert compliance(need - 1) < s.sla.target
-    given = analytic_load(score, handoff, thresholds, team=s.team, sla=s.sla, funnel=s.funnel, start=START,
-                          days=DAYS, reps=[2, 4, 6])  # fmt: skip
+    given = analytic_load(
+        score, handoff, thresholds, team=s.team, sla=s.sla, funnel=s.funnel, start=START, days=DAYS, reps=[2, 4, 6]
+    )
     expected = [min([r for r in (2, 4, 6) if r >= need], default=-1) for need in a["reps_needed"]]
     assert given["reps_needed"].tolist() == expected
 
@@ -364,8 +413,9 @@ def test_a_target_no_team_can_meet_gives_minus_one():
     handoff = (days[:, None] * 1440 + rng.uniform(22 * 60, 24 * 60, (60, 20))).ravel()  # 17-19h New York
     s = simulate.Scenario()
     sla = simulate.SLA(hours=2.0, clock="calendar")
-    a = analytic_load(np.ones(handoff.size), np.sort(handoff), [1.0], team=s.team, sla=sla, funnel=s.funnel,
-                      start=START, days=60)  # fmt: skip
+    a = analytic_load(
+        np.ones(handoff.size), np.sort(handoff), [1.0], team=s.team, sla=sla, funnel=s.funnel, start=START, days=60
+    )
     assert a["sla_compliance"].iloc[0] == 0.0
     assert a["reps_needed"].iloc[0] == -1
 
@@ -435,8 +485,18 @@ def test_simulated_reps_needed_searches_the_sizes_given(year_of_handoffs):
     score, handoff = year_of_handoffs
     s = simulate.Scenario()
     t = thresholds_for(score, [3000, 9000])
-    sim = simulated_load(score, handoff, t, team=s.team, sla=s.sla, funnel=s.funnel, start=START, days=DAYS,
-                         seeds=2, reps=[3, 4, 5, 6, 8])  # fmt: skip
+    sim = simulated_load(
+        score,
+        handoff,
+        t,
+        team=s.team,
+        sla=s.sla,
+        funnel=s.funnel,
+        start=START,
+        days=DAYS,
+        seeds=2,
+        reps=[3, 4, 5, 6, 8],
+    )
     need = sim.groupby("threshold")["reps_needed"].max()
     assert need.iloc[0] > need.iloc[1]  # more MQLs need more reps
     assert set(sim["reps_needed"].dropna()) <= {3, 4, 5, 6, 8, -1}

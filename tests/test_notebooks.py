@@ -61,13 +61,8 @@ def execute(path: Path, *, env: dict[str, str], cwd: Path):
 def _cases():
     for path in NOTEBOOKS:
         yield pytest.param(path, {"LEADFUNNEL_DATA": "none"}, id=path.stem)
-        if (
-            path.name.startswith("02")
-            and (SHARED_DATA / "x-education-leads" / "Leads.csv").exists()
-        ):
-            yield pytest.param(
-                path, {"LEADFUNNEL_DATA": str(SHARED_DATA)}, id=f"{path.stem}-x-education"
-            )
+        if path.name.startswith("02") and (SHARED_DATA / "x-education-leads" / "Leads.csv").exists():
+            yield pytest.param(path, {"LEADFUNNEL_DATA": str(SHARED_DATA)}, id=f"{path.stem}-x-education")
 
 
 @pytest.mark.slow
@@ -80,17 +75,9 @@ def test_notebook_runs(path, env, tmp_path):
         env={"LEADFUNNEL_QUICK": "1", "LEADFUNNEL_OUT": str(tmp_path / "out"), **env},
         cwd=tmp_path,
     )
-    errors = [
-        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
-    ]
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
-    images = [
-        o
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.outputs
-        if "image/png" in o.get("data", {})
-    ]
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert images, "the notebook draws no figure"
     assert hashlib.sha256(path.read_bytes()).hexdigest() == committed, "the committed file changed"
 
@@ -112,20 +99,14 @@ def test_committed_notebook_is_clean(path):
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert "parameters" in code[0].metadata.get("tags", [])
     assert "LEADFUNNEL_QUICK" in code[0].source
-    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), (
-        "run it top to bottom"
-    )
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "run it top to bottom"
     for c in code:
         for o in c.outputs:
             assert o.output_type != "error", f"a committed cell failed: {c.source[:60]!r}"
             assert "Traceback" not in o.get("text", "")
             for image in (o.get("data", {}).get("image/png"),):
-                assert image is None or len(image) < 150_000, (
-                    f"an image over 110 kB in {c.source[:60]!r}"
-                )
-    assert any("image/png" in o.get("data", {}) for c in code for o in c.outputs), (
-        "outputs are missing"
-    )
+                assert image is None or len(image) < 150_000, f"an image over 110 kB in {c.source[:60]!r}"
+    assert any("image/png" in o.get("data", {}) for c in code for o in c.outputs), "outputs are missing"
     assert "widgets" not in nb.metadata, "widget state is not committed (it doubles the images)"
     assert path.stat().st_size < MAX_BYTES
 
@@ -137,9 +118,7 @@ def _shrink_png(data: str, colors: int = 128) -> str:
 
     image = Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")
     buffer = io.BytesIO()
-    image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(
-        buffer, "PNG", optimize=True
-    )
+    image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(buffer, "PNG", optimize=True)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

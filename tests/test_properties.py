@@ -28,8 +28,13 @@ def bins(draw):
 
 @st.composite
 def rules(draw):
-    fit = draw(st.dictionaries(st.sampled_from(["job_level", "industry", "region"]),
-                               st.dictionaries(names, st.integers(-30, 30), max_size=4), max_size=3))  # fmt: skip
+    fit = draw(
+        st.dictionaries(
+            st.sampled_from(["job_level", "industry", "region"]),
+            st.dictionaries(names, st.integers(-30, 30), max_size=4),
+            max_size=3,
+        )
+    )
     engagement = draw(st.dictionaries(st.sampled_from(BEHAVIOUR_COLUMNS), bins(), max_size=4))
     grades = None
     if draw(st.booleans()):
@@ -62,19 +67,29 @@ def scenarios(draw):
     shares = shares / shares.sum()
     sources = {f"src {i} {draw(names)}": float(v) for i, v in enumerate(shares)}
     sources[next(iter(sources))] += 1.0 - sum(sources.values())
-    campaign = simulate.Campaign(name=draw(names), start="2026-02-03", days=draw(st.integers(1, 20)),
-                                 extra_leads=draw(st.floats(0, 5000)), source=next(iter(sources)),
-                                 intent_shift=draw(st.floats(-2, 2)))  # fmt: skip
+    campaign = simulate.Campaign(
+        name=draw(names),
+        start="2026-02-03",
+        days=draw(st.integers(1, 20)),
+        extra_leads=draw(st.floats(0, 5000)),
+        source=next(iter(sources)),
+        intent_shift=draw(st.floats(-2, 2)),
+    )
     return base.replace(
         name=draw(names),
         months=draw(st.integers(1, 24)),
         arrivals=dataclasses.replace(base.arrivals, leads_per_month=draw(st.floats(0, 1e5)), campaigns=(campaign,)),
         population=dataclasses.replace(base.population, sources=sources, source_fit_shift={}, source_intent_shift={}),
-        truth=dataclasses.replace(base.truth, weights={k: v for k, v in base.truth.weights.items() if k != "source"},
-                                  noise_sd=draw(st.floats(0, 3))),
+        truth=dataclasses.replace(
+            base.truth,
+            weights={k: v for k, v in base.truth.weights.items() if k != "source"},
+            noise_sd=draw(st.floats(0, 3)),
+        ),
         team=dataclasses.replace(base.team, reps=draw(st.integers(1, 50)), shrinkage=draw(st.floats(0, 0.9))),
-        sla=dataclasses.replace(base.sla, hours=draw(st.floats(0.1, 200)), clock=draw(st.sampled_from(["business", "calendar"]))),
-    )  # fmt: skip
+        sla=dataclasses.replace(
+            base.sla, hours=draw(st.floats(0.1, 200)), clock=draw(st.sampled_from(["business", "calendar"]))
+        ),
+    )
 
 
 @FAST
@@ -95,9 +110,13 @@ def small_worlds(draw):
             discipline=draw(st.sampled_from(["fifo", "highest_score", "newest"])),
             attempts=draw(st.integers(1, 6)),
         ),
-        sla=dataclasses.replace(s.sla, hours=draw(st.floats(1, 48)), breach=draw(st.sampled_from(["none", "reassign", "escalate", "recycle"]))),
+        sla=dataclasses.replace(
+            s.sla,
+            hours=draw(st.floats(1, 48)),
+            breach=draw(st.sampled_from(["none", "reassign", "escalate", "recycle"])),
+        ),
         rules=s.rules.replace_threshold(draw(st.floats(30, 80))),
-    )  # fmt: skip
+    )
 
 
 @FAST
@@ -105,13 +124,15 @@ def small_worlds(draw):
 def test_every_mql_is_in_exactly_one_state(s, seed):
     leads = simulate.run(s, seed=seed).leads
     stage = leads["deal_stage"].astype("object")
-    states = pd.DataFrame({
-        "won": leads["customer_at"].notna(),
-        "lost": stage.eq("closed_lost"),
-        "on_hold": stage.eq("on_hold"),
-        "open": stage.isin(["meeting_booked", "proposal"]),
-        "recycled": leads["recycled_reason"].notna(),
-    })  # fmt: skip
+    states = pd.DataFrame(
+        {
+            "won": leads["customer_at"].notna(),
+            "lost": stage.eq("closed_lost"),
+            "on_hold": stage.eq("on_hold"),
+            "open": stage.isin(["meeting_booked", "proposal"]),
+            "recycled": leads["recycled_reason"].notna(),
+        }
+    )
     mql = leads["mql_at"].notna()
     assert (states[mql].sum(axis=1) <= 1).all()
     assert not states[~mql].any().any()
@@ -121,8 +142,10 @@ def test_every_mql_is_in_exactly_one_state(s, seed):
 @given(st.floats(20, 90), st.floats(0.1, 30), st.integers(0, 2**16), st.booleans())
 def test_higher_threshold_never_more_mqls(low, step, seed, decay):
     s = Scenario(months=1)
-    s = s.replace(arrivals=dataclasses.replace(s.arrivals, leads_per_month=300.0, campaigns=()),
-                  rules=dataclasses.replace(s.rules, decay_half_life_days=30.0 if decay else None))  # fmt: skip
+    s = s.replace(
+        arrivals=dataclasses.replace(s.arrivals, leads_per_month=300.0, campaigns=()),
+        rules=dataclasses.replace(s.rules, decay_half_life_days=30.0 if decay else None),
+    )
     a = simulate.run(s.replace(rules=s.rules.replace_threshold(low)), seed=seed).leads
     b = simulate.run(s.replace(rules=s.rules.replace_threshold(low + step)), seed=seed).leads
     assert (b["mql_at"].notna() <= a["mql_at"].notna()).all()

@@ -176,9 +176,7 @@ def random_case(rng, *, breach, followups):
         offset = int(rng.integers(0, 40))  # a time zone
         length = int(rng.integers(20, 60))
         off_days = set(rng.choice(days, size=int(rng.integers(0, 3)), replace=False).tolist())
-        rows = [
-            [100 * d + offset, 100 * d + offset + length] for d in range(days) if d not in off_days
-        ]
+        rows = [[100 * d + offset, 100 * d + offset + length] for d in range(days) if d not in off_days]
         if rng.random() < 0.3 and len(rows) > 1:  # a split shift (lunch break) on day 0
             o, c = rows[0]
             mid = (o + c) // 2
@@ -409,9 +407,7 @@ def test_accounting_invariants(routing, breach):
     # Busy minutes are the work done: first touches and follow-ups, per rep (the
     # calendars run 60 days, well past the last handoff, so every started job finishes).
     done = np.bincount(r, weights=work[touched], minlength=reps)
-    done += np.bincount(
-        res.rep[res.attempt_lead], weights=att_minutes[res.attempt_lead], minlength=reps
-    )
+    done += np.bincount(res.rep[res.attempt_lead], weights=att_minutes[res.attempt_lead], minlength=reps)
     np.testing.assert_allclose(res.busy_minutes, done, rtol=1e-12)
 
 

@@ -59,8 +59,17 @@ def test_more_reps_never_lower_compliance(world, history, rec):
     previous = None
     for reps in (3, 4, 6):
         team = dataclasses.replace(world.team, reps=reps)
-        t = tradeoffs(inputs.score, inputs.p_win, inputs.handoff_min, team=team, sla=world.sla,
-                      funnel=world.funnel, start=inputs.start, days=inputs.days, bootstrap=0).table  # fmt: skip
+        t = tradeoffs(
+            inputs.score,
+            inputs.p_win,
+            inputs.handoff_min,
+            team=team,
+            sla=world.sla,
+            funnel=world.funnel,
+            start=inputs.start,
+            days=inputs.days,
+            bootstrap=0,
+        ).table
         if previous is not None:
             assert (t["sla_compliance"].to_numpy() >= previous - 1e-6).all()  # float noise only
         previous = t["sla_compliance"].to_numpy()
@@ -90,15 +99,24 @@ def test_beats_capacity_blind_thresholds_under_a_tight_team(world, history, rec)
     """Thresholds tuned on the labels alone (best F1; scikit-learn's tuned threshold for
     balanced accuracy) ignore the team; with three reps the recommendation earns more."""
     tight = dataclasses.replace(world.team, reps=3)
-    aware = recommend(history, team=tight, sla=world.sla, funnel=world.funnel, scorecard=rec.scorecard,
-                      seed=0, simulate_seeds=0, bootstrap=0)  # fmt: skip
+    aware = recommend(
+        history,
+        team=tight,
+        sla=world.sla,
+        funnel=world.funnel,
+        scorecard=rec.scorecard,
+        seed=0,
+        simulate_seeds=0,
+        bootstrap=0,
+    )
     with pytest.warns(SelectionBiasWarning):
         labels = make_labels(history, horizon_days=120.0)
     points = rec.scorecard.predict_points(labels.X)
     candidates = np.unique(points)
     f1 = [f1_score(labels.y, points >= c) for c in candidates]
-    tuned = TunedThresholdClassifierCV(clone(rec.scorecard), scoring="balanced_accuracy", cv=3,
-                                       random_state=0).fit(labels.X, labels.y)  # fmt: skip
+    tuned = TunedThresholdClassifierCV(clone(rec.scorecard), scoring="balanced_accuracy", cv=3, random_state=0).fit(
+        labels.X, labels.y
+    )
     blind = {
         "best F1": float(candidates[int(np.argmax(f1))]),
         "tuned balanced accuracy": float(rec.scorecard.score_for_probability(tuned.best_threshold_)),
@@ -117,8 +135,9 @@ def test_beats_capacity_blind_thresholds_under_a_tight_team(world, history, rec)
 
 
 def test_volume_and_pipeline_objectives(world, history, rec):
-    common = dict(team=world.team, sla=world.sla, funnel=world.funnel, scorecard=rec.scorecard,
-                  simulate_seeds=0, bootstrap=0)  # fmt: skip
+    common = dict(
+        team=world.team, sla=world.sla, funnel=world.funnel, scorecard=rec.scorecard, simulate_seeds=0, bootstrap=0
+    )
     volume = recommend(history, objective="volume", target=300, **common)
     row = volume.tradeoffs.row(volume.threshold)
     assert row["mqls_per_month"] >= 300
@@ -131,8 +150,16 @@ def test_volume_and_pipeline_objectives(world, history, rec):
 
 
 def test_two_axis_rule(world, history, rec):
-    two = recommend(history, team=world.team, sla=world.sla, funnel=world.funnel, scorecard=rec.scorecard,
-                    grades=3, simulate_seeds=0, bootstrap=0)  # fmt: skip
+    two = recommend(
+        history,
+        team=world.team,
+        sla=world.sla,
+        funnel=world.funnel,
+        scorecard=rec.scorecard,
+        grades=3,
+        simulate_seeds=0,
+        bootstrap=0,
+    )
     assert two.rules.grades is not None
     # the MQLs the table counted are the leads the two-axis rule passes
     inputs = prepare(history, scorecard=rec.scorecard, grades=3)
@@ -180,8 +207,9 @@ def test_command_line_recommend(tmp_path, capsys, world):
     csv = tmp_path / "leads.csv"
     result.leads.to_csv(csv, index=False)
     out = tmp_path / "config.json"
-    code = calibrate_main(["recommend", str(csv), "--reps", "4", "--sla-hours", "8", "--sla-target", "0.9",
-                           "--out", str(out)])  # fmt: skip
+    code = calibrate_main(
+        ["recommend", str(csv), "--reps", "4", "--sla-hours", "8", "--sla-target", "0.9", "--out", str(out)]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "Recommended MQL threshold" in printed and str(out) in printed
@@ -202,8 +230,16 @@ def test_command_line_help_lists_the_options(capsys):
 
 
 def test_promise_grows_with_the_sla_length(world, history, rec):
-    table = promise(history, team=world.team, sla=world.sla, funnel=world.funnel, scorecard=rec.scorecard,
-                    hours=(2.0, 8.0, 48.0), seeds=4, thresholds=10)  # fmt: skip
+    table = promise(
+        history,
+        team=world.team,
+        sla=world.sla,
+        funnel=world.funnel,
+        scorecard=rec.scorecard,
+        hours=(2.0, 8.0, 48.0),
+        seeds=4,
+        thresholds=10,
+    )
     assert table["sla_hours"].tolist() == [2.0, 8.0, 48.0]
     assert table["mqls_per_month"].is_monotonic_increasing
     kept = table.dropna(subset=["threshold"])
@@ -212,10 +248,12 @@ def test_promise_grows_with_the_sla_length(world, history, rec):
 
 
 def test_sql_objective_fits_points_to_reaching_sql(world, history):
-    sqls = recommend(history, team=world.team, sla=world.sla, funnel=world.funnel, objective="sqls",
-                     simulate_seeds=0, bootstrap=0)  # fmt: skip
-    wins = recommend(history, team=world.team, sla=world.sla, funnel=world.funnel, objective="wins",
-                     simulate_seeds=0, bootstrap=0)  # fmt: skip
+    sqls = recommend(
+        history, team=world.team, sla=world.sla, funnel=world.funnel, objective="sqls", simulate_seeds=0, bootstrap=0
+    )
+    wins = recommend(
+        history, team=world.team, sla=world.sla, funnel=world.funnel, objective="wins", simulate_seeds=0, bootstrap=0
+    )
     # reaching SQL is far more common than winning: the fitted chances say so
     assert sqls.expected["precision"].value > 2 * wins.expected["precision"].value
     assert sqls.expected["sla_compliance"].value >= world.sla.target

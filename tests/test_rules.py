@@ -27,8 +27,9 @@ def test_fit_points_and_score_limits():
         score_max=60,
         mql_threshold=45,
     )
-    leads = pd.DataFrame({"job_level": ["vp", "vp", "manager", None], "company_size": [500, 5, np.nan, 50],
-                          "page_views": [9, 1, 0, 2]})  # fmt: skip
+    leads = pd.DataFrame(
+        {"job_level": ["vp", "vp", "manager", None], "company_size": [500, 5, np.nan, 50], "page_views": [9, 1, 0, 2]}
+    )
     assert rules.fit_points(leads).tolist() == [40, 30, 0, 0]
     assert rules.score(leads).tolist() == [60, 40, 0, 20]
     assert rules.is_mql(leads).tolist() == [True, False, False, False]

@@ -64,9 +64,7 @@ def test_predictions_are_calibrated(recovery):
     p = card.predict_proba(held.X)[:, 1]
     assert expected_calibration_error(held.y, p) <= 0.01
     assert expected_calibration_error(held.y, p_true) <= 0.01
-    assert abs(p.mean() - held.y.mean()) < 3 * math.sqrt(
-        held.y.mean() * (1 - held.y.mean()) / len(held)
-    )
+    assert abs(p.mean() - held.y.mean()) < 3 * math.sqrt(held.y.mean() * (1 - held.y.mean()) / len(held))
 
 
 def test_integer_points_cost_little_auc(recovery):
@@ -145,18 +143,14 @@ def test_points_to_double_odds_is_the_scale():
     assert np.abs(pb - 4 * pa).max() <= 2  # the same effects, four times the points (+- rounding)
     odds = lambda p: p / (1 - p)  # noqa: E731
     s = 17
-    assert odds(a.probability_for_score(s + 10)) / odds(
-        a.probability_for_score(s)
-    ) == pytest.approx(2.0)
+    assert odds(a.probability_for_score(s + 10)) / odds(a.probability_for_score(s)) == pytest.approx(2.0)
     assert a.score_for_probability(float(a.probability_for_score(s))) == s
 
 
 def test_unknown_and_missing_values_get_zero_points_as_in_the_rules():
     X, y = _toy(5_000)
     card = Scorecard().fit(X, y)
-    new = pd.DataFrame(
-        {"job_level": ["astronaut", None], "company_size": [np.nan, 50.0], "webinars": [0, 0]}
-    )
+    new = pd.DataFrame({"job_level": ["astronaut", None], "company_size": [np.nan, 50.0], "webinars": [0, 0]})
     pts = card.points(new)
     assert pts.loc[0, "job_level"] == 0 and pts.loc[1, "job_level"] == 0
     assert pts.loc[0, "company_size"] == 0  # missing numeric, unseen in training: the lowest bin
@@ -182,9 +176,7 @@ def test_bins_respect_the_minimum_size_and_weights_equal_duplicates():
     w = np.random.default_rng(4).integers(0, 3, len(X))
     weighted = Scorecard().fit(X, y, sample_weight=w)
     repeated = Scorecard().fit(X.loc[X.index.repeat(w)], np.repeat(y, w))
-    np.testing.assert_allclose(
-        weighted.log_odds(X, rounded=False), repeated.log_odds(X, rounded=False), atol=1e-6
-    )
+    np.testing.assert_allclose(weighted.log_odds(X, rounded=False), repeated.log_odds(X, rounded=False), atol=1e-6)
 
 
 def test_grades_never_pass_a_lead_the_single_threshold_would_not():
@@ -238,9 +230,7 @@ def test_sklearn_estimator_checks(estimator, check):
 
 def test_works_in_pipeline_clone_and_cross_validation():
     X, y = _toy(6000, seed=6)
-    pipe = make_pipeline(
-        FunctionTransformer(lambda d: d.assign(big=d["company_size"] > 500)), Scorecard()
-    )
+    pipe = make_pipeline(FunctionTransformer(lambda d: d.assign(big=d["company_size"] > 500)), Scorecard())
     scores = cross_val_score(pipe, X, y, cv=3, scoring="roc_auc")
     assert scores.min() > 0.6
     copy = clone(Scorecard(points_to_double_odds=20, C=0.5))
@@ -297,24 +287,18 @@ def test_bad_data_is_named():
     card = Scorecard().fit(X, y)
     bad = X.head(5).astype({"company_size": object})
     bad.loc[3, "company_size"] = "lots"
-    with pytest.raises(
-        ValueError, match=r"column 'company_size' must be numeric, got 'lots' in row 3"
-    ):
+    with pytest.raises(ValueError, match=r"column 'company_size' must be numeric, got 'lots' in row 3"):
         card.predict_proba(bad)
     with pytest.raises(ValueError, match=r"Only binary classification is supported"):
         Scorecard().fit(X, np.arange(len(X)) % 3)
     with pytest.raises(ValueError, match=r"y holds one class only"):
         Scorecard().fit(X, np.ones(len(X), dtype=bool))
-    with pytest.raises(
-        ValueError, match=r"sample_weight must be finite and >= 0, got -1.0 in row 2"
-    ):
+    with pytest.raises(ValueError, match=r"sample_weight must be finite and >= 0, got -1.0 in row 2"):
         Scorecard().fit(X, y, sample_weight=np.r_[1, 1, -1, np.ones(len(X) - 3)])
     with_time = X.assign(created_at=pd.Timestamp("2026-01-01", tz="UTC"))
     with pytest.raises(TypeError, match=r"column 'created_at' holds timestamps"):
         Scorecard().fit(with_time, y)
-    with pytest.raises(
-        ValueError, match=r"X has 3 features, but Scorecard is expecting 2 features"
-    ):
+    with pytest.raises(ValueError, match=r"X has 3 features, but Scorecard is expecting 2 features"):
         Scorecard().fit(X[["company_size", "webinars"]].to_numpy(), y).predict(X.to_numpy())
 
 

@@ -55,8 +55,10 @@ def test_default_pool_and_seed_count(scenarios):
 @pytest.mark.slow
 def test_local_dask_cluster_gives_identical_numbers(scenarios, serial):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:  # fmt: skip
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         result = sweep(scenarios, seeds=[1, 2], executor=client.get_executor(), progress=False)
     pd.testing.assert_frame_equal(result.summary, serial.summary)
 
