@@ -14,7 +14,7 @@ from sklearn.model_selection import TunedThresholdClassifierCV
 
 import simulate
 from bench._table import Row, print_table
-from calibrate.tradeoffs import tradeoffs
+from calibrate.tradeoffs import evaluate_tradeoffs
 
 
 def history(n: int = 1_000_000, seed: int = 0):
@@ -34,11 +34,11 @@ def rows() -> list[Row]:
     kwargs = dict(
         team=team, sla=s.sla, funnel=s.funnel, start=s.start_date, days=365, amount=amount, bootstrap=200, rng=1
     )
-    tradeoffs(score[:20_000], p[:20_000], handoff[:20_000], **{**kwargs, "amount": amount[:20_000]})  # warm up
+    evaluate_tradeoffs(score[:20_000], p[:20_000], handoff[:20_000], **{**kwargs, "amount": amount[:20_000]})  # warm up
     best = np.inf
     for _ in range(3):
         t0 = time.perf_counter()
-        table = tradeoffs(score, p, handoff, **kwargs).table
+        table = evaluate_tradeoffs(score, p, handoff, **kwargs).table
         best = min(best, time.perf_counter() - t0)
     y = rng.random(score.size) < p
     t0 = time.perf_counter()

@@ -31,13 +31,13 @@ from calibrate.labels import (
     make_labels,
 )
 from calibrate.load import analytic_load, compare_load, simulated_load, work_per_mql
-from calibrate.recommend import InfeasibleWarning, promise, recommend, verification_report, verify
-from calibrate.recommendation import Figure, Recommendation, RecommendationError
+from calibrate.recommendation import Estimate, Recommendation, RecommendationError
 from calibrate.scorecard import Criterion, Scorecard
-from calibrate.tradeoffs import Tradeoffs, tradeoffs
+from calibrate.threshold import InfeasibleWarning, promise, recommend, verification_report, verify
+from calibrate.tradeoffs import Tradeoffs, evaluate_tradeoffs
 
 __all__ = [
-    "Figure",
+    "Estimate",
     "InfeasibleWarning",
     "Recommendation",
     "RecommendationError",
@@ -47,7 +47,7 @@ __all__ = [
     "promise",
     "recommend",
     "simulated_load",
-    "tradeoffs",
+    "evaluate_tradeoffs",
     "verification_report",
     "verify",
     "work_per_mql",

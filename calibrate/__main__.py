@@ -98,7 +98,7 @@ def _sales_side(args):
 
 def _recommend(args) -> int:
     from calibrate.history import load_history
-    from calibrate.recommend import recommend
+    from calibrate.threshold import recommend
 
     if not args.history.exists():
         raise FileNotFoundError(f"history file {args.history} does not exist")
@@ -152,7 +152,7 @@ def _save_frontier(rec, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(9, 5))
     rec.plot_frontier(ax=ax)
     fig.tight_layout()
-    from simulate._write import write_atomic
+    from simulate.atomic import write_atomic
 
     write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
     plt.close(fig)
@@ -169,8 +169,8 @@ def _demo(args) -> int:
     from calibrate.history import load_history
     from calibrate.labels import make_labels
     from calibrate.plotting import plot_points, plot_reliability
-    from calibrate.recommend import recommend, verification_report, verify
-    from simulate._write import write_atomic
+    from calibrate.threshold import recommend, verification_report, verify
+    from simulate.atomic import write_atomic
     from simulate.io import write_run
 
     scenario = simulate.Scenario.from_toml(args.scenario) if args.scenario else simulate.Scenario()
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from calibrate.history import HistoryError
     from calibrate.recommendation import RecommendationError
-    from simulate._spec import SpecError
+    from simulate.spec import SpecError
 
     try:
         with warnings.catch_warnings():

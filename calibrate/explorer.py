@@ -4,9 +4,9 @@
 and its figures (MQLs a month, SLA compliance, utilisation, response times, wins, revenue,
 reps needed). Three sliders move the threshold, the number of reps and the SLA hours; a new
 team or SLA recomputes the whole frontier with the analytic queue model
-(``calibrate.load.analytic_load``, through ``calibrate.tradeoffs.tradeoffs``) on the same
+(``calibrate.load.analytic_load``, through ``calibrate.tradeoffs.evaluate_tradeoffs``) on the same
 scores, in about a second for a year of leads. Without ``inputs`` (the per-lead scores and
-handoff times, ``calibrate.recommend.prepare``) only the threshold moves.
+handoff times, ``calibrate.threshold.prepare``) only the threshold moves.
 
 With ipywidgets installed and a running kernel, ``explore`` returns the widget; elsewhere
 (a script, a test, a notebook viewer) a static matplotlib figure of the same view. The
@@ -133,7 +133,7 @@ def recompute(
     ----------
     tradeoffs : the ``Tradeoffs`` to start from (its thresholds, team and SLA).
     inputs : per-lead scores, chances, handoff times and amounts
-        (``calibrate.recommend.prepare``; anything with those attributes).
+        (``calibrate.threshold.prepare``; anything with those attributes).
     reps, sla_hours : the new team size and SLA hours (default: unchanged).
     funnel : the response-time decay (default ``simulate.Funnel()``, as ``recommend``).
     contact_rate : as given to ``recommend`` (its default 0.68).
@@ -143,12 +143,12 @@ def recompute(
     Tradeoffs
         Analytic only (no bootstrap intervals, no simulated check).
     """
-    from calibrate.tradeoffs import tradeoffs as compute_tradeoffs
+    from calibrate.tradeoffs import evaluate_tradeoffs
     from simulate.funnel import Funnel
 
     team = tradeoffs.team if reps is None else _team_of(tradeoffs.team, reps)
     sla = tradeoffs.sla if sla_hours is None else dataclasses.replace(tradeoffs.sla, hours=float(sla_hours))
-    return compute_tradeoffs(
+    return evaluate_tradeoffs(
         inputs.score,
         inputs.p_win,
         inputs.handoff_min,
@@ -309,7 +309,7 @@ def explore(
     Parameters
     ----------
     source : a ``Recommendation`` (from ``recommend``), a ``Tradeoffs`` or its table.
-    inputs : the per-lead inputs the trade-offs came from (``calibrate.recommend.prepare``
+    inputs : the per-lead inputs the trade-offs came from (``calibrate.threshold.prepare``
         with the same scorecard and horizon).
     history : instead of ``inputs``, the history a recommendation was made from: its
         inputs are prepared again with the recommendation's scorecard. Without either, the
@@ -329,7 +329,7 @@ def explore(
     if widgets is None:
         widgets = _widgets_available() and _in_kernel()
     if inputs is None and history is not None and getattr(source, "scorecard", None) is not None:
-        from calibrate.recommend import prepare
+        from calibrate.threshold import prepare
 
         inputs = prepare(history, scorecard=source.scorecard)
     if not widgets:

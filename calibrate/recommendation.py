@@ -20,9 +20,9 @@ import jsonschema
 import numpy as np
 import pandas as pd
 
-from simulate._spec import SpecError
-from simulate._write import write_text_atomic
+from simulate.atomic import write_text_atomic
 from simulate.rules import ScoringRules
+from simulate.spec import SpecError
 
 FORMAT = "leadfunnel.recommendation/1"
 SUPPORTED_FORMATS = (FORMAT,)
@@ -67,7 +67,7 @@ def fingerprint(leads: pd.DataFrame) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Figure:
+class Estimate:
     """An expected figure with its interval (``None`` where there is none)."""
 
     value: float | None
@@ -107,8 +107,8 @@ class Recommendation:
     threshold: float
     objective: str
     constraints: dict[str, Any]
-    expected: dict[str, Figure]
-    current: dict[str, Figure] | None = None
+    expected: dict[str, Estimate]
+    current: dict[str, Estimate] | None = None
     seed: int = 0
     data_fingerprint: str = "sha256:" + "0" * 64
     package_version: str = field(default_factory=package_version)
@@ -203,10 +203,10 @@ class Recommendation:
 
     def __repr__(self) -> str:
         e = self.expected
-        sla = e.get("sla_compliance", Figure(None)).value
+        sla = e.get("sla_compliance", Estimate(None)).value
         return (
             f"Recommendation(threshold={self.threshold:g}, objective={self.objective!r}, "
-            f"mqls_per_month={_fmt('{:,.0f}', e.get('mqls_per_month', Figure(None)).value)}, "
+            f"mqls_per_month={_fmt('{:,.0f}', e.get('mqls_per_month', Estimate(None)).value)}, "
             f"sla_compliance={_fmt('{:.1%}', sla)})"
         )
 
@@ -279,8 +279,8 @@ class Recommendation:
             threshold=float(data["threshold"]),
             objective=data["objective"],
             constraints=dict(data["constraints"]),
-            expected={k: Figure(**v) for k, v in data["expected"].items()},
-            current={k: Figure(**v) for k, v in data["current"].items()} if "current" in data else None,
+            expected={k: Estimate(**v) for k, v in data["expected"].items()},
+            current={k: Estimate(**v) for k, v in data["current"].items()} if "current" in data else None,
             seed=int(data["seed"]),
             data_fingerprint=data["data_fingerprint"],
             package_version=data["package_version"],

@@ -98,7 +98,7 @@ def candidate_thresholds(score: ArrayLike, *, max_count: int | None = None) -> n
     return distinct
 
 
-def tradeoffs(
+def evaluate_tradeoffs(
     score: ArrayLike,
     p_win: ArrayLike,
     handoff_min: ArrayLike,

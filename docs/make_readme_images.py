@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import calibrate  # noqa: E402
 import simulate  # noqa: E402
 from calibrate.explorer import draw  # noqa: E402
-from calibrate.recommend import recommend  # noqa: E402
+from calibrate.threshold import recommend  # noqa: E402
 from simulate import plotting as splot  # noqa: E402
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/images")

@@ -5,7 +5,6 @@ from simulate.erlang import erlang_c, expected_decay, mean_wait, prob_wait_withi
 from simulate.funnel import Funnel, ResponseDecay
 from simulate.queue import QueueResult, serve_queue
 from simulate.rules import Bins, Grades, ScoringRules
-from simulate.run import RunResult, monthly_summary, run
 from simulate.scenario import (
     Arrivals,
     Behaviour,
@@ -17,6 +16,7 @@ from simulate.scenario import (
     Truth,
     default_rules,
 )
+from simulate.simulation import RunResult, monthly_summary, run
 from simulate.table import LEAD_COLUMNS, LeadTableError, describe_columns, validate_leads
 from simulate.team import SLA, Duration, Rep, Team
 

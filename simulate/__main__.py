@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from simulate.io import write_run
-from simulate.run import run
 from simulate.scenario import Scenario
+from simulate.simulation import run
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtri
 
-from simulate._spec import check, check_probability
 from simulate.queue import serve_queue
 from simulate.scoring import score_stream
+from simulate.spec import check, check_probability
 from simulate.table import RECYCLE_REASONS
 
 if TYPE_CHECKING:  # pragma: no cover

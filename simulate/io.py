@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulate._write import write_all_atomic, write_atomic
-from simulate.run import RunResult
+from simulate.atomic import write_all_atomic, write_atomic
+from simulate.simulation import RunResult
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simulate._spec import (
+from simulate.atomic import write_text_atomic
+from simulate.spec import (
     SpecError,
     check,
     from_dict,
@@ -34,7 +35,6 @@ from simulate._spec import (
     require_table,
     to_dict,
 )
-from simulate._write import write_text_atomic
 
 RULES_FORMAT = "leadfunnel.scoring_rules/1"
 

@@ -17,7 +17,10 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from simulate import _toml
-from simulate._spec import (
+from simulate.atomic import write_text_atomic
+from simulate.funnel import Funnel
+from simulate.rules import Bins, ScoringRules
+from simulate.spec import (
     SpecError,
     check,
     check_probability,
@@ -28,9 +31,6 @@ from simulate._spec import (
     require_table,
     to_dict,
 )
-from simulate._write import write_text_atomic
-from simulate.funnel import Funnel
-from simulate.rules import Bins, ScoringRules
 from simulate.table import (
     BEHAVIOUR_COLUMNS,
     CATEGORICAL_ATTRIBUTES,

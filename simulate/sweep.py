@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulate._spec import to_dict
-from simulate.run import RunResult, run
 from simulate.scenario import Scenario
+from simulate.simulation import RunResult, run
+from simulate.spec import to_dict
 
 
 class SerialExecutor(cf.Executor):

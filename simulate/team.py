@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
-from simulate._spec import check, check_probability
 from simulate.calendar import WorkingCalendar, add_working_minutes, shrink, working_minutes_between
+from simulate.spec import check, check_probability
 
 US_HOLIDAYS_2026 = (
     "2026-01-01",

@@ -18,10 +18,10 @@ import pytest
 import simulate
 from calibrate import HistoryError, load_history, make_labels
 from calibrate.history import lead_table_mapping
-from calibrate.recommendation import Figure, Recommendation, RecommendationError
+from calibrate.recommendation import Estimate, Recommendation, RecommendationError
 from simulate import Scenario, ScoringRules
 from simulate.__main__ import main
-from simulate._spec import SpecError
+from simulate.spec import SpecError
 
 HEADER = "lead_id,created_at,source,lead_type,page_views,mql_at,won,amount"
 N, BAD = 40, 7  # rows in a test export; the bad one (file line BAD + 2)
@@ -472,7 +472,7 @@ def _config(**changes) -> dict:
         threshold=60.0,
         objective="revenue",
         constraints={"reps": 4, "sla_hours": 8.0, "sla_clock": "business", "sla_target": 0.9},
-        expected={"mqls_per_month": Figure(120.0)},
+        expected={"mqls_per_month": Estimate(120.0)},
         seed=3,
         data_fingerprint="sha256:" + "0" * 64,
     )

@@ -22,15 +22,15 @@ import simulate
 from calibrate import load_history
 from calibrate.recommendation import (
     FORMAT,
-    Figure,
+    Estimate,
     Recommendation,
     fingerprint,
     package_version,
 )
 from simulate import Scenario, ScoringRules
-from simulate._spec import SpecError
-from simulate._write import write_all_atomic, write_atomic, write_text_atomic
+from simulate.atomic import write_all_atomic, write_atomic, write_text_atomic
 from simulate.io import safe_for_spreadsheet, write_csv, write_run
+from simulate.spec import SpecError
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD = "lead_id,score\n1,10\n2,20\n"
@@ -119,7 +119,7 @@ def test_a_killed_process_leaves_the_old_file(tmp_path):
     write_text_atomic(target, OLD)
     code = textwrap.dedent(f"""
         import os
-        from simulate._write import write_atomic
+        from simulate.atomic import write_atomic
         def half(tmp):
             with open(tmp, "w") as f:
                 f.write("lead_id,score\\n1,")
@@ -390,7 +390,7 @@ def _recommendation(**changes) -> Recommendation:
         threshold=60.0,
         objective="revenue",
         constraints={"reps": 4, "sla_hours": 8.0, "sla_clock": "business", "sla_target": 0.9},
-        expected={"mqls_per_month": Figure(120.0, 100.0, 140.0), "sla_compliance": Figure(0.93)},
+        expected={"mqls_per_month": Estimate(120.0, 100.0, 140.0), "sla_compliance": Estimate(0.93)},
         seed=7,
         data_fingerprint="sha256:" + "ab" * 32,
         history={"leads": 300},

@@ -25,7 +25,7 @@ import simulate  # noqa: E402
 from calibrate import explorer  # noqa: E402
 from calibrate import plotting as cplot  # noqa: E402
 from calibrate.diagnostics import funnel_conversion  # noqa: E402
-from calibrate.recommendation import Figure as Expected  # noqa: E402
+from calibrate.recommendation import Estimate as Expected  # noqa: E402
 from calibrate.recommendation import Recommendation  # noqa: E402
 from simulate import plotting as splot  # noqa: E402
 from simulate.sweep import SerialExecutor, sweep  # noqa: E402
@@ -235,12 +235,12 @@ def test_monthly_comparison_draws_a_line_per_scenario(whatifs):
 @pytest.fixture(scope="module")
 def trade():
     """A real trade-off table of synthetic leads (analytic load only, a few seconds)."""
-    from calibrate.tradeoffs import tradeoffs
+    from calibrate.tradeoffs import evaluate_tradeoffs
 
     rng = np.random.default_rng(5)
     n, days = 6000, 60
     score = rng.integers(0, 60, n).astype(float)
-    return tradeoffs(
+    return evaluate_tradeoffs(
         score,
         np.clip(score / 400, 0, 1),
         np.sort(rng.uniform(0, days * 1440.0, n)),
@@ -378,7 +378,7 @@ def test_figures_at_takes_the_highest_candidate_not_above(trade):
 
 @pytest.fixture(scope="module")
 def inputs():
-    """Per-lead inputs of the ``trade`` fixture (what ``calibrate.recommend.prepare`` gives)."""
+    """Per-lead inputs of the ``trade`` fixture (what ``calibrate.threshold.prepare`` gives)."""
     rng = np.random.default_rng(5)
     n, length = 6000, 60
     score = rng.integers(0, 60, n).astype(float)

@@ -13,9 +13,9 @@ import simulate
 from calibrate.__main__ import main as calibrate_main
 from calibrate.history import load_history
 from calibrate.labels import SelectionBiasWarning, make_labels
-from calibrate.recommend import prepare, promise, recommend, verification_report, verify
-from calibrate.recommendation import Figure, Recommendation, RecommendationError, fingerprint
-from calibrate.tradeoffs import tradeoffs
+from calibrate.recommendation import Estimate, Recommendation, RecommendationError, fingerprint
+from calibrate.threshold import prepare, promise, recommend, verification_report, verify
+from calibrate.tradeoffs import evaluate_tradeoffs
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_more_reps_never_lower_compliance(world, history, rec):
     previous = None
     for reps in (3, 4, 6):
         team = dataclasses.replace(world.team, reps=reps)
-        t = tradeoffs(
+        t = evaluate_tradeoffs(
             inputs.score,
             inputs.p_win,
             inputs.handoff_min,
@@ -199,7 +199,7 @@ def test_fingerprint_follows_the_data(history):
 
 
 def test_figure_to_dict_drops_non_finite():
-    assert Figure(float("nan"), 1.0, float("inf")).to_dict() == {"value": None, "low": 1.0, "high": None}
+    assert Estimate(float("nan"), 1.0, float("inf")).to_dict() == {"value": None, "low": 1.0, "high": None}
 
 
 def test_command_line_recommend(tmp_path, capsys, world):

@@ -8,7 +8,7 @@ import pytest
 
 import simulate
 from simulate import Bins, Grades, ScoringRules
-from simulate._spec import SpecError
+from simulate.spec import SpecError
 from simulate.table import BEHAVIOUR_COLUMNS
 
 

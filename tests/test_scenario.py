@@ -6,7 +6,7 @@ import pytest
 
 import simulate
 from simulate import Scenario
-from simulate._spec import SpecError
+from simulate.spec import SpecError
 
 
 def test_default_is_documented_world():

@@ -9,11 +9,11 @@ import json
 import sys
 
 import numpy as np
+from calibrate.recommend import prepare
 
 import calibrate
 import simulate
 from calibrate.load import analytic_load, simulated_load
-from calibrate.recommend import prepare
 
 
 def world():

@@ -22,9 +22,9 @@ import pandas as pd
 from calibrate.history import History, load_history
 from calibrate.labels import make_labels
 from calibrate.load import simulated_load
-from calibrate.recommendation import Figure, Recommendation, fingerprint
+from calibrate.recommendation import Estimate, Recommendation, fingerprint
 from calibrate.scorecard import Scorecard
-from calibrate.tradeoffs import Tradeoffs, tradeoffs
+from calibrate.tradeoffs import Tradeoffs, evaluate_tradeoffs
 from simulate.funnel import Funnel
 from simulate.rules import ScoringRules
 from simulate.team import SLA, Team
@@ -243,7 +243,7 @@ def recommend(
         random_state=seed,
         target="sql" if objective == "sqls" else "won",
     )
-    trade = tradeoffs(
+    trade = evaluate_tradeoffs(
         inputs.score,
         inputs.p_win,
         inputs.handoff_min,
@@ -385,7 +385,7 @@ def _merge_simulation(table: pd.DataFrame, sim: pd.DataFrame, confidence: float)
     return out
 
 
-def _figures(row: pd.Series, trade: Tradeoffs) -> dict[str, Figure]:
+def _figures(row: pd.Series, trade: Tradeoffs) -> dict[str, Estimate]:
     out = {}
     for name in EXPECTED:
         if name not in row:
@@ -394,7 +394,7 @@ def _figures(row: pd.Series, trade: Tradeoffs) -> dict[str, Figure]:
         if name == "sla_compliance" and pd.notna(row.get("sim_sla_compliance")):
             value = row["sim_sla_compliance"] if row.get("sla_source") == "simulation" else value
             low, high = row["sim_sla_compliance_low"], row["sim_sla_compliance_high"]
-        out[name] = Figure(_f(value), _f(low), _f(high))
+        out[name] = Estimate(_f(value), _f(low), _f(high))
     return out
 
 
@@ -406,9 +406,9 @@ def _f(x) -> float | None:
     return x if np.isfinite(x) else None
 
 
-def _current_figures(inputs: Inputs, mql: np.ndarray, team, sla, funnel, contact_rate) -> dict[str, Figure]:
+def _current_figures(inputs: Inputs, mql: np.ndarray, team, sla, funnel, contact_rate) -> dict[str, Estimate]:
     """The same figures for the current MQLs (the history's own, or the current rules')."""
-    trade = tradeoffs(
+    trade = evaluate_tradeoffs(
         mql.astype(float),
         inputs.p_win,
         inputs.handoff_min,
@@ -426,7 +426,7 @@ def _current_figures(inputs: Inputs, mql: np.ndarray, team, sla, funnel, contact
         returns_handoff_min=inputs.returns_handoff_min,
     )
     row = trade.table.iloc[0]
-    return {name: Figure(_f(row[name])) for name in EXPECTED if name in row}
+    return {name: Estimate(_f(row[name])) for name in EXPECTED if name in row}
 
 
 def verify(
@@ -444,7 +444,7 @@ def verify(
     MQL moment, for MQLs old enough to be judged (as the labels the scorecard learned from),
     per month of such MQLs. Seeds other than the history's make it an out-of-sample check.
     """
-    from simulate.run import run
+    from simulate.simulation import run
 
     seed_list = list(range(base_seed, base_seed + seeds)) if isinstance(seeds, int) else list(seeds)
     world = scenario.replace(rules=recommendation.rules)
