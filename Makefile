@@ -7,10 +7,12 @@ OUT ?= out
 
 .PHONY: run test bench clean
 
+# The warm-up compiles the numba kernels into their cache once, here, instead of in the first run.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m simulate warm-up
 	touch $@
 
 run: $(VENV)/.installed

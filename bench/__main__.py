@@ -1,7 +1,8 @@
 """Run every benchmark module in this folder (``bench_*.py``) and print one table.
 
 ``python -m bench`` (or ``make bench``) runs them all; ``python -m bench world sweep`` runs
-those whose names contain the words given. Each module has ``rows()`` returning its figures.
+those whose names contain the words given (``python -m bench start``: the cold start, imports
+and the first run on an empty numba cache). Each module has ``rows()`` returning its figures.
 """
 
 import importlib

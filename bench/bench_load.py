@@ -10,7 +10,6 @@ evaluation of every threshold, the search for the team size needed).
 from __future__ import annotations
 
 import concurrent.futures as cf
-import dataclasses
 import datetime as dt
 import multiprocessing as mp
 import os
@@ -21,8 +20,9 @@ import pandas as pd
 
 import simulate
 from bench._table import Row, print_table
-from calibrate import load as load_module
-from calibrate.load import analytic_load, simulated_load
+from calibrate.capacity import SalesCapacity, Window
+from calibrate.sla import analytic_load, simulated_load
+from calibrate.sla.analytic import _Model, _prepare
 
 START = dt.date(2026, 1, 1)
 
@@ -60,23 +60,21 @@ def default_year_history(seed: int = 3):
 
 
 def _analytic_rows() -> list[Row]:
-    s = simulate.Scenario()
-    team = dataclasses.replace(s.team, reps=40)
+    capacity = SalesCapacity.from_scenario(simulate.Scenario()).with_reps(40)
+    team, sla = capacity.team, capacity.sla
     score, handoff = million_lead_history()
     thresholds = np.unique(score)
-    kw = dict(team=team, sla=s.sla, funnel=s.funnel, start=START, days=365)
+    kw = dict(capacity=capacity, window=Window(start=START, days=365))
     analytic_load(score[:2000], handoff[:2000], thresholds, **kw)  # compile once
     t_all = _best_of(lambda: analytic_load(score, handoff, thresholds, **kw))
-    t_prep = _best_of(
-        lambda: load_module._prepare(score, handoff, thresholds, contact_rate=0.68, bad_data_share=0.04, **kw)
-    )
-    prep = load_module._prepare(score, handoff, thresholds, contact_rate=0.68, bad_data_share=0.04, **kw)
-    model = load_module._Model(prep, team, s.sla)
+    t_prep = _best_of(lambda: _prepare(score, handoff, thresholds, **kw))
+    prep = _prepare(score, handoff, thresholds, **kw)
+    model = _Model(prep, team)
     ks = np.arange(thresholds.size)
     sizes = np.full(thresholds.size, team.size)
     t_eval = _best_of(lambda: model.evaluate(ks, sizes))
     current = model.compliance(ks, sizes)
-    t_reps = _best_of(lambda: load_module._Model(prep, team, s.sla).reps_needed(s.sla.target, None, current))
+    t_reps = _best_of(lambda: _Model(prep, team).reps_needed(sla.target, None, current))
     size = f"{score.size:,} leads, {thresholds.size} thresholds, 40 reps"
     return [
         Row("analytic load of every threshold", size, f"{t_all:.3f} s", "< 1 s (whole table)", met=t_all < 1),
@@ -87,11 +85,10 @@ def _analytic_rows() -> list[Row]:
 
 
 def _simulated_rows() -> list[Row]:
-    s = simulate.Scenario()
     score, handoff = default_year_history()
     counts = np.linspace(2000, 12000, 200)  # 16% to 98% utilisation of the default team
     thresholds = np.quantile(score, 1.0 - counts / score.size)
-    kw = dict(team=s.team, sla=s.sla, funnel=s.funnel, start=START, days=365)
+    kw = dict(capacity=SalesCapacity.from_scenario(simulate.Scenario()), window=Window(start=START, days=365))
     simulated_load(score, handoff, thresholds[:2], seeds=1, **kw)  # compile once
     t0 = time.perf_counter()
     simulated_load(score, handoff, thresholds, seeds=2, **kw)

@@ -38,6 +38,7 @@ import pandas as pd
 import calibrate
 import simulate
 from bench._table import Row, print_table
+from calibrate import diagnostics
 from simulate.table import BEHAVIOUR_COLUMNS, EVENT_KINDS, KIND_STAGE
 
 X_EDUCATION = Path(__file__).resolve().parents[2] / "shared" / "data" / "x-education-leads" / "Leads.csv"
@@ -138,8 +139,8 @@ def simulated_rows(n: int) -> list[Row]:
     X_train, y_train = X[train], y[train]
     ours, t_ours = _timed(lambda: calibrate.Scorecard().fit(X_train, y_train))
     p_ours = ours.predict_proba(X[~train])[:, 1]
-    e_ours = calibrate.evaluate(y[~train], p_ours)
-    exact = calibrate.roc_auc(y[~train], ours.log_odds(X[~train], rounded=False))
+    e_ours = diagnostics.evaluate(y[~train], p_ours)
+    exact = diagnostics.roc_auc(y[~train], ours.log_odds(X[~train], rounded=False))
     rounding = exact - e_ours.auc
     size = f"{n:,} leads x {X.shape[1]} features"
     split = f"train {n_train:,} older, test {n_test:,} newer"
@@ -157,7 +158,7 @@ def simulated_rows(n: int) -> list[Row]:
         Xt = _as_text_categories(X)
         Xt_train = Xt[train]
         _, t_peer = _timed(lambda: peer.fit(Xt_train, y_train))
-        e_peer = calibrate.evaluate(y[~train], peer.predict_proba(Xt[~train])[:, 1])
+        e_peer = diagnostics.evaluate(y[~train], peer.predict_proba(Xt[~train])[:, 1])
         speed = t_peer / t_ours
         rows += [
             Row(
@@ -219,7 +220,7 @@ def x_education(path: Path = X_EDUCATION) -> tuple[list[Row], str]:
     for name, labels in (("without refused columns", clean), ("with refused columns", leaky)):
         card = calibrate.Scorecard(engagement=engagement, monotonic_cst=None)
         card.fit(labels.X.iloc[train], labels.y[train])
-        e = calibrate.evaluate(labels.y[test], card.predict_proba(labels.X.iloc[test])[:, 1])
+        e = diagnostics.evaluate(labels.y[test], card.predict_proba(labels.X.iloc[test])[:, 1])
         cards[name] = (card, e)
         rows.append(
             Row(
@@ -255,8 +256,8 @@ def recovery_rows() -> list[Row]:
     card = calibrate.Scorecard().fit(train.X, train.y)
     fitted, true = binned_truth(truth, card, train.X)
     p = card.predict_proba(held.X)[:, 1]
-    gap = calibrate.roc_auc(held.y, p_true) - calibrate.roc_auc(held.y, p)
-    ece = calibrate.expected_calibration_error(held.y, p)
+    gap = diagnostics.roc_auc(held.y, p_true) - diagnostics.roc_auc(held.y, p)
+    ece = diagnostics.expected_calibration_error(held.y, p)
     corr = float(np.corrcoef(fitted, true)[0, 1])
     size = f"{len(train):,} leads fit, {len(held):,} held out"
     return [

@@ -13,7 +13,7 @@ import pandas as pd
 
 import simulate
 from bench._table import Row, print_table
-from simulate.sweep import SerialExecutor, grid, sweep
+from simulate.sweeps import SerialExecutor, grid, sweep
 
 
 def rows(pairs: int = 200) -> list[Row]:

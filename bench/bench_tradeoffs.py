@@ -14,6 +14,7 @@ from sklearn.model_selection import TunedThresholdClassifierCV
 
 import simulate
 from bench._table import Row, print_table
+from calibrate.capacity import SalesCapacity, Window
 from calibrate.tradeoffs import evaluate_tradeoffs
 
 
@@ -30,10 +31,9 @@ def history(n: int = 1_000_000, seed: int = 0):
 def rows() -> list[Row]:
     s = simulate.Scenario()
     score, p, handoff, amount, rng = history()
-    team = s.team.__class__(**{**{f: getattr(s.team, f) for f in s.team.__dataclass_fields__}, "reps": 40})
-    kwargs = dict(
-        team=team, sla=s.sla, funnel=s.funnel, start=s.start_date, days=365, amount=amount, bootstrap=200, rng=1
-    )
+    capacity = SalesCapacity.from_scenario(s).with_reps(40)
+    window = Window(start=s.start_date, days=365)
+    kwargs = dict(capacity=capacity, window=window, amount=amount, bootstrap=200, seed=1)
     evaluate_tradeoffs(score[:20_000], p[:20_000], handoff[:20_000], **{**kwargs, "amount": amount[:20_000]})  # warm up
     best = np.inf
     for _ in range(3):

@@ -1,80 +1,54 @@
-"""Fit MQL scoring and thresholds to history."""
+"""Fit MQL scoring and thresholds to history, against the sales team's capacity and SLA.
 
-from calibrate.diagnostics import (
-    Backtest,
-    Evaluation,
-    Stability,
-    backtest,
-    brier_score,
-    evaluate,
-    expected_calibration_error,
-    funnel_conversion,
-    gains_table,
-    population_stability,
-    reliability_curve,
-    roc_auc,
-    stability_table,
-)
-from calibrate.history import (
-    ColumnMapping,
-    History,
-    HistoryError,
-    hubspot_contacts,
-    load_history,
-    salesforce_leads,
-)
-from calibrate.labels import (
-    Labels,
-    LeakageError,
-    SelectionBiasWarning,
-    leakage_report,
-    make_labels,
-)
-from calibrate.load import analytic_load, compare_load, simulated_load, work_per_mql
-from calibrate.recommendation import Estimate, Recommendation, RecommendationError
-from calibrate.scorecard import Criterion, Scorecard
-from calibrate.threshold import InfeasibleWarning, promise, recommend, verification_report, verify
-from calibrate.tradeoffs import Tradeoffs, evaluate_tradeoffs
+The names below are what a user needs; the rest is reachable from its module: the SLA model
+in ``calibrate.sla``, diagnostics (AUC, calibration, backtests, stability) in
+``calibrate.diagnostics``, CRM mappings in ``calibrate.mappings``, plots in
+``calibrate.plotting``, the notebook explorer in ``calibrate.explorer``. They are imported
+on first use, so ``import calibrate`` is instant.
+"""
 
-__all__ = [
-    "Estimate",
-    "InfeasibleWarning",
-    "Recommendation",
-    "RecommendationError",
-    "Tradeoffs",
-    "analytic_load",
-    "compare_load",
-    "promise",
-    "recommend",
-    "simulated_load",
-    "evaluate_tradeoffs",
-    "verification_report",
-    "verify",
-    "work_per_mql",
-    "Backtest",
-    "ColumnMapping",
-    "Criterion",
-    "Evaluation",
-    "History",
-    "HistoryError",
-    "Labels",
-    "LeakageError",
-    "Scorecard",
-    "SelectionBiasWarning",
-    "Stability",
-    "backtest",
-    "brier_score",
-    "evaluate",
-    "expected_calibration_error",
-    "funnel_conversion",
-    "gains_table",
-    "hubspot_contacts",
-    "leakage_report",
-    "load_history",
-    "make_labels",
-    "population_stability",
-    "reliability_curve",
-    "roc_auc",
-    "salesforce_leads",
-    "stability_table",
-]
+from importlib import import_module
+
+_HOMES = {
+    "ColumnMapping": "calibrate.mappings",
+    "History": "calibrate.history",
+    "HistoryError": "calibrate.history",
+    "InfeasibleWarning": "calibrate.threshold",
+    "Labels": "calibrate.labels",
+    "LeakageError": "calibrate.labels",
+    "Recommendation": "calibrate.recommendation",
+    "RecommendationError": "calibrate.recommendation",
+    "SalesCapacity": "calibrate.capacity",
+    "Scorecard": "calibrate.scorecard",
+    "SelectionBiasWarning": "calibrate.labels",
+    "Tradeoffs": "calibrate.tradeoffs",
+    "Window": "calibrate.capacity",
+    "evaluate_tradeoffs": "calibrate.tradeoffs",
+    "load_history": "calibrate.history",
+    "make_labels": "calibrate.labels",
+    "prepare": "calibrate.inputs",
+    "promise": "calibrate.verification",
+    "recommend": "calibrate.threshold",
+    "verify": "calibrate.verification",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None and not name.startswith("__"):
+        try:  # a submodule: ``calibrate.<module>`` works without importing it first
+            return import_module(f"calibrate.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"calibrate.{name}":
+                raise
+    if home is None:
+        raise AttributeError(f"module 'calibrate' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -14,6 +14,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from calibrate.capacity import HORIZON_DAYS
+
 EPILOG = """examples:
   python -m calibrate recommend out/leads.csv --reps 4 --sla-hours 8 --sla-target 0.9 --out config.json
   python -m calibrate recommend hubspot.csv --mapping hubspot --timezone Europe/Berlin \\
@@ -58,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
         help="what to maximise or reach (default revenue)",
     )
     rec.add_argument("--target", type=float, help="MQLs a month (volume) or pipeline a month (pipeline)")
-    rec.add_argument("--horizon-days", type=float, default=120.0, help="a win counts within this many days of the MQL")
+    rec.add_argument(
+        "--horizon-days", type=float, default=HORIZON_DAYS, help="a win counts within this many days of the MQL"
+    )
     rec.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     rec.add_argument("--out", type=Path, required=True, help="where to write the config JSON")
     rec.add_argument("--plot", type=Path, help="also save the frontier plot here (PNG)")
@@ -81,19 +85,20 @@ def _parser() -> argparse.ArgumentParser:
 
 def _sales_side(args):
     import simulate
+    from calibrate.capacity import SalesCapacity
 
     scenario = simulate.Scenario.from_toml(args.scenario) if args.scenario else simulate.Scenario()
-    team, sla = scenario.team, scenario.sla
+    capacity = SalesCapacity.from_scenario(scenario)
     if args.reps is not None:
-        team = dataclasses.replace(team, reps=args.reps, roster=())
+        capacity = capacity.with_reps(args.reps)
     changes = {
         k: v
         for k, v in (("hours", args.sla_hours), ("clock", args.sla_clock), ("target", args.sla_target))
         if v is not None
     }
     if changes:
-        sla = dataclasses.replace(sla, **changes)
-    return scenario, team, sla
+        capacity = capacity.replace(sla=dataclasses.replace(capacity.sla, **changes))
+    return capacity
 
 
 def _recommend(args) -> int:
@@ -104,31 +109,29 @@ def _recommend(args) -> int:
         raise FileNotFoundError(f"history file {args.history} does not exist")
     if not args.out.parent.exists():
         raise FileNotFoundError(f"cannot write {args.out}: folder {args.out.parent} does not exist")
-    scenario, team, sla = _sales_side(args)
+    capacity = _sales_side(args)
     mapping = args.mapping
     if mapping is not None:
-        from calibrate import history as h
+        from calibrate.mappings import hubspot_contacts, salesforce_leads
 
-        makers = {"hubspot": h.hubspot_contacts, "salesforce": h.salesforce_leads}
+        makers = {"hubspot": hubspot_contacts, "salesforce": salesforce_leads}
         if mapping not in makers:
             raise ValueError(f"--mapping must be one of {sorted(makers)}, got {mapping!r}")
         mapping = makers[mapping](timezone=args.timezone)
     elif args.timezone != "UTC":
         # lead-table names, with times written without an offset read in --timezone
-        from calibrate import history as h
+        from calibrate.mappings import lead_table_mapping
 
         header = args.history.read_text(encoding="utf-8", errors="replace").splitlines()[:1]
         columns = header[0].split(",") if header else []
-        mapping = h.lead_table_mapping(columns, timezone=args.timezone)
+        mapping = lead_table_mapping(columns, timezone=args.timezone)
     history = load_history(args.history, mapping=mapping)
     if len(history.rejects):
         print(f"note: {len(history.rejects)} rows of {args.history} were not used; their reasons:")
         print(history.rejects.groupby("reason").size().to_string())
     rec = recommend(
         history,
-        team=team,
-        sla=sla,
-        funnel=scenario.funnel,
+        capacity,
         objective=args.objective,
         target=args.target,
         horizon_days=args.horizon_days,
@@ -165,11 +168,13 @@ def _demo(args) -> int:
     import matplotlib.pyplot as plt
 
     import simulate
+    from calibrate.capacity import SalesCapacity
     from calibrate.diagnostics import evaluate
     from calibrate.history import load_history
     from calibrate.labels import make_labels
     from calibrate.plotting import plot_points, plot_reliability
-    from calibrate.threshold import recommend, verification_report, verify
+    from calibrate.threshold import recommend
+    from calibrate.verification import verification_report, verify
     from simulate.atomic import write_atomic
     from simulate.io import write_run
 
@@ -183,11 +188,11 @@ def _demo(args) -> int:
 
     print("2. fitting points to the history and weighing every threshold ...", flush=True)
     history = load_history(result)
-    rec = recommend(history, team=scenario.team, sla=scenario.sla, funnel=scenario.funnel, seed=args.seed)
+    rec = recommend(history, SalesCapacity.from_scenario(scenario), seed=args.seed)
     with warnings.catch_warnings():
         # the history only has outcomes for leads that were MQLs: said once, below
         warnings.simplefilter("ignore")
-        labels = make_labels(history, horizon_days=120.0)
+        labels = make_labels(history, horizon_days=HORIZON_DAYS)
     fit_quality = evaluate(labels.y, rec.scorecard.predict_proba(labels.X)[:, 1], sample_weight=labels.sample_weight)
 
     print(f"3. verifying the recommendation on {args.verify_seeds} new simulated years ...", flush=True)
@@ -232,6 +237,7 @@ def _demo(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     args = _parser().parse_args(argv)
     from calibrate.history import HistoryError
     from calibrate.recommendation import RecommendationError

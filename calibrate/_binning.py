@@ -4,7 +4,7 @@ Both binners see only ``(value, weight)`` pairs with positive weight, so a row o
 two equal rows of weight 1 give the same bins, and a row of weight 0 changes nothing.
 
 Codes: a numeric column with ``K = len(edges) + 1`` bins gets codes ``0..K-1`` for values
-(bin ``k`` is ``edges[k-1] <= x < edges[k]``, the same rule as ``simulate.Bins``) and ``K`` for
+(bin ``k`` is ``edges[k-1] <= x < edges[k]``, the same rule as ``simulate.rules.Bins``) and ``K`` for
 a missing value. A categorical column with ``G`` groups gets codes ``0..G-1`` for its groups
 (kept values, then "other" for pooled rare values, then "missing") and ``G`` for a value never
 seen in training. Groups and the missing bin exist only when at least ``min_bin_weight`` of
@@ -18,6 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse
+
+from calibrate._validation import numeric_values
+from simulate.rules import Bins
 
 OTHER = "(other)"
 MISSING = "(missing)"
@@ -219,4 +223,71 @@ def category_binning(values, w: np.ndarray, *, min_bin_weight: float) -> Categor
         group_names=binning.group_names,
         has_missing=has_missing,
         weights=weights,
+    )
+
+
+# --- every feature at once: codes, the parametrisation of the effects, rules ---------------
+def encode(frame: pd.DataFrame, names, kinds, binnings) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of every row, offset per feature into one table; and the offsets."""
+    sizes = [b.n_codes for b in binnings]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    codes = np.empty((frame.shape[0], len(names)), dtype=np.int32)
+    for j, name in enumerate(names):
+        col = frame.iloc[:, j]
+        if kinds[j] == "numeric":
+            codes[:, j] = binnings[j].codes(numeric_values(col, name)) + offsets[j]
+        else:
+            codes[:, j] = binnings[j].codes(col) + offsets[j]
+    return codes, offsets
+
+
+def parametrise(binnings, monotone) -> tuple[scipy.sparse.csr_array, np.ndarray, np.ndarray]:
+    """``table = A @ theta`` with bounds on theta (see ``calibrate._logistic``).
+
+    A numeric feature's parameters are the steps between neighbouring bins (bin 0 is 0), each
+    bounded below by 0 where it must not fall (``monotone`` +1) or above where it must not
+    rise (-1), then a free level for the missing bin; a categorical feature's are the levels
+    of its groups (values never seen share the missing group's level, if there is one).
+    """
+    rows, cols, lower, upper = [], [], [], []
+    base = 0
+    for b, m in zip(binnings, monotone, strict=False):
+        if isinstance(b, NumericBinning):
+            k = b.n_bins
+            for step in range(1, k):  # step `step` lifts bins step..k-1
+                p = len(lower)
+                rows += list(range(base + step, base + k))
+                cols += [p] * (k - step)
+                lower.append(0.0 if m > 0 else -np.inf)
+                upper.append(0.0 if m < 0 else np.inf)
+            if b.has_missing:
+                rows.append(base + k)
+                cols.append(len(lower))
+                lower.append(-np.inf)
+                upper.append(np.inf)
+        else:
+            for g in range(len(b.group_names)):
+                p = len(lower)
+                rows.append(base + g)
+                cols.append(p)
+                if g == b.missing_group:
+                    rows.append(base + len(b.group_names))  # unseen values count as missing
+                    cols.append(p)
+                lower.append(-np.inf)
+                upper.append(np.inf)
+        base += b.n_codes
+    A = scipy.sparse.csr_array(
+        (np.ones(len(rows)), (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))),
+        shape=(base, len(lower)),
+    )
+    return A, np.asarray(lower), np.asarray(upper)
+
+
+def compact_bins(edges: np.ndarray, points: np.ndarray, missing: int) -> Bins:
+    """``Bins`` with neighbouring bins of equal points merged (the same scores, shorter)."""
+    keep = [i for i in range(1, points.size) if points[i] != points[i - 1]]
+    return Bins(
+        edges=tuple(float(edges[i - 1]) for i in keep),
+        points=tuple(int(points[i]) for i in [0, *keep]),
+        missing=int(missing),
     )

@@ -270,3 +270,20 @@ def fit_logistic(
         converged=converged,
         message=message,
     )
+
+
+def refit_intercept(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, start: float) -> float:
+    """The intercept ``b`` with ``sum w sigmoid(b + x) = sum w y`` (Newton's method)."""
+    target = float(np.dot(w, y))
+    b = float(start)
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(b + x)))
+        g = float(np.dot(w, p)) - target
+        h = float(np.dot(w, p * (1 - p)))
+        if h <= 0:
+            break
+        step = g / h
+        b -= float(np.clip(step, -5, 5))
+        if abs(step) < 1e-12:
+            break
+    return b

@@ -3,8 +3,9 @@
 ``SalesCapacity`` says who answers the MQLs and how (the team), what they promised (the SLA),
 how fast a lead's interest fades while it waits (the funnel's response decay) and how
 reachable the leads are (contact rate, bad contact data). ``Window`` says which stretch of
-calendar time the figures are for. Both are frozen: vary them with ``replace``,
-``with_reps`` or ``with_sla_hours``. Every default lives here, once.
+calendar time the figures are for (the MQL window; the outcome window is
+``HORIZON_DAYS``). Both are frozen: vary them with ``replace``, ``with_reps`` or
+``with_sla_hours``. Every default lives here, once.
 """
 
 from __future__ import annotations
@@ -23,13 +24,18 @@ from simulate.funnel import Funnel
 from simulate.queue import QUEUE_PAD_DAYS
 from simulate.team import SLA, Team
 
-__all__ = ["BAD_DATA_SHARE", "CONTACT_RATE", "SalesCapacity", "Window"]
+__all__ = ["BAD_DATA_SHARE", "CONTACT_RATE", "HORIZON_DAYS", "SalesCapacity", "Window"]
 
 CONTACT_RATE = 0.68
 """Share of MQLs with good data that answer at some attempt (about what the default world shows)."""
 
 BAD_DATA_SHARE = 0.04
 """Share of MQLs whose phone or e-mail is wrong (shows at the first attempt)."""
+
+HORIZON_DAYS = 120.0
+"""The outcome window: a lead counts as won when it won within this many days of its MQL
+moment (labels, wins in the trade-offs and in the verification alike). The MQL window, the
+stretch of time whose MQLs are counted, is a ``Window``."""
 
 
 def _share(value, name: str) -> float | np.ndarray:

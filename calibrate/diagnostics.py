@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import clone
 from sklearn.metrics import log_loss, roc_auc_score
 
-from simulate.table import LIFECYCLE_ORDER
+from simulate.table import LIFECYCLE_ORDER, reached_stages
 
 
 def _prep(y, p, sample_weight, *, any_score: bool = False):
@@ -235,6 +235,7 @@ class Stability:
 
     @property
     def verdict(self) -> str:
+        """The usual reading of the PSI: stable below 0.1, moderate to 0.25, shifted above."""
         return "stable" if self.psi < 0.1 else "shift" if self.psi < 0.25 else "major shift"
 
 
@@ -375,12 +376,7 @@ def funnel_conversion(leads: pd.DataFrame, *, by: str | None = None) -> pd.DataF
     stages = [c for c in LIFECYCLE_ORDER if c in leads.columns and (c == "created_at" or leads[c].notna().any())]
     if "created_at" not in stages:
         raise KeyError("funnel_conversion needs the column 'created_at'")
-    reached = pd.DataFrame(index=leads.index)
-    later = pd.Series(False, index=leads.index)
-    for c in reversed(stages):
-        later = later | leads[c].notna()
-        reached[c] = later
-    reached = reached[stages]
+    reached = reached_stages(leads[stages])
 
     def block(frame: pd.DataFrame) -> pd.DataFrame:
         n = frame.sum().astype(int)

@@ -4,9 +4,9 @@
 and its figures (MQLs a month, SLA compliance, utilisation, response times, wins, revenue,
 reps needed). Three sliders move the threshold, the number of reps and the SLA hours; a new
 team or SLA recomputes the whole frontier with the analytic queue model
-(``calibrate.load.analytic_load``, through ``calibrate.tradeoffs.evaluate_tradeoffs``) on the same
+(``calibrate.sla.analytic_load``, through ``calibrate.tradeoffs.evaluate_tradeoffs``) on the same
 scores, in about a second for a year of leads. Without ``inputs`` (the per-lead scores and
-handoff times, ``calibrate.threshold.prepare``) only the threshold moves.
+handoff times, ``calibrate.inputs.prepare``) only the threshold moves.
 
 With ipywidgets installed and a running kernel, ``explore`` returns the widget; elsewhere
 (a script, a test, a notebook viewer) a static matplotlib figure of the same view. The
@@ -37,7 +37,6 @@ Examples
 from __future__ import annotations
 
 import base64
-import dataclasses
 import functools
 import io
 from collections.abc import Sequence
@@ -78,12 +77,22 @@ def _parts(source) -> tuple[pd.DataFrame, Any, Any, float | None, Any]:
 
 
 def _best(table: pd.DataFrame, target: float | None) -> float:
-    """Highest-revenue threshold among those that meet the SLA target (else overall)."""
-    ok = table["utilisation"] < 1
-    if target is not None:
-        ok &= table["sla_compliance"] >= target
-    pool = table[ok] if ok.any() else table
-    return float(pool.loc[pool["revenue_per_month"].idxmax(), "threshold"])
+    """The threshold ``recommend`` would pick by revenue: the best among those that meet the
+    SLA target plus ``SLA_MARGIN``, with the simulated compliance where it overrides."""
+    from calibrate.threshold import SLA_MARGIN, choose
+
+    compliance = table["sla_compliance"]
+    if "sim_sla_compliance" in table:
+        compliance = table["sim_sla_compliance"].where(table["sla_source"] == "simulation", compliance)
+    pos, _ = choose(
+        table,
+        objective="revenue",
+        target=None,
+        sla_target=target if target is not None else -np.inf,
+        compliance=compliance,
+        sla_margin=SLA_MARGIN if target is not None else 0.0,
+    )
+    return float(table.iloc[pos]["threshold"])
 
 
 def figures_at(table, threshold: float) -> dict[str, float]:
@@ -105,38 +114,16 @@ def figures_at(table, threshold: float) -> dict[str, float]:
     return out
 
 
-def _team_of(team, reps: int):
-    """The team with ``reps`` reps: same calendars, shrinkage and work (a roster is cut or
-    extended with copies of its last rep)."""
-    if reps < 1:
-        raise ValueError(f"reps must be >= 1, got {reps}")
-    if not team.roster:
-        return dataclasses.replace(team, reps=int(reps))
-    roster = list(team.roster[:reps])
-    while len(roster) < reps:
-        roster.append(dataclasses.replace(team.roster[-1], name=f"{team.roster[-1].name}_{len(roster) + 1}"))
-    return dataclasses.replace(team, roster=tuple(roster), reps=int(reps))
-
-
-def recompute(
-    tradeoffs,
-    inputs,
-    *,
-    reps: int | None = None,
-    sla_hours: float | None = None,
-    funnel=None,
-    contact_rate: float = 0.68,
-):
+def recompute(tradeoffs, inputs, *, reps: int | None = None, sla_hours: float | None = None):
     """The frontier of the same leads and scores for another team size or SLA.
 
     Parameters
     ----------
-    tradeoffs : the ``Tradeoffs`` to start from (its thresholds, team and SLA).
+    tradeoffs : the ``Tradeoffs`` to start from (its thresholds, capacity and window).
     inputs : per-lead scores, chances, handoff times and amounts
-        (``calibrate.threshold.prepare``; anything with those attributes).
-    reps, sla_hours : the new team size and SLA hours (default: unchanged).
-    funnel : the response-time decay (default ``simulate.Funnel()``, as ``recommend``).
-    contact_rate : as given to ``recommend`` (its default 0.68).
+        (``calibrate.inputs.prepare``; anything with those attributes).
+    reps, sla_hours : the new team size (``simulate.Team.with_size``) and SLA hours
+        (default: unchanged).
 
     Returns
     -------
@@ -144,23 +131,21 @@ def recompute(
         Analytic only (no bootstrap intervals, no simulated check).
     """
     from calibrate.tradeoffs import evaluate_tradeoffs
-    from simulate.funnel import Funnel
 
-    team = tradeoffs.team if reps is None else _team_of(tradeoffs.team, reps)
-    sla = tradeoffs.sla if sla_hours is None else dataclasses.replace(tradeoffs.sla, hours=float(sla_hours))
+    capacity = tradeoffs.capacity
+    if reps is not None:
+        capacity = capacity.with_reps(reps)
+    if sla_hours is not None:
+        capacity = capacity.with_sla_hours(sla_hours)
     return evaluate_tradeoffs(
         inputs.score,
         inputs.p_win,
         inputs.handoff_min,
-        team=team,
-        sla=sla,
-        funnel=funnel if funnel is not None else Funnel(),
-        start=inputs.start,
-        days=inputs.days,
+        capacity=capacity,
+        window=tradeoffs.window,
         amount=inputs.amount,
         historical_wait_min=inputs.historical_wait_min,
         thresholds=tradeoffs.table["threshold"].to_numpy(dtype=float),
-        contact_rate=contact_rate,
         bootstrap=0,
         confidence=tradeoffs.confidence,
         returns_score=getattr(inputs, "returns_score", None),
@@ -297,8 +282,6 @@ def explore(
     *,
     inputs=None,
     history=None,
-    funnel=None,
-    contact_rate: float = 0.68,
     threshold: float | None = None,
     reps_choices: Sequence[int] | None = None,
     sla_hours_choices: Sequence[float] = SLA_HOURS_CHOICES,
@@ -309,12 +292,11 @@ def explore(
     Parameters
     ----------
     source : a ``Recommendation`` (from ``recommend``), a ``Tradeoffs`` or its table.
-    inputs : the per-lead inputs the trade-offs came from (``calibrate.threshold.prepare``
+    inputs : the per-lead inputs the trade-offs came from (``calibrate.inputs.prepare``
         with the same scorecard and horizon).
     history : instead of ``inputs``, the history a recommendation was made from: its
         inputs are prepared again with the recommendation's scorecard. Without either, the
         reps and SLA sliders are disabled.
-    funnel, contact_rate : as given to ``recommend`` (for the recomputed frontiers).
     threshold : where the threshold slider starts (default: the recommendation's).
     reps_choices : team sizes offered (default 1 to twice the team, at least 8).
     sla_hours_choices : SLA hours offered (the current SLA's hours are added).
@@ -329,7 +311,7 @@ def explore(
     if widgets is None:
         widgets = _widgets_available() and _in_kernel()
     if inputs is None and history is not None and getattr(source, "scorecard", None) is not None:
-        from calibrate.threshold import prepare
+        from calibrate.inputs import prepare
 
         inputs = prepare(history, scorecard=source.scorecard)
     if not widgets:
@@ -337,8 +319,6 @@ def explore(
     return _widget_class()(
         source,
         inputs=inputs,
-        funnel=funnel,
-        contact_rate=contact_rate,
         threshold=threshold,
         reps_choices=reps_choices,
         sla_hours_choices=sla_hours_choices,
@@ -358,15 +338,12 @@ def _widget_class():
             source,
             *,
             inputs,
-            funnel,
-            contact_rate,
             threshold,
             reps_choices,
             sla_hours_choices,
         ):
             table, team, sla, recommended, trade = _parts(source)
             self._source, self._inputs = source, inputs
-            self._funnel, self._contact_rate = funnel, contact_rate
             self._recommended = recommended
             self._base = (
                 team.size if team is not None else None,
@@ -430,8 +407,6 @@ def _widget_class():
                     self._inputs,
                     reps=key[0],
                     sla_hours=key[1],
-                    funnel=self._funnel,
-                    contact_rate=self._contact_rate,
                 )
             return self._cache[key]
 

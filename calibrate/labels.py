@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from calibrate.history import History
-from simulate.table import BEHAVIOUR_COLUMNS, CATEGORICAL_ATTRIBUTES, LEAD_SCHEMA
+from simulate.table import BEHAVIOUR_COLUMNS, CATEGORICAL_ATTRIBUTES, LEAD_SCHEMA, validate_events
 
 SALES_SIDE = {
     "returned_at": "is set when a recycled lead comes back to sales",
@@ -288,7 +288,9 @@ def make_labels(
     exploration_share : the share of below-threshold leads the exploration policy sampled;
         default: explored leads / all leads that never became MQLs.
     events : the behaviour events (``lead_id, at, kind``); when given, the count columns are
-        recounted up to each lead's clock start, so activity after it cannot leak.
+        recounted up to each lead's clock start, so activity after it cannot leak. They are
+        validated against the history's leads (``simulate.table.validate_events``); events
+        of leads ``load_history`` rejected leave with their leads.
 
     Examples
     --------
@@ -316,68 +318,52 @@ def make_labels(
     n = len(leads)
     if n == 0:
         raise ValueError(f"{history.source}: the history has no leads")
+    if events is not None:
+        events = _history_events(events, history)
     as_of = history.as_of
-    nat = pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns, UTC]")
-    col = lambda name: leads[name] if name in leads.columns else nat  # noqa: E731
-    won = leads["won"] if "won" in leads.columns else pd.Series(pd.NA, index=leads.index, dtype="boolean")
-    won_true = won.fillna(False).astype(bool).to_numpy()
-    stages = ("first_touch_at", "returned_at", "sal_at", "sql_at", "opportunity_at", "customer_at", "closed_at")
-    later = [c for c in stages if c in leads.columns]
-    first_later = leads[later].min(axis=1) if later else nat
-    first_later = pd.to_datetime(first_later, utc=True)
-    mql = col("mql_at")
-    is_mql = mql.notna().to_numpy()
-    worked = is_mql | first_later.notna().to_numpy() | won.notna().to_numpy()
-    start = mql.where(mql.notna(), col("first_touch_at"))
-    start = start.where(start.notna(), first_later)
-    start = start.where(start.notna() | ~pd.Series(worked, index=leads.index), col("created_at"))
-
-    if target == "won":
-        event_at = col("customer_at")
-        event_at = event_at.where(event_at.notna(), col("closed_at").where(pd.Series(won_true, index=leads.index)))
-        reached = event_at.notna().to_numpy() | won_true
-    else:
-        event_at = col("sql_at")
-        for c in ("opportunity_at", "customer_at"):
-            event_at = event_at.where(event_at.notna(), col(c))
-        reached = event_at.notna().to_numpy() | won_true
+    worked, is_mql, start, won_true = _clock_start(leads)
+    event_at, reached = _target_reached(leads, target, won_true)
     undated = reached & event_at.isna().to_numpy()
-
-    if horizon_days is None:
-        young = np.zeros(n, dtype=bool)
-        y_all = reached
-    else:
-        h = pd.Timedelta(days=float(horizon_days))
-        young = worked & (start > as_of - h).to_numpy(dtype=bool, na_value=False)
-        within = ((event_at - start) <= h).to_numpy(dtype=bool, na_value=False)
-        y_all = within | undated
+    young, y_all = _censor(worked, start, event_at, reached, undated, as_of, horizon_days)
     judged = worked & ~young
     _check_judged(history, judged, worked, young, y_all, target, horizon_days)
 
     explored = _explored(exploration, leads, worked, is_mql)
-    below = ~is_mql
-    weights = np.ones(n)
-    share = None
-    if explored.any():
-        if exploration_share is None:
-            share = explored.sum() / max(below.sum(), 1)
-        else:
-            share = float(exploration_share)
-        weights = np.where(explored, 1.0 / share, 1.0)
+    weights, share = _exploration_weights(explored, ~is_mql, exploration_share)
     old_enough = np.ones(n, dtype=bool)
     if horizon_days is not None:
-        old_enough = (col("created_at") <= as_of - pd.Timedelta(days=float(horizon_days))).to_numpy(
-            dtype=bool, na_value=False
-        )
+        old = _column(leads, "created_at") <= as_of - pd.Timedelta(days=float(horizon_days))
+        old_enough = old.to_numpy(dtype=bool, na_value=False)
     _warn_selection(leads, worked, is_mql, explored, judged, share, old_enough, history.source)
 
     features = _features(leads, features, allow, y_all, worked, judged, history)
     X = leads.loc[judged, features].reset_index(drop=True)
     if events is not None:
         X = _recount(X, leads.loc[judged, "lead_id"].to_numpy(), start[judged].reset_index(drop=True), events)
-    counts = pd.Series(
+    filled = [c for c in leads.columns if c != "lead_id" and leads[c].notna().any()]
+    refused = leakage_report(leads, filled, y=np.where(judged, y_all, False) if judged.any() else None, worked=worked)
+    return Labels(
+        X=X,
+        y=y_all[judged].astype(bool),
+        sample_weight=weights[judged],
+        lead_id=leads.loc[judged, "lead_id"].to_numpy(),
+        created_at=leads.loc[judged, "created_at"].reset_index(drop=True),
+        start_at=start[judged].reset_index(drop=True),
+        counts=_counts(worked, young, judged, y_all, undated, explored),
+        refused=refused,
+        target=target,
+        horizon_days=horizon_days,
+        as_of=as_of,
+        exploration_share=share,
+        explored=explored[judged],
+    )
+
+
+def _counts(worked, young, judged, y_all, undated, explored) -> pd.Series:
+    """How many leads were read, worked, judged, held out, reached the target..."""
+    return pd.Series(
         {
-            "leads": n,
+            "leads": len(worked),
             "worked": int(worked.sum()),
             "never_worked": int((~worked).sum()),
             "too_young": int(young.sum()),
@@ -388,23 +374,86 @@ def make_labels(
         },
         name="leads",
     )
-    filled = [c for c in leads.columns if c != "lead_id" and leads[c].notna().any()]
-    refused = leakage_report(leads, filled, y=np.where(judged, y_all, False) if judged.any() else None, worked=worked)
-    return Labels(
-        X=X,
-        y=y_all[judged].astype(bool),
-        sample_weight=weights[judged],
-        lead_id=leads.loc[judged, "lead_id"].to_numpy(),
-        created_at=leads.loc[judged, "created_at"].reset_index(drop=True),
-        start_at=start[judged].reset_index(drop=True),
-        counts=counts,
-        refused=refused,
-        target=target,
-        horizon_days=horizon_days,
-        as_of=as_of,
-        exploration_share=share,
-        explored=explored[judged],
-    )
+
+
+def _column(leads: pd.DataFrame, name: str | None) -> pd.Series:
+    """A time column of the lead table, or missing times where the history has none."""
+    if name in leads.columns:
+        return leads[name]
+    return pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns, UTC]")
+
+
+def _censor(worked, start, event_at, reached, undated, as_of, horizon_days) -> tuple[np.ndarray, np.ndarray]:
+    """Which worked leads are too young to judge, and which reached the target in the window.
+
+    A target reached without a date counts as reached in the window.
+    """
+    if horizon_days is None:
+        return np.zeros(len(worked), dtype=bool), reached
+    h = pd.Timedelta(days=float(horizon_days))
+    young = worked & (start > as_of - h).to_numpy(dtype=bool, na_value=False)
+    within = ((event_at - start) <= h).to_numpy(dtype=bool, na_value=False)
+    return young, within | undated
+
+
+def _clock_start(leads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Series, np.ndarray]:
+    """Which leads were worked and became MQLs, when each lead's clock starts, and the known wins.
+
+    The clock starts at the MQL moment, else at the first touch, else at the earliest later
+    stage; a lead never worked starts at its creation.
+    """
+    won = leads["won"] if "won" in leads.columns else pd.Series(pd.NA, index=leads.index, dtype="boolean")
+    won_true = won.fillna(False).astype(bool).to_numpy()
+    stages = ("first_touch_at", "returned_at", "sal_at", "sql_at", "opportunity_at", "customer_at", "closed_at")
+    later = [c for c in stages if c in leads.columns]
+    first_later = leads[later].min(axis=1) if later else _column(leads, None)
+    first_later = pd.to_datetime(first_later, utc=True)
+    mql = _column(leads, "mql_at")
+    is_mql = mql.notna().to_numpy()
+    worked = is_mql | first_later.notna().to_numpy() | won.notna().to_numpy()
+    start = mql.where(mql.notna(), _column(leads, "first_touch_at"))
+    start = start.where(start.notna(), first_later)
+    start = start.where(start.notna() | ~pd.Series(worked, index=leads.index), _column(leads, "created_at"))
+    return worked, is_mql, start, won_true
+
+
+def _target_reached(leads: pd.DataFrame, target: str, won_true: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """When each lead reached the target (missing if not, or not dated), and whether it did."""
+    if target == "won":
+        event_at = _column(leads, "customer_at")
+        closed_won = _column(leads, "closed_at").where(pd.Series(won_true, index=leads.index))
+        event_at = event_at.where(event_at.notna(), closed_won)
+    else:
+        event_at = _column(leads, "sql_at")
+        for c in ("opportunity_at", "customer_at"):
+            event_at = event_at.where(event_at.notna(), _column(leads, c))
+    return event_at, event_at.notna().to_numpy() | won_true
+
+
+def _exploration_weights(
+    explored: np.ndarray, below: np.ndarray, exploration_share: float | None
+) -> tuple[np.ndarray, float | None]:
+    """Weight ``1 / share`` for each explored lead (1 for the others), and the share."""
+    if not explored.any():
+        return np.ones(explored.size), None
+    share = explored.sum() / max(below.sum(), 1) if exploration_share is None else float(exploration_share)
+    return np.where(explored, 1.0 / share, 1.0), share
+
+
+def _history_events(events: pd.DataFrame, history: History) -> pd.DataFrame:
+    """The events, validated against the history's leads (``simulate.table.validate_events``).
+
+    An event of a lead ``load_history`` rejected is no error (it leaves with its lead: the
+    recount only reads the events of judged leads); an event of a lead the history never
+    had, or one before its lead was created, raises ``LeadTableError``.
+    """
+    known = history.leads[["lead_id", "created_at"]]
+    rejected = history.rejects["lead_id"].dropna().drop_duplicates()
+    rejected = rejected[~rejected.isin(known["lead_id"])].to_numpy()
+    if rejected.size:
+        nat = pd.Series(pd.NaT, index=range(rejected.size), dtype="datetime64[ns, UTC]")
+        known = pd.concat([known, pd.DataFrame({"lead_id": rejected, "created_at": nat})], ignore_index=True)
+    return validate_events(events, leads=known, name="events")
 
 
 def _check_judged(history, judged, worked, young, y_all, target, horizon_days) -> None:

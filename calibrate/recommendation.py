@@ -16,7 +16,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import numpy as np
 import pandas as pd
 
@@ -47,6 +46,7 @@ class RecommendationError(ValueError):
 
 
 def package_version() -> str:
+    """The installed leadfunnel version (written into every config)."""
     try:
         return metadata.version("leadfunnel")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
@@ -75,6 +75,7 @@ class Estimate:
     high: float | None = None
 
     def to_dict(self) -> dict:
+        """The estimate as plain data (non-finite numbers as ``None``)."""
         return {"value": _num(self.value), "low": _num(self.low), "high": _num(self.high)}
 
 
@@ -220,6 +221,7 @@ class Recommendation:
 
     # --- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
+        """The recommendation as plain data (what ``to_json`` writes)."""
         out = {
             "format": FORMAT,
             "package_version": self.package_version,
@@ -293,6 +295,8 @@ def _no_constant(name: str):
 
 
 def _validate(data: Any, source: str) -> None:
+    import jsonschema  # deferred: with its format checkers it takes seconds to import
+
     validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:

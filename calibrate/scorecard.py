@@ -37,12 +37,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.sparse
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from calibrate._binning import (
     MISSING,
@@ -50,9 +48,13 @@ from calibrate._binning import (
     CategoryBinning,
     NumericBinning,
     category_binning,
+    compact_bins,
+    encode,
     numeric_binning,
+    parametrise,
 )
-from calibrate._logistic import code_totals, fit_logistic, linear_predictor
+from calibrate._logistic import LogisticFit, code_totals, fit_logistic, linear_predictor, refit_intercept
+from calibrate._validation import as_frame, binary_target, column_kind, feature_names, numeric_values, sample_weights
 from simulate.rules import Bins, Grades, ScoringRules
 from simulate.table import BEHAVIOUR_COLUMNS
 
@@ -199,27 +201,18 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         y : the outcome per lead (two classes; the larger, or ``True``, is the win).
         sample_weight : optional weight per lead, for example ``1 / share`` for the leads of
             an exploration sample (see ``calibrate.make_labels``).
+
+        Returns
+        -------
+        Scorecard
+            ``self``, fitted.
         """
         self._check_params()
-        frame = _as_frame(X)
+        frame = as_frame(X, self)
         validate_data(self, X, skip_check_array=True, reset=True)
-        names = _feature_names(self, frame)
-        y = column_or_1d(y, warn=True)
-        if len(y) != len(frame):
-            raise ValueError(f"X has {len(frame)} rows but y has {len(y)}")
-        if pd.isna(pd.Series(y, dtype=object)).any():
-            raise ValueError("Input y contains NaN; every lead needs an outcome (drop the others)")
-        check_classification_targets(y)
-        y_type = type_of_target(y, input_name="y", raise_unknown=True)
-        if y_type != "binary":
-            raise ValueError(
-                f"Only binary classification is supported (won or not). The type of the target is {y_type}."
-            )
-        self.classes_, y_index = np.unique(y, return_inverse=True)
-        if self.classes_.size < 2:
-            raise ValueError(f"Scorecard needs leads of both outcomes; y holds one class only ({self.classes_[0]!r})")
-        yb = (y_index == 1).astype(float)
-        w = _sample_weight(sample_weight, len(frame))
+        names = feature_names(self, frame)
+        self.classes_, yb = binary_target(y, len(frame))
+        w = sample_weights(sample_weight, len(frame))
         for k in (0, 1):
             if not w[yb == k].sum() > 0:
                 raise ValueError(
@@ -227,27 +220,38 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                     "lead of "
                     f"class {self.classes_[k]!r}"
                 )
-
-        kinds = [_kind(frame.iloc[:, j], names[j]) for j in range(frame.shape[1])]
+        kinds = [column_kind(frame.iloc[:, j], names[j]) for j in range(frame.shape[1])]
         axes, monotone = self._axes_and_constraints(names, kinds)
         rows = self._binning_rows(len(frame), w)
-        W_bin = float(w[rows].sum())
+        binnings = self._bin(frame, names, kinds, w, rows)
+        codes, offsets = encode(frame, names, kinds, binnings)
+        result = self._solve(codes, binnings, monotone, yb, w, rows)
+        self.n_iter_ = max(result.n_iter, 1)
+        self.criteria_, ref_total = self._criteria(
+            names, kinds, axes, monotone, binnings, result, codes, offsets, yb, w
+        )
+        self._offsets = offsets
+        self.intercept_unrounded_ = result.intercept + ref_total
+        self._calibrate_points(codes, axes, yb, w)
+        self.rules_ = self.to_rules()
+        return self
+
+    def _bin(self, frame, names, kinds, w, rows) -> list[NumericBinning | CategoryBinning]:
+        """The binning of each feature, chosen on the binning rows."""
+        min_bin_weight = self.min_bin_size * float(w[rows].sum())
         binnings = []
         for j, name in enumerate(names):
             col = frame.iloc[rows, j]
             if kinds[j] == "numeric":
-                binnings.append(
-                    numeric_binning(
-                        _numeric(col, name),
-                        w[rows],
-                        max_bins=int(self.max_bins),
-                        min_bin_weight=self.min_bin_size * W_bin,
-                    )
-                )
+                x = numeric_values(col, name)
+                binnings.append(numeric_binning(x, w[rows], max_bins=int(self.max_bins), min_bin_weight=min_bin_weight))
             else:
-                binnings.append(category_binning(col, w[rows], min_bin_weight=self.min_bin_size * W_bin))
-        codes, offsets = _encode(frame, names, kinds, binnings)
-        A, lower, upper = _parametrise(binnings, monotone)
+                binnings.append(category_binning(col, w[rows], min_bin_weight=min_bin_weight))
+        return binnings
+
+    def _solve(self, codes, binnings, monotone, yb, w, rows) -> LogisticFit:
+        """The penalised, bounded logistic fit of the effects; warns if it did not converge."""
+        A, lower, upper = parametrise(binnings, monotone)
         result = fit_logistic(
             codes,
             A,
@@ -266,10 +270,13 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 "without converging "
                 f"({result.message}); raise max_iter or lower C",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        self.n_iter_ = max(result.n_iter, 1)
+        return result
 
+    def _criteria(self, names, kinds, axes, monotone, binnings, result, codes, offsets, yb, w):
+        """One ``Criterion`` per feature, its effects relative to its reference; and the
+        references' total (it moves into the intercept)."""
         factor = self.points_to_double_odds / LN2
         criteria, ref_total = [], 0.0
         code_w, event_w = code_totals(codes, w, w * yb, int(offsets[-1]))
@@ -292,12 +299,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                     event_weight=event_w[offsets[j] : offsets[j + 1]],
                 )
             )
-        self.criteria_ = tuple(criteria)
-        self._offsets = offsets
-        self.intercept_unrounded_ = result.intercept + ref_total
-        points_table = np.concatenate([c.points for c in criteria]).astype(float)
+        return tuple(criteria), ref_total
+
+    def _calibrate_points(self, codes, axes, yb, w) -> None:
+        """The intercept of the rounded points, the base rate and the fit scores' weights."""
+        factor = self.points_to_double_odds / LN2
+        points_table = np.concatenate([c.points for c in self.criteria_]).astype(float)
         score = linear_predictor(codes, points_table, 0.0)
-        self.intercept_ = _refit_intercept(score / factor, yb, w, start=self.intercept_unrounded_)
+        self.intercept_ = refit_intercept(score / factor, yb, w, start=self.intercept_unrounded_)
         self.base_rate_ = float(np.dot(w, yb) / w.sum())
         fit_cols = [j for j, a in enumerate(axes) if a == "fit"]
         fit_score = np.rint(linear_predictor(np.ascontiguousarray(codes[:, fit_cols]), points_table, 0.0))
@@ -305,8 +314,6 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         counts = np.bincount((fit_score - low).astype(np.int64), weights=w)
         present = np.flatnonzero(counts > 0)
         self._fit_score_weights = (present + low, counts[present])
-        self.rules_ = self.to_rules()
-        return self
 
     def _axes_and_constraints(self, names, kinds):
         if isinstance(self.engagement, str):
@@ -366,14 +373,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     # --- predict ------------------------------------------------------------------------
     def _codes(self, X) -> np.ndarray:
         check_is_fitted(self)
-        frame = _as_frame(X)
+        frame = as_frame(X, self)
         validate_data(self, X, skip_check_array=True, reset=False)
         names = [c.name for c in self.criteria_]
         kinds = [c.kind for c in self.criteria_]
         for j, c in enumerate(self.criteria_):
-            if c.kind == "numeric" and _kind(frame.iloc[:, j], c.name) != "numeric":
-                _numeric(frame.iloc[:, j], c.name)  # raises naming the row
-        codes, _ = _encode(frame, names, kinds, [c.binning for c in self.criteria_])
+            if c.kind == "numeric" and column_kind(frame.iloc[:, j], c.name) != "numeric":
+                numeric_values(frame.iloc[:, j], c.name)  # raises naming the row
+        codes, _ = encode(frame, names, kinds, [c.binning for c in self.criteria_])
         return codes
 
     def _table(self, rounded: bool) -> tuple[np.ndarray, float]:
@@ -465,7 +472,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             pts = c.points
             if c.kind == "numeric":
                 b = c.binning
-                bins = _compact_bins(b.edges, pts[: b.n_bins], int(pts[b.n_bins]) if b.has_missing else 0)
+                bins = compact_bins(b.edges, pts[: b.n_bins], int(pts[b.n_bins]) if b.has_missing else 0)
                 (engagement if c.axis == "engagement" else fit_numeric)[c.name] = bins
                 used = [*bins.points, bins.missing]
             else:
@@ -539,175 +546,6 @@ def _generator(random_state) -> np.random.Generator:
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(0, 2**31 - 1))
     return np.random.default_rng(random_state)
-
-
-def _sample_weight(sample_weight, n: int) -> np.ndarray:
-    if sample_weight is None:
-        return np.ones(n)
-    w = np.asarray(sample_weight, dtype=float)
-    if w.ndim == 0:
-        return np.full(n, float(w))
-    if w.shape != (n,):
-        raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"sample_weight must be finite and >= 0, got {float(w[i])!r} in row {i}")
-    return w
-
-
-def _as_frame(X) -> pd.DataFrame:
-    if isinstance(X, pd.DataFrame):
-        frame = X
-    else:
-        if scipy.sparse.issparse(X):
-            raise TypeError("Scorecard does not accept sparse input; pass a dense array or a DataFrame")
-        arr = np.asarray(X)
-        if arr.ndim != 2:
-            raise ValueError(
-                f"Expected 2D array, got {arr.ndim}D array instead. Reshape your data with "
-                "array.reshape(-1, 1) for a single feature or array.reshape(1, -1) for a "
-                "single lead."
-            )
-        if np.iscomplexobj(arr):
-            raise ValueError("Complex data not supported")
-        frame = pd.DataFrame(arr)
-    if frame.shape[0] == 0:
-        raise ValueError(f"Found array with 0 sample(s) (shape={frame.shape}) while a minimum of 1 is required.")
-    if frame.shape[1] == 0:
-        raise ValueError(f"Found array with 0 feature(s) (shape={frame.shape}) while a minimum of 1 is required.")
-    return frame
-
-
-def _feature_names(est, frame: pd.DataFrame) -> list[str]:
-    if hasattr(est, "feature_names_in_"):
-        return [str(c) for c in est.feature_names_in_]
-    return [f"x{j}" for j in range(frame.shape[1])]
-
-
-def _kind(col: pd.Series, name: str) -> str:
-    dtype = col.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "numeric"
-    if (
-        isinstance(dtype, pd.CategoricalDtype)
-        or pd.api.types.is_string_dtype(dtype)
-        and not pd.api.types.is_object_dtype(dtype)
-    ):
-        return "categorical"
-    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
-        raise TypeError(
-            f"Scorecard: column {name!r} holds timestamps; turn it into a number first "
-            "(for example days since the lead was created)"
-        )
-    if pd.api.types.is_numeric_dtype(dtype):
-        if np.iscomplexobj(col.to_numpy()):
-            raise ValueError("Complex data not supported")
-        return "numeric"
-    values = col.to_numpy(dtype=object)
-    try:
-        np.asarray(values, dtype=float)
-        return "numeric"
-    except ValueError:
-        present = values[~pd.isna(values)]
-        if all(isinstance(v, str) for v in present):
-            return "categorical"
-        _numeric(col, name)  # numbers mixed with text: raises naming the first text cell
-        raise
-    # a TypeError (a dict, a list...) propagates:
-    # "float() argument must be a string or a real number"
-
-
-def _numeric(col: pd.Series, name: str) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(col.dtype):
-        return col.astype(float).to_numpy(dtype=float, na_value=np.nan)
-    try:
-        return col.to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
-        values = col.to_numpy(dtype=object)
-        for i, v in enumerate(values):
-            try:
-                float(v)
-            except (TypeError, ValueError):
-                raise ValueError(f"Scorecard: column {name!r} must be numeric, got {v!r} in row {i}") from None
-        raise
-
-
-def _encode(frame, names, kinds, binnings) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of every row, offset per feature into one table; and the offsets."""
-    sizes = [b.n_codes for b in binnings]
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    codes = np.empty((frame.shape[0], len(names)), dtype=np.int32)
-    for j, name in enumerate(names):
-        col = frame.iloc[:, j]
-        if kinds[j] == "numeric":
-            codes[:, j] = binnings[j].codes(_numeric(col, name)) + offsets[j]
-        else:
-            codes[:, j] = binnings[j].codes(col) + offsets[j]
-    return codes, offsets
-
-
-def _parametrise(binnings, monotone) -> tuple[scipy.sparse.csr_array, np.ndarray, np.ndarray]:
-    """``table = A @ theta`` with bounds on theta (see ``calibrate._logistic``)."""
-    rows, cols, lower, upper = [], [], [], []
-    base = 0
-    for b, m in zip(binnings, monotone, strict=False):
-        if isinstance(b, NumericBinning):
-            k = b.n_bins
-            for step in range(1, k):  # step `step` lifts bins step..k-1
-                p = len(lower)
-                rows += list(range(base + step, base + k))
-                cols += [p] * (k - step)
-                lower.append(0.0 if m > 0 else -np.inf)
-                upper.append(0.0 if m < 0 else np.inf)
-            if b.has_missing:
-                rows.append(base + k)
-                cols.append(len(lower))
-                lower.append(-np.inf)
-                upper.append(np.inf)
-        else:
-            for g in range(len(b.group_names)):
-                p = len(lower)
-                rows.append(base + g)
-                cols.append(p)
-                if g == b.missing_group:
-                    rows.append(base + len(b.group_names))  # unseen values count as missing
-                    cols.append(p)
-                lower.append(-np.inf)
-                upper.append(np.inf)
-        base += b.n_codes
-    A = scipy.sparse.csr_array(
-        (np.ones(len(rows)), (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))),
-        shape=(base, len(lower)),
-    )
-    return A, np.asarray(lower), np.asarray(upper)
-
-
-def _refit_intercept(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, start: float) -> float:
-    """The intercept ``b`` with ``sum w sigmoid(b + x) = sum w y`` (Newton's method)."""
-    target = float(np.dot(w, y))
-    b = float(start)
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(b + x)))
-        g = float(np.dot(w, p)) - target
-        h = float(np.dot(w, p * (1 - p)))
-        if h <= 0:
-            break
-        step = g / h
-        b -= float(np.clip(step, -5, 5))
-        if abs(step) < 1e-12:
-            break
-    return b
-
-
-def _compact_bins(edges: np.ndarray, points: np.ndarray, missing: int) -> Bins:
-    """``Bins`` with neighbouring bins of equal points merged (the same scores, shorter)."""
-    keep = [i for i in range(1, points.size) if points[i] != points[i - 1]]
-    return Bins(
-        edges=tuple(float(edges[i - 1]) for i in keep),
-        points=tuple(int(points[i]) for i in [0, *keep]),
-        missing=int(missing),
-    )
 
 
 __all__ = ["Criterion", "Scorecard", "MISSING", "OTHER", "CategoryBinning"]

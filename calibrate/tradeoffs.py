@@ -3,7 +3,7 @@
 For every candidate threshold ``T`` the MQLs are the leads scoring at least ``T``. Their
 volume, precision and recall come from the fitted chance of winning ``p`` of every lead;
 their load on the team (utilisation, SLA compliance, response times, reps needed) from the
-analytic queue model of ``calibrate.load`` (checked by simulation when asked, and the
+analytic queue model of ``calibrate.sla`` (checked by simulation when asked, and the
 simulation wins where they disagree); and the wins and revenue they bring from ``p``
 corrected for how fast the team can answer:
 
@@ -22,16 +22,28 @@ same for a thousand leads or a million.
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from calibrate.load import analytic_load, simulated_load
+from calibrate.capacity import SalesCapacity, Window
+from calibrate.sla import analytic_load, overrides, simulated_load
 from simulate.funnel import Funnel
 from simulate.team import SLA, Team
+
+LOAD_FIGURES = (
+    "utilisation",
+    "sla_compliance",
+    "median_response_hours",
+    "p90_response_hours",
+    "value_kept",
+    "reps_needed",
+)
+"""The columns that come from the SLA model (``calibrate.sla.analytic_load``)."""
 
 FIGURES_WITH_INTERVALS = (
     "mqls_per_month",
@@ -49,16 +61,31 @@ class Tradeoffs:
     ``table`` has one row per threshold: ``threshold, mqls, mqls_per_month, precision,
     recall, wins_per_month, revenue_per_month, revenue_lost_per_month, utilisation,
     sla_compliance, median_response_hours, p90_response_hours, value_kept, reps_needed``,
-    ``*_low`` / ``*_high`` bootstrap bounds for the volume and value figures, and, when a
-    simulated check ran, ``sim_sla_compliance`` (with ``_low`` / ``_high`` over seeds),
-    ``sim_utilisation`` and ``sla_source`` (``"simulation"`` where the two disagree).
+    ``*_low`` / ``*_high`` bootstrap bounds for the volume and value figures, and, where a
+    simulated check ran, the simulated figures ``sim_*`` (mean over seeds, with ``_low`` /
+    ``_high`` for SLA compliance) and ``sla_source``: ``"simulation"`` where the simulation
+    overrides the analytic model (``calibrate.sla.overrides``), else ``"analytic"``.
     """
 
     table: pd.DataFrame
-    team: Team
-    sla: SLA
-    months: float
+    capacity: SalesCapacity
+    window: Window
     confidence: float
+
+    @property
+    def team(self) -> Team:
+        """The team the table was computed for."""
+        return self.capacity.team
+
+    @property
+    def sla(self) -> SLA:
+        """The SLA the table was computed for."""
+        return self.capacity.sla
+
+    @property
+    def months(self) -> float:
+        """Length of the history in months (``Window.months``)."""
+        return self.window.months
 
     def row(self, threshold: float) -> pd.Series:
         """The row of the highest threshold not above ``threshold``."""
@@ -68,11 +95,33 @@ class Tradeoffs:
 
     @property
     def sla_compliance(self) -> pd.Series:
-        """SLA compliance to trust: the simulation's where it ran and disagreed."""
+        """SLA compliance to trust: the simulation's where it overrides the analytic model."""
         t = self.table
         if "sim_sla_compliance" in t:
             return t["sim_sla_compliance"].where(t["sla_source"] == "simulation", t["sla_compliance"])
         return t["sla_compliance"]
+
+    def with_simulation(self, simulated: pd.DataFrame) -> Tradeoffs:
+        """The table with a simulated check merged in (``calibrate.sla.simulated_load`` of
+        some or all of its thresholds), and where the simulation overrides marked."""
+        table = self.table.drop(columns=[c for c in self.table if c.startswith("sim_") or c == "sla_source"])
+        verdict = overrides(table, simulated, level=self.confidence)
+        parts = pd.DataFrame(
+            {
+                "sim_sla_compliance": verdict["sla_compliance_simulated"],
+                "sim_sla_compliance_low": verdict["sla_compliance_low"],
+                "sim_sla_compliance_high": verdict["sla_compliance_high"],
+                "sim_utilisation": verdict["utilisation_simulated"],
+                "sim_value_kept": verdict["value_kept_simulated"],
+                "sim_median_response_hours": verdict["median_response_hours_simulated"],
+                "sim_p90_response_hours": verdict["p90_response_hours_simulated"],
+                "sla_source": verdict["trust"],
+            }
+        )
+        parts.index = verdict["threshold"].to_numpy()
+        out = table.merge(parts, left_on="threshold", right_index=True, how="left")
+        out["sla_source"] = out["sla_source"].fillna("analytic")
+        return dataclasses.replace(self, table=out)
 
 
 def _cumulative_by_score(score: np.ndarray, values: dict[str, np.ndarray], thresholds: np.ndarray):
@@ -103,21 +152,17 @@ def evaluate_tradeoffs(
     p_win: ArrayLike,
     handoff_min: ArrayLike,
     *,
-    team: Team,
-    sla: SLA,
-    funnel: Funnel,
-    start: dt.date,
-    days: int,
+    capacity: SalesCapacity,
+    window: Window,
     amount: ArrayLike | float = 1.0,
     historical_wait_min: ArrayLike | None = None,
     thresholds: ArrayLike | None = None,
-    contact_rate: float = 0.6,
     bootstrap: int = 200,
     confidence: float = 0.9,
-    simulate_seeds: int = 0,
+    simulate_seeds: int | Sequence[int] = 0,
     returns_score: ArrayLike | None = None,
     returns_handoff_min: ArrayLike | None = None,
-    rng=None,
+    seed: int = 0,
 ) -> Tradeoffs:
     """The trade-off table of every candidate threshold (see the module docstring).
 
@@ -125,23 +170,23 @@ def evaluate_tradeoffs(
     ----------
     score : (n,) every lead's score under the candidate points.
     p_win : (n,) fitted chance that the lead wins once worked (as the history worked leads).
-    handoff_min : (n,) when each lead would be handed to sales, minutes since ``start``.
-    team, sla, funnel : the sales side (``funnel`` gives the response-time decay).
-    start, days : the history's first day and length.
+    handoff_min : (n,) when each lead would be handed to sales, minutes since ``window.start``.
+    capacity : the sales side: team, SLA, response decay, contact rate, bad data.
+    window : the history's first day and length.
     amount : (n,) expected deal amount per lead, or one number.
     historical_wait_min : waits (minutes) to the first touch the history's worked leads had;
         ``kept(history)`` is their mean decay (default: 1, as if answered at once).
     thresholds : candidates (default: every distinct score).
-    contact_rate : share of MQLs reachable at all (for the follow-up load).
     bootstrap : Poisson-bootstrap replicates for the intervals (0 for none).
     confidence : interval level.
-    simulate_seeds : if > 0, check the SLA of every threshold with the queue engine on that
-        many seeds.
+    simulate_seeds : a count or a list of seeds: check the SLA of every threshold with the
+        queue engine on those seeds (0: analytic only).
     returns_score, returns_handoff_min : leads that come back from nurture and are handed to
         sales a second time (their score and the moment): they add load, not MQLs.
-    rng : seed or Generator for the bootstrap and the simulated check.
+    seed : the root of the randomness: the bootstrap draws from ``default_rng(seed)``, a
+        count of ``simulate_seeds`` expands into the children of ``seed``.
     """
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng(seed)
     score = np.asarray(score, dtype=float)
     n = score.size
     p = _vector(p_win, n, "p_win")
@@ -152,29 +197,14 @@ def evaluate_tradeoffs(
     thresholds = candidate_thresholds(score) if thresholds is None else np.sort(np.asarray(thresholds, dtype=float))
     if thresholds.size == 0:
         raise ValueError("no candidate thresholds: every score is missing")
-    months = days / (365.25 / 12)
+    months = window.months
 
     load_score, load_handoff = score, handoff
     if returns_score is not None:
         load_score = np.concatenate([score, np.asarray(returns_score, dtype=float)])
         load_handoff = np.concatenate([handoff, np.asarray(returns_handoff_min, dtype=float)])
-    load = analytic_load(
-        load_score,
-        load_handoff,
-        thresholds,
-        team=team,
-        sla=sla,
-        funnel=funnel,
-        start=start,
-        days=days,
-        contact_rate=contact_rate,
-    )
-    if historical_wait_min is None:
-        kept_history = 1.0
-    else:
-        waits = np.asarray(historical_wait_min, dtype=float)
-        waits = waits[np.isfinite(waits)]
-        kept_history = float(np.mean(funnel.connect_decay(waits) * funnel.qualify_decay(waits))) if waits.size else 1.0
+    load = analytic_load(load_score, load_handoff, thresholds, capacity=capacity, window=window)
+    kept_history = _kept(capacity.funnel, historical_wait_min)
     kept = load["value_kept"].to_numpy() / kept_history
 
     count, sums = _cumulative_by_score(score, {"p": p, "pv": p * value}, thresholds)
@@ -186,14 +216,7 @@ def evaluate_tradeoffs(
     table["wins_per_month"] = sums["p"] * kept / months
     table["revenue_per_month"] = sums["pv"] * kept / months
     table["revenue_lost_per_month"] = sums["pv"] * np.clip(1.0 / kept_history - kept, 0, None) / months
-    for column in (
-        "utilisation",
-        "sla_compliance",
-        "median_response_hours",
-        "p90_response_hours",
-        "value_kept",
-        "reps_needed",
-    ):
+    for column in LOAD_FIGURES:
         table[column] = load[column].to_numpy()
 
     if bootstrap:
@@ -202,30 +225,22 @@ def evaluate_tradeoffs(
             table[f"{name}_low"] = low[name]
             table[f"{name}_high"] = high[name]
 
-    if simulate_seeds:
-        sim = simulated_load(
-            load_score,
-            load_handoff,
-            thresholds,
-            team=team,
-            sla=sla,
-            funnel=funnel,
-            start=start,
-            days=days,
-            seeds=simulate_seeds,
-            contact_rate=contact_rate,
-        )
-        alpha = (1 - confidence) / 2
-        grouped = sim.groupby("threshold")
-        table["sim_sla_compliance"] = grouped["sla_compliance"].mean().reindex(thresholds).to_numpy()
-        table["sim_sla_compliance_low"] = grouped["sla_compliance"].quantile(alpha).reindex(thresholds).to_numpy()
-        table["sim_sla_compliance_high"] = grouped["sla_compliance"].quantile(1 - alpha).reindex(thresholds).to_numpy()
-        table["sim_utilisation"] = grouped["utilisation"].mean().reindex(thresholds).to_numpy()
-        table["sim_value_kept"] = grouped["value_kept"].mean().reindex(thresholds).to_numpy()
-        spread = (table["sim_sla_compliance_high"] - table["sim_sla_compliance_low"]).clip(lower=0.02)
-        disagree = (table["sla_compliance"] - table["sim_sla_compliance"]).abs() > spread
-        table["sla_source"] = np.where(disagree, "simulation", "analytic")
-    return Tradeoffs(table=table, team=team, sla=sla, months=months, confidence=confidence)
+    trade = Tradeoffs(table=table, capacity=capacity, window=window, confidence=confidence)
+    if isinstance(simulate_seeds, int | np.integer) and simulate_seeds == 0:
+        return trade
+    sim = simulated_load(
+        load_score, load_handoff, thresholds, capacity=capacity, window=window, seeds=simulate_seeds, seed=seed
+    )
+    return trade.with_simulation(sim)
+
+
+def _kept(funnel: Funnel, historical_wait_min: ArrayLike | None) -> float:
+    """Mean share of value the history's worked leads kept after their waits (1 without)."""
+    if historical_wait_min is None:
+        return 1.0
+    waits = np.asarray(historical_wait_min, dtype=float)
+    waits = waits[np.isfinite(waits)]
+    return float(np.mean(funnel.connect_decay(waits) * funnel.qualify_decay(waits))) if waits.size else 1.0
 
 
 def _vector(values: ArrayLike, n: int, name: str) -> np.ndarray:

@@ -27,7 +27,7 @@ fig.savefig(out / "response_times.png")
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", calibrate.SelectionBiasWarning)
-    rec = recommend(calibrate.load_history(result), team=world.team, sla=world.sla, funnel=world.funnel, seed=1)
+    rec = recommend(calibrate.load_history(result), calibrate.SalesCapacity.from_scenario(world), seed=1)
 fig = draw(rec)
 fig.savefig(out / "explorer.png")
 print(rec.summary())

@@ -1,58 +1,57 @@
-"""Simulate the lead funnel: lead populations, scoring rules, the sales team and its SLA."""
+"""Simulate the lead funnel: lead populations, scoring rules, the sales team and its SLA.
 
-from simulate.calendar import ALWAYS_OPEN, WorkingCalendar
-from simulate.erlang import erlang_c, expected_decay, mean_wait, prob_wait_within, servers_needed
-from simulate.funnel import Funnel, ResponseDecay
-from simulate.queue import QueueResult, serve_queue
-from simulate.rules import Bins, Grades, ScoringRules
-from simulate.scenario import (
-    Arrivals,
-    Behaviour,
-    Campaign,
-    Categorical,
-    CompanySize,
-    Population,
-    Scenario,
-    Truth,
-    default_rules,
-)
-from simulate.simulation import RunResult, monthly_summary, run
-from simulate.table import LEAD_COLUMNS, LeadTableError, describe_columns, validate_leads
-from simulate.team import SLA, Duration, Rep, Team
+The names below are what a user needs; everything else is reachable from its module
+(formulas in ``simulate.erlang``, calendar arithmetic in ``simulate.calendar``, the column
+catalogue in ``simulate.table``, seeds in ``simulate.seeding``). They are imported on first
+use, so ``import simulate`` is instant and a command that needs only the scenario never
+pays for numba or pandas.
+"""
 
-__all__ = [
-    "ALWAYS_OPEN",
-    "Arrivals",
-    "Behaviour",
-    "Bins",
-    "Campaign",
-    "Categorical",
-    "CompanySize",
-    "Duration",
-    "Funnel",
-    "Grades",
-    "LEAD_COLUMNS",
-    "LeadTableError",
-    "Population",
-    "QueueResult",
-    "Rep",
-    "ResponseDecay",
-    "RunResult",
-    "SLA",
-    "Scenario",
-    "ScoringRules",
-    "Team",
-    "Truth",
-    "WorkingCalendar",
-    "default_rules",
-    "describe_columns",
-    "erlang_c",
-    "expected_decay",
-    "mean_wait",
-    "monthly_summary",
-    "prob_wait_within",
-    "run",
-    "serve_queue",
-    "servers_needed",
-    "validate_leads",
-]
+from importlib import import_module
+
+_HOMES = {
+    "Arrivals": "simulate.scenario",
+    "Behaviour": "simulate.scenario",
+    "Campaign": "simulate.scenario",
+    "Funnel": "simulate.funnel",
+    "LeadTableError": "simulate.table",
+    "Population": "simulate.scenario",
+    "Rep": "simulate.team",
+    "RunResult": "simulate.simulation",
+    "SLA": "simulate.team",
+    "Scenario": "simulate.scenario",
+    "ScoringRules": "simulate.rules",
+    "SpecError": "simulate.spec",
+    "Team": "simulate.team",
+    "Truth": "simulate.scenario",
+    "WorkingCalendar": "simulate.calendar",
+    "describe_columns": "simulate.table",
+    "grid": "simulate.sweeps",
+    "run": "simulate.simulation",
+    "serve_queue": "simulate.queue",
+    "sweep": "simulate.sweeps",
+    "validate_events": "simulate.table",
+    "validate_leads": "simulate.table",
+    "warm_up": "simulate.warmup",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None and not name.startswith("__"):
+        try:  # a submodule: ``simulate.<module>`` works without importing it first
+            return import_module(f"simulate.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"simulate.{name}":
+                raise
+    if home is None:
+        raise AttributeError(f"module 'simulate' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,4 +1,4 @@
-"""Command line: ``python -m simulate run [--scenario FILE.toml] [--seed N] --out DIR``."""
+"""Command line: ``python -m simulate run [--scenario FILE.toml] [--seed N] --out DIR``, ``warm-up``."""
 
 from __future__ import annotations
 
@@ -33,8 +33,23 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--no-events", action="store_true", help="do not write events.csv")
     p_default = commands.add_parser("default-scenario", help="print the default scenario as TOML")
     p_default.add_argument("--out", type=Path, help="write it to this file instead")
+    p_warm = commands.add_parser(
+        "warm-up",
+        help="compile and cache every numba kernel once (make does it after pip install)",
+        description=(
+            "Run a small world end to end (simulate a quarter, recommend a threshold for it) so "
+            "that every numba kernel is compiled into numba's cache: the first real run then "
+            "loads them instead of spending a minute or more compiling."
+        ),
+    )
+    p_warm.add_argument("--simulate-only", action="store_true", help="only the simulate kernels")
 
     args = parser.parse_args(argv)
+    if args.command == "warm-up":
+        from simulate.warmup import warm_up
+
+        print(warm_up(calibrate=not args.simulate_only).summary())
+        return 0
     try:
         if args.command == "default-scenario":
             text = Scenario().to_toml(args.out)

@@ -23,6 +23,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from simulate.search import search_right as _search_right
+
 # The small helpers below are compiled with ``_nrt=False`` (no reference counting): they
 # only read and write arrays they are given. With reference counting on, every call from
 # the event loop paid atomic increments and decrements for each array argument, which made
@@ -33,18 +35,6 @@ REASSIGN = 2
 RECYCLE = 3
 
 _INF = np.inf
-
-
-@numba.njit(cache=True, _nrt=False)
-def _search_right(a, lo, hi, x):
-    """First index in ``[lo, hi)`` with ``a[i] > x`` (``hi`` if none)."""
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if a[mid] <= x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 @numba.njit(cache=True, _nrt=False)
@@ -318,7 +308,9 @@ def general(
     nid = np.empty(n_nodes, dtype=np.int64)
     child = np.empty(n_nodes, dtype=np.int64)
     sib = np.empty(n_nodes, dtype=np.int64)
-    nn = 0
+    # np.int64(...), not a bare constant, for the counters passed to the helpers: a literal
+    # makes numba compile each helper a second time for the type Literal[int](0) (or -1)
+    nn = np.int64(0)
 
     start = np.full(n, np.nan)
     rep = np.full(n, -1, dtype=np.int64)
@@ -335,7 +327,7 @@ def general(
         ta = t[ia] if ia < n else _INF
         td = dl_time[idl] if idl < nd else _INF
         tw = _INF
-        rw = -1
+        rw = np.int64(-1)
         for r in range(reps):
             if wake[r] < tw:
                 tw = wake[r]

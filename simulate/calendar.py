@@ -28,8 +28,10 @@ __all__ = [
     "WorkingCalendar",
     "add_working_minutes",
     "from_working_time",
+    "merge_intervals",
     "remove_blocks",
     "shrink",
+    "split_by_day",
     "to_working_time",
     "working_minutes_between",
 ]
@@ -144,15 +146,36 @@ class WorkingCalendar:
             hi = (midnight + closing - origin).total_seconds() / 60.0
             if hi > 0 and hi > lo:
                 rows.append((max(lo, 0.0), hi))
-        return _merge(np.array(rows, dtype=np.float64).reshape(-1, 2))
+        return merge_intervals(np.array(rows, dtype=np.float64).reshape(-1, 2))
 
 
 ALWAYS_OPEN = WorkingCalendar(timezone="UTC", weekdays=(0, 1, 2, 3, 4, 5, 6), start_hour=0.0, end_hour=24.0)
 """A calendar that never closes (for textbook M/M/c checks)."""
 
 
-def _merge(iv: np.ndarray) -> np.ndarray:
-    """Sort intervals, drop empty ones and merge overlapping or touching ones."""
+def merge_intervals(intervals: ArrayLike) -> np.ndarray:
+    """Sort intervals, drop empty ones and merge overlapping or touching ones.
+
+    Parameters
+    ----------
+    intervals : array_like
+        ``(k, 2)`` ``[open, close)`` rows, any order, may overlap (the union of several
+        calendars, say).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(m, 2)`` float64 array of sorted, disjoint intervals covering the same minutes.
+
+    Examples
+    --------
+    >>> merge_intervals([[120.0, 180.0], [0.0, 60.0], [30.0, 90.0], [180.0, 200.0], [300.0, 300.0]])
+    array([[  0.,  90.],
+           [120., 200.]])
+    """
+    iv = np.asarray(intervals, dtype=np.float64)
+    if iv.ndim != 2 or iv.shape[1] != 2:
+        raise ValueError(f"intervals must be a (k, 2) array of [open, close) rows, got shape {iv.shape}")
     iv = iv[iv[:, 1] > iv[:, 0]]
     if len(iv) == 0:
         return np.empty((0, 2), dtype=np.float64)
@@ -308,7 +331,7 @@ def remove_blocks(intervals: ArrayLike, blocks: ArrayLike) -> np.ndarray:
         raise ValueError(f"blocks must be a (b, 2) array of [start, end) rows, got shape {bl.shape}")
     if np.any(np.isnan(bl)) or np.any(bl[:, 1] < bl[:, 0]):
         raise ValueError("blocks must have end >= start in every row and no nan")
-    bl = _merge(bl)
+    bl = merge_intervals(bl)
     if len(bl) == 0:
         return iv.copy()
     # Complement of the blocks, then intersect with the intervals (both sorted, disjoint).
@@ -329,14 +352,27 @@ def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out[out[:, 1] > out[:, 0]].reshape(-1, 2)
 
 
-def _days(iv: np.ndarray) -> np.ndarray:
-    """Cut intervals longer than a day into 1440-minute pieces from their opening."""
+def split_by_day(intervals: ArrayLike) -> np.ndarray:
+    """Cut intervals longer than a day into ``MINUTES_PER_DAY`` pieces from their opening.
+
+    The working days of a calendar: each interval of a weekday calendar is one already; an
+    always-open calendar's one long interval becomes one piece per 24 hours.
+
+    Examples
+    --------
+    >>> split_by_day([[0.0, 60.0], [100.0, 3000.0]])
+    array([[   0.,   60.],
+           [ 100., 1540.],
+           [1540., 2980.],
+           [2980., 3000.]])
+    """
+    iv = np.asarray(intervals, dtype=np.float64).reshape(-1, 2)
     length = iv[:, 1] - iv[:, 0]
-    pieces = np.maximum(np.ceil(length / 1440.0), 1).astype(np.int64)
+    pieces = np.maximum(np.ceil(length / MINUTES_PER_DAY), 1).astype(np.int64)
     row = np.repeat(np.arange(len(iv)), pieces)
     k = np.arange(len(row)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-    lo = iv[row, 0] + 1440.0 * k
-    hi = np.minimum(lo + 1440.0, iv[row, 1])
+    lo = iv[row, 0] + MINUTES_PER_DAY * k
+    hi = np.minimum(lo + MINUTES_PER_DAY, iv[row, 1])
     return np.column_stack([lo, hi])
 
 
@@ -388,7 +424,7 @@ def shrink(
     if not 0 <= leave_day_share <= 1:
         raise ValueError(f"leave_day_share must be in [0, 1], got {leave_day_share}")
     rng = np.random.default_rng(rng)
-    days = _days(iv)
+    days = split_by_day(iv)
     length = days[:, 1] - days[:, 0]
     p = share * leave_day_share
     m = share * (1 - leave_day_share) / (1 - p)

@@ -13,10 +13,11 @@ sweep uses; real calendars, round robin and follow-ups make the simulation diffe
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["erlang_c", "expected_decay", "mean_wait", "prob_wait_within", "servers_needed"]
+__all__ = ["erlang_c", "erlang_c_scalar", "expected_decay", "mean_wait", "prob_wait_within", "servers_needed"]
 
 
 def _servers(servers: int) -> int:
@@ -32,19 +33,62 @@ def _nonnegative(x: ArrayLike, name: str) -> np.ndarray:
     return a
 
 
-def _erlang_b(servers: int, load: np.ndarray) -> np.ndarray:
-    """Erlang B blocking probability by the stable recursion ``B_k = a B / (k + a B)``."""
-    b = np.ones_like(load)
-    for k in range(1, servers + 1):
-        b = load * b / (k + load * b)
-    return b
+@numba.njit(cache=True)
+def erlang_c_scalar(servers: int, rho: float) -> float:
+    """Erlang C ``C(c, c rho)`` of ``servers = c`` at per-server load ``rho`` (numba-callable).
+
+    From Erlang B, ``1 / B = sum_j c! / ((c - j)! a^j)`` with ``a = c rho``, summed from
+    ``j = 0`` until the terms stop counting (a few hundred terms even for thousands of
+    servers), and ``C = B / (1 - rho (1 - B))``. All terms are positive, so the sum loses no
+    precision; where ``1 / B`` passes 1e300 (``C`` below about 1e-300) it returns 0.
+
+    Parameters
+    ----------
+    servers : int
+        Number of servers ``c >= 1``.
+    rho : float
+        Per-server load ``a / c`` in ``[0, 1)``; 0 or below gives 0.
+
+    Returns
+    -------
+    float
+        The probability that an arrival waits.
+
+    Examples
+    --------
+    >>> round(erlang_c_scalar(2, 0.5), 12)  # two servers, one erlang offered
+    0.333333333333
+    """
+    if rho <= 0.0:
+        return 0.0
+    a = servers * rho
+    total = 1.0
+    term = 1.0
+    for j in range(servers):
+        term *= (servers - j) / a
+        total += term
+        if total > 1e300:
+            return 0.0
+        if term < 1e-17 * total:
+            break
+    b = 1.0 / total
+    return b / (1.0 - rho * (1.0 - b))
+
+
+@numba.njit(cache=True)
+def _erlang_c_array(servers, rho):
+    out = np.empty(rho.shape[0])
+    for i in range(rho.shape[0]):
+        out[i] = erlang_c_scalar(servers, rho[i])
+    return out
 
 
 def erlang_c(servers: int, offered_load: ArrayLike) -> np.ndarray:
     """Probability that an arrival has to wait in an M/M/c queue.
 
-    Computed from Erlang B as ``C = B / (1 - (a / c) (1 - B))``, which stays accurate for
-    hundreds of servers where the factorial formula overflows.
+    Computed by :func:`erlang_c_scalar` (Erlang B as a sum of positive terms, then ``C = B /
+    (1 - (a / c) (1 - B))``), which stays accurate for thousands of servers where the
+    factorial formula overflows.
 
     Parameters
     ----------
@@ -67,8 +111,8 @@ def erlang_c(servers: int, offered_load: ArrayLike) -> np.ndarray:
     a = _nonnegative(offered_load, "offered_load")
     if np.any(a >= c):
         raise ValueError(f"offered_load must be < servers ({c}) for a stable queue, got max {a.max()}")
-    b = _erlang_b(c, a)
-    return np.asarray(b / (1.0 - (a / c) * (1.0 - b)))
+    rho = np.ascontiguousarray(a / c, dtype=np.float64).reshape(-1)
+    return _erlang_c_array(c, rho).reshape(a.shape)
 
 
 def _rates(servers: int, arrival_rate: ArrayLike, service_rate: float):

@@ -10,6 +10,7 @@ import pandas as pd
 
 from simulate.atomic import write_all_atomic, write_atomic
 from simulate.simulation import RunResult
+from simulate.table import validate_events, validate_leads
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -54,8 +55,13 @@ def write_run(result: RunResult, folder: str | os.PathLike, *, events: bool = Tr
 
     All or nothing: the files are written next to their targets and moved into place only
     when every one is complete, so a failure leaves the folder as it was (a folder created
-    for the run is removed again).
+    for the run is removed again). The lead table and the events are validated first
+    (``simulate.table``): a table that breaks the contract raises ``LeadTableError`` and
+    nothing is written.
     """
+    validate_leads(result.leads, name="leads.csv")
+    if events:
+        validate_events(result.events, leads=result.leads, name="events.csv")
     folder = Path(folder)
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from simulate.table import LIFECYCLE_ORDER
+from simulate.queue import QUEUE_PAD_DAYS
+from simulate.table import reached_stages
 
 STAGE_LABELS = {
     "created_at": "created",
@@ -76,7 +77,7 @@ def stage_counts(data) -> pd.DataFrame:
 
     A lead counts at a stage when that stage or any later one is set (an existing customer
     who skipped a step still went through it). The same definition as
-    ``calibrate.funnel_conversion``.
+    ``calibrate.diagnostics.funnel_conversion`` (``simulate.table.reached_stages``).
 
     Examples
     --------
@@ -90,15 +91,11 @@ def stage_counts(data) -> pd.DataFrame:
     2      SQL      1       0.333333          0.25
     """
     leads = _leads(data)
-    stages = [c for c in LIFECYCLE_ORDER if c in leads.columns]
-    if "created_at" not in stages:
+    if "created_at" not in leads.columns:
         raise KeyError("the lead table needs the column 'created_at'")
-    later = np.zeros(len(leads), dtype=bool)
-    counts = {}
-    for column in reversed(stages):
-        later = later | leads[column].notna().to_numpy()
-        counts[column] = int(later.sum())
-    n = np.array([counts[c] for c in stages], dtype=float)
+    reached = reached_stages(leads)
+    stages = list(reached.columns)
+    n = reached.sum().to_numpy(dtype=float)
     previous = np.r_[n[0], n[:-1]]
     return pd.DataFrame(
         {
@@ -170,7 +167,7 @@ def plot_mql_arrivals(data, *, ax: Axes | None = None, **kwargs) -> Axes:
 
     Parameters
     ----------
-    data : a ``RunResult`` or its monthly ``summary`` (``simulate.monthly_summary``).
+    data : a ``RunResult`` or its monthly ``summary`` (``simulate.simulation.monthly_summary``).
     **kwargs : passed to the bars of new MQLs.
     """
     ax = _axes(ax)
@@ -224,7 +221,7 @@ def response_hours(result) -> pd.DataFrame:
     handoff = ((leads.loc[mql, "mql_at"] - origin).dt.total_seconds() / 60.0).to_numpy()
     touch = ((leads.loc[mql, "first_touch_at"] - origin).dt.total_seconds() / 60.0).to_numpy()
     calendar = (touch - handoff) / 60.0
-    sla_hours = scenario.sla.hours_elapsed(handoff, touch, scenario.start_date, scenario.days + 60)
+    sla_hours = scenario.sla.hours_elapsed(handoff, touch, scenario.start_date, scenario.days + QUEUE_PAD_DAYS)
     return pd.DataFrame(
         {
             "calendar_hours": calendar,

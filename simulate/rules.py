@@ -113,6 +113,7 @@ class Grades:
 
     @property
     def grade_names(self) -> tuple[str, ...]:
+        """Names of the fit grades, best first (``A``, ``B``, ...)."""
         if self.names:
             return self.names
         return tuple("ABCDEFGHIJ"[: len(self.fit_edges) + 1][::-1])
@@ -236,10 +237,12 @@ class ScoringRules:
         return pd.DataFrame(rows, columns=["axis", "criterion", "value", "points"])
 
     def to_dict(self) -> dict:
+        """The rules as plain data (what ``to_json`` writes)."""
         return {"format": RULES_FORMAT, **to_dict(self)}
 
     @classmethod
     def from_dict(cls, data: dict, *, source: str = "rules") -> ScoringRules:
+        """Rules from plain data; a bad key or value raises ``SpecError`` naming it and ``source``."""
         data = dict(require_table(data, source))
         fmt = data.pop("format", RULES_FORMAT)
         if fmt != RULES_FORMAT:
@@ -268,3 +271,34 @@ class ScoringRules:
             source = str(path_or_text)
             text = read_text(path_or_text, "rules")
         return cls.from_dict(parse_table(json.loads, text, source, "JSON"), source=source)
+
+
+def default_rules() -> ScoringRules:
+    """Hand-set rules as a marketing team would write them: points for title, firmographics
+    and engagement, 30-day decay of behaviour points, MQL at 60 of 100."""
+    return ScoringRules(
+        fit={
+            "job_level": {"c_level": 15, "vp": 15, "director": 10, "manager": 5, "student": -10},
+            "industry": {"software": 10, "financial_services": 10, "healthcare": 5, "manufacturing": 5},
+            "region": {"north_america": 5, "emea": 5},
+            "email_domain": {"business": 5, "personal": -5, "disposable": -20},
+            "lead_type": {"existing_customer": 10},
+        },
+        fit_numeric={
+            "company_size": Bins(edges=(50, 200, 1000, 5000), points=(0, 5, 10, 15, 15)),
+        },
+        engagement={
+            "page_views": Bins.per_event(2, 10),
+            "pricing_page_views": Bins.per_event(10, 20),
+            "email_clicks": Bins.per_event(3, 9),
+            "form_submissions": Bins.per_event(5, 10),
+            "early_content_downloads": Bins.per_event(3, 6),
+            "late_content_downloads": Bins.per_event(10, 20),
+            "webinars": Bins.per_event(10, 20),
+            "demo_requests": Bins(edges=(1,), points=(0, 40)),
+        },
+        decay_half_life_days=30.0,
+        score_min=0.0,
+        score_max=100.0,
+        mql_threshold=60.0,
+    )

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from simulate import _toml
 from simulate.atomic import write_text_atomic
 from simulate.funnel import Funnel
-from simulate.rules import Bins, ScoringRules
+from simulate.rules import Bins, ScoringRules, default_rules  # noqa: F401 (default_rules: its old home)
 from simulate.spec import (
     SpecError,
     check,
@@ -455,37 +455,6 @@ class Truth:
         check(abs(total - 1) < 1e-6, f"Truth.stage_exponents must add up to 1, got {total:.6g}")
 
 
-def default_rules() -> ScoringRules:
-    """Hand-set rules as a marketing team would write them: points for title, firmographics
-    and engagement, 30-day decay of behaviour points, MQL at 60 of 100."""
-    return ScoringRules(
-        fit={
-            "job_level": {"c_level": 15, "vp": 15, "director": 10, "manager": 5, "student": -10},
-            "industry": {"software": 10, "financial_services": 10, "healthcare": 5, "manufacturing": 5},
-            "region": {"north_america": 5, "emea": 5},
-            "email_domain": {"business": 5, "personal": -5, "disposable": -20},
-            "lead_type": {"existing_customer": 10},
-        },
-        fit_numeric={
-            "company_size": Bins(edges=(50, 200, 1000, 5000), points=(0, 5, 10, 15, 15)),
-        },
-        engagement={
-            "page_views": Bins.per_event(2, 10),
-            "pricing_page_views": Bins.per_event(10, 20),
-            "email_clicks": Bins.per_event(3, 9),
-            "form_submissions": Bins.per_event(5, 10),
-            "early_content_downloads": Bins.per_event(3, 6),
-            "late_content_downloads": Bins.per_event(10, 20),
-            "webinars": Bins.per_event(10, 20),
-            "demo_requests": Bins(edges=(1,), points=(0, 40)),
-        },
-        decay_half_life_days=30.0,
-        score_min=0.0,
-        score_max=100.0,
-        mql_threshold=60.0,
-    )
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scenario:
     """The whole simulated world (see the module docstring for the default).
@@ -542,6 +511,7 @@ class Scenario:
     # --- dates --------------------------------------------------------------------------
     @property
     def start_date(self) -> dt.date:
+        """The first day of the scenario (minute 0 is its midnight UTC)."""
         return dt.date.fromisoformat(self.start)
 
     @property
@@ -553,6 +523,7 @@ class Scenario:
 
     @property
     def days(self) -> int:
+        """Length of the scenario in days."""
         return (self.end_date - self.start_date).days
 
     # --- what-ifs and files ------------------------------------------------------------
@@ -561,6 +532,7 @@ class Scenario:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
+        """The scenario as plain data (what ``to_toml`` writes)."""
         out = {"format": SCENARIO_FORMAT, **to_dict(self)}
         out["rules"] = to_dict(self.rules)
         return out

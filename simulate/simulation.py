@@ -19,6 +19,7 @@ from simulate.table import (
     EVENT_KINDS,
     LEAD_COLUMNS,
     RECYCLE_REASONS,
+    validate_events,
     validate_leads,
 )
 from simulate.truth import BANT, TruthArrays, draw_truth
@@ -204,6 +205,7 @@ def run(scenario: Scenario | None = None, seed: int = 0) -> RunResult:
             "kind": _categorical(events.kind[seen], EVENT_KINDS),
         }
     )
+    validate_events(event_table, leads=table, name="simulated events")
     return RunResult(
         leads=table,
         events=event_table,

@@ -166,4 +166,5 @@ def check_shares(owner: str, shares: dict[str, float], *, tol: float = 1e-6) -> 
 
 
 def check_probability(owner: str, value: float) -> None:
+    """Raise ``SpecError`` naming ``owner`` unless ``value`` is a probability in [0, 1]."""
     check(0.0 <= value <= 1.0, f"{owner} must be a probability in [0, 1], got {value}")

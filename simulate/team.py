@@ -44,9 +44,11 @@ class Duration:
 
     @property
     def mean_minutes(self) -> float:
+        """The mean of the log-normal: ``median_minutes * exp(spread**2 / 2)``."""
         return self.median_minutes * float(np.exp(self.spread**2 / 2))
 
     def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` durations in minutes from ``rng``."""
         return self.median_minutes * np.exp(self.spread * rng.standard_normal(n))
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
@@ -112,16 +114,19 @@ class Team:
 
     @property
     def size(self) -> int:
+        """Number of reps (of the roster, when there is one)."""
         return len(self.roster) if self.roster else self.reps
 
     @property
     def rep_names(self) -> tuple[str, ...]:
+        """Each rep's name (``rep_01``, ... without a roster)."""
         if self.roster:
             return tuple(r.name for r in self.roster)
         return tuple(f"rep_{i + 1:02d}" for i in range(self.reps))
 
     @property
     def calendars(self) -> tuple[WorkingCalendar, ...]:
+        """Each rep's working calendar, in roster order."""
         if self.roster:
             return tuple(r.calendar for r in self.roster)
         return (self.calendar,) * self.reps

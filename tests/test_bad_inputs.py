@@ -17,7 +17,7 @@ import pytest
 
 import simulate
 from calibrate import HistoryError, load_history, make_labels
-from calibrate.history import lead_table_mapping
+from calibrate.mappings import lead_table_mapping
 from calibrate.recommendation import Estimate, Recommendation, RecommendationError
 from simulate import Scenario, ScoringRules
 from simulate.__main__ import main
@@ -468,7 +468,7 @@ def test_a_missing_rules_file(tmp_path):
 # --- recommendation configs (JSON with a schema) ----------------------------------------
 def _config(**changes) -> dict:
     rec = Recommendation(
-        rules=simulate.default_rules(),
+        rules=simulate.scenario.default_rules(),
         threshold=60.0,
         objective="revenue",
         constraints={"reps": 4, "sla_hours": 8.0, "sla_clock": "business", "sla_target": 0.9},

@@ -10,8 +10,10 @@ from simulate.calendar import (
     WorkingCalendar,
     add_working_minutes,
     from_working_time,
+    merge_intervals,
     remove_blocks,
     shrink,
+    split_by_day,
     to_working_time,
     working_minutes_between,
 )
@@ -229,3 +231,31 @@ def test_helper_validation():
         WorkingCalendar().intervals(datetime.date(2026, 1, 1), -1)
     with pytest.raises(ValueError, match="start must be a datetime.date"):
         WorkingCalendar().intervals("2026-01-01", 1)
+
+
+def test_merge_intervals_covers_the_same_minutes_as_the_union():
+    """Against a minute grid: the merged intervals are sorted, disjoint, not touching, and
+    cover exactly the minutes some interval covers (empty ones add nothing)."""
+    rng = np.random.default_rng(8)
+    for _ in range(50):
+        lo = rng.integers(0, 200, int(rng.integers(0, 12))).astype(float)
+        iv = np.column_stack([lo, lo + rng.integers(0, 30, lo.size)])
+        merged = merge_intervals(iv)
+        grid = np.arange(0, 240) + 0.5
+        covered = np.zeros(grid.size, dtype=bool)
+        for o, c in iv:
+            covered |= (grid >= o) & (grid < c)
+        got = np.zeros(grid.size, dtype=bool)
+        for o, c in merged:
+            got |= (grid >= o) & (grid < c)
+        np.testing.assert_array_equal(got, covered)
+        assert np.all(merged[:, 1] > merged[:, 0]) and np.all(merged[1:, 0] > merged[:-1, 1])
+    with pytest.raises(ValueError, match=r"intervals must be a \(k, 2\) array"):
+        merge_intervals(np.zeros(3))
+
+
+def test_split_by_day_cuts_long_intervals_into_days_from_their_opening():
+    iv = ALWAYS_OPEN.intervals(datetime.date(2026, 1, 1), 3)  # one interval of four days
+    days = split_by_day(np.vstack([[[-100.0, -50.0]], iv]))
+    np.testing.assert_array_equal(days, [[-100.0, -50.0]] + [[d * DAY, (d + 1) * DAY] for d in range(4)])
+    np.testing.assert_array_equal(split_by_day([[0.0, DAY + 1.0]]), [[0.0, DAY], [DAY, DAY + 1.0]])

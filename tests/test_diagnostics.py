@@ -14,22 +14,20 @@ import pytest  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
 import simulate  # noqa: E402
-from calibrate import (  # noqa: E402
-    Scorecard,
+from calibrate import Scorecard, make_labels, plotting  # noqa: E402
+from calibrate._testing import history_with_outcomes  # noqa: E402
+from calibrate.diagnostics import (  # noqa: E402
     backtest,
     brier_score,
     evaluate,
     expected_calibration_error,
     funnel_conversion,
     gains_table,
-    make_labels,
-    plotting,  # noqa: E402
     population_stability,
     reliability_curve,
     roc_auc,
     stability_table,
 )
-from calibrate._testing import history_with_outcomes  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::calibrate.SelectionBiasWarning")
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special
 
-from simulate.erlang import erlang_c, expected_decay, mean_wait, prob_wait_within, servers_needed
+from simulate.erlang import erlang_c, erlang_c_scalar, expected_decay, mean_wait, prob_wait_within, servers_needed
 
 
 def erlang_c_exact(c, a):
@@ -42,6 +42,16 @@ def test_erlang_c_is_stable_for_many_servers():
         got = float(erlang_c(c, a))
         assert np.isfinite(got)
         assert got == pytest.approx(erlang_c_logspace(c, a), rel=1e-9)
+
+
+def test_the_numba_scalar_is_erlang_c_at_the_per_server_load():
+    """``erlang_c_scalar(c, rho)`` (what numba kernels call) is ``C(c, c rho)``: exact for
+    small teams, 0 for no load, and below any float for a tiny load on many servers."""
+    for c in (1, 2, 7, 20):
+        for rho in (0.1, 0.5, 0.95):
+            assert erlang_c_scalar(c, rho) == pytest.approx(erlang_c_exact(c, Fraction(rho) * c), rel=1e-12)
+    assert erlang_c_scalar(5, 0.0) == 0.0
+    assert erlang_c_scalar(2000, 0.01) == 0.0
 
 
 def test_prob_wait_within_for_mm1():

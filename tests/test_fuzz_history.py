@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from calibrate import ColumnMapping, HistoryError, Scorecard, load_history
-from simulate import Bins, Grades, ScoringRules
+from simulate import ScoringRules
+from simulate.rules import Bins, Grades
 from simulate.table import BEHAVIOUR_COLUMNS
 
 N_FILES = 400  # about 5 s on one core

@@ -7,9 +7,12 @@ import pandas as pd
 import pytest
 
 import simulate
-from calibrate import ColumnMapping, HistoryError, hubspot_contacts, load_history, salesforce_leads
+from calibrate import ColumnMapping, HistoryError, load_history
 from calibrate._testing import history_with_outcomes
-from calibrate.history import _email_domain, _employees, _job_level
+from calibrate.mappings import email_domain as _email_domain
+from calibrate.mappings import employee_count as _employees
+from calibrate.mappings import hubspot_contacts, salesforce_leads
+from calibrate.mappings import job_level as _job_level
 from simulate.io import write_csv
 
 TITLES = {

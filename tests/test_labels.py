@@ -9,16 +9,10 @@ import pandas as pd
 import pytest
 
 import simulate
-from calibrate import (
-    LeakageError,
-    Scorecard,
-    SelectionBiasWarning,
-    leakage_report,
-    load_history,
-    make_labels,
-)
+from calibrate import LeakageError, Scorecard, SelectionBiasWarning, load_history, make_labels
 from calibrate._testing import history_with_outcomes
-from simulate.table import BEHAVIOUR_COLUMNS
+from calibrate.labels import leakage_report
+from simulate.table import BEHAVIOUR_COLUMNS, LeadTableError
 
 T = pd.Timestamp
 pytestmark = pytest.mark.filterwarnings("ignore::calibrate.SelectionBiasWarning")
@@ -203,6 +197,40 @@ def test_counts_can_be_recounted_at_the_clock_start(world):
     ev = world.events[(world.events["lead_id"] == plain.lead_id[i]) & (world.events["at"] <= plain.start_at[i])]
     assert recounted.X["demo_requests"].iloc[i] == int((ev["kind"] == "demo_request").sum())
     assert recounted.X["page_views"].iloc[i] == int((ev["kind"] == "page_view").sum())
+
+
+def test_events_are_checked_against_the_history_leads():
+    """make_labels(events=...) is a boundary: the events are validated against the leads; those
+    of a lead load_history rejected leave with it."""
+    rows = [
+        ("A", "2026-01-01", "2026-01-02", "2026-01-20", True),
+        ("B", "2026-01-01", "2026-01-02", None, False),
+        ("C", "2026-01-05", "2026-01-06", None, False),
+        ("H", "2026-01-09", "2026-01-08", None, False),  # rejected: an MQL before its creation
+    ]
+    frame = pd.DataFrame(rows, columns=["lead_id", "created_at", "mql_at", "customer_at", "won"])
+    frame = frame.assign(source=["web", "ads", "web", "ads"], lead_type="new_business", page_views=[5, 0, 2, 1])
+    history = load_history(frame, as_of="2026-06-01", max_reject_share=1.0)
+    assert history.rejects["lead_id"].tolist() == ["H"]
+    at = pd.to_datetime(["2026-01-01 12:00", "2026-01-09 12:00", "2026-01-03 08:00"], utc=True)
+    events = pd.DataFrame({"lead_id": ["A", "H", "B"], "at": at, "kind": ["page_view", "page_view", "webinar"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SelectionBiasWarning)
+        labels = make_labels(history, horizon_days=30, events=events)
+        assert labels.X.loc[list(labels.lead_id).index("A"), "page_views"] == 1
+        unknown = events.assign(lead_id=["A", "Z", "B"])
+        with pytest.raises(
+            LeadTableError,
+            match=r"^events: column 'lead_id' holds 'Z' in row 1, which is not a lead of the lead table$",
+        ):
+            make_labels(history, horizon_days=30, events=unknown)
+        early = events.assign(at=at - pd.Timedelta(days=1))
+        with pytest.raises(
+            LeadTableError, match=r"column 'at' is earlier than the lead's created_at in row 0 \(lead_id 'A'\)"
+        ):
+            make_labels(history, horizon_days=30, events=early)
+        with pytest.raises(LeadTableError, match=r"column 'kind' must hold one of .*, got 'call' in row 2"):
+            make_labels(history, horizon_days=30, events=events.assign(kind=["page_view", "page_view", "call"]))
 
 
 # --- the leakage guard ----------------------------------------------------------------------

@@ -28,7 +28,7 @@ from calibrate.diagnostics import funnel_conversion  # noqa: E402
 from calibrate.recommendation import Estimate as Expected  # noqa: E402
 from calibrate.recommendation import Recommendation  # noqa: E402
 from simulate import plotting as splot  # noqa: E402
-from simulate.sweep import SerialExecutor, sweep  # noqa: E402
+from simulate.sweeps import SerialExecutor, sweep  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -131,7 +131,7 @@ def test_arrivals_from_a_crm_summary_without_backlog():
             "mql_at": ["2026-01-05", None, "2026-02-15"],
         }
     )
-    summary = simulate.monthly_summary(load_history(export).leads)
+    summary = simulate.simulation.monthly_summary(load_history(export).leads)
     ax = splot.plot_mql_arrivals(summary)
     assert [b.get_height() for b in _bars(ax)][:2] == [1.0, 1.0]
     assert len(ax.figure.axes) == 1  # no backlog axis
@@ -235,6 +235,7 @@ def test_monthly_comparison_draws_a_line_per_scenario(whatifs):
 @pytest.fixture(scope="module")
 def trade():
     """A real trade-off table of synthetic leads (analytic load only, a few seconds)."""
+    from calibrate.capacity import SalesCapacity, Window
     from calibrate.tradeoffs import evaluate_tradeoffs
 
     rng = np.random.default_rng(5)
@@ -244,11 +245,8 @@ def trade():
         score,
         np.clip(score / 400, 0, 1),
         np.sort(rng.uniform(0, days * 1440.0, n)),
-        team=simulate.Team(reps=3),
-        sla=simulate.SLA(),
-        funnel=simulate.Funnel(),
-        start=dt.date(2026, 1, 1),
-        days=days,
+        capacity=SalesCapacity(team=simulate.Team(reps=3)),
+        window=Window(start=dt.date(2026, 1, 1), days=days),
         amount=10_000.0,
         bootstrap=0,
         thresholds=np.arange(0, 60, 4.0),
@@ -303,7 +301,7 @@ def test_run_result_html_has_the_totals_and_one_row_per_month(result):
 
 def _recommendation(**changes) -> Recommendation:
     base = {
-        "rules": simulate.default_rules().replace_threshold(55),
+        "rules": simulate.scenario.default_rules().replace_threshold(55),
         "threshold": 55.0,
         "objective": "revenue",
         "constraints": {
@@ -402,7 +400,7 @@ def inputs():
 
 
 def test_recompute_with_the_same_team_gives_the_same_frontier(trade, inputs):
-    again = explorer.recompute(trade, inputs, contact_rate=0.6)
+    again = explorer.recompute(trade, inputs)
     for column in (
         "mqls_per_month",
         "sla_compliance",
@@ -414,30 +412,20 @@ def test_recompute_with_the_same_team_gives_the_same_frontier(trade, inputs):
 
 
 def test_recompute_more_reps_and_a_longer_sla_never_serve_worse(trade, inputs):
-    more = explorer.recompute(trade, inputs, reps=5, contact_rate=0.6)
+    more = explorer.recompute(trade, inputs, reps=5)
     assert more.team.size == 5
     np.testing.assert_array_equal(more.table["mqls_per_month"], trade.table["mqls_per_month"])
     assert (more.table["sla_compliance"] >= trade.table["sla_compliance"] - 1e-9).all()
     assert (more.table["utilisation"] < trade.table["utilisation"]).all()
-    longer = explorer.recompute(trade, inputs, sla_hours=24.0, contact_rate=0.6)
+    longer = explorer.recompute(trade, inputs, sla_hours=24.0)
     assert longer.sla.hours == 24.0
     assert (longer.table["sla_compliance"] >= trade.table["sla_compliance"] - 1e-9).all()
-
-
-def test_team_of_a_roster_is_cut_or_extended():
-    roster = (simulate.Rep(name="ann"), simulate.Rep(name="bob"))
-    team = simulate.Team(roster=roster)
-    assert explorer._team_of(team, 1).rep_names == ("ann",)
-    assert explorer._team_of(team, 3).rep_names == ("ann", "bob", "bob_3")
-    assert explorer._team_of(simulate.Team(), 6).size == 6
-    with pytest.raises(ValueError, match="reps must be >= 1"):
-        explorer._team_of(team, 0)
 
 
 def test_explorer_widget_recomputes_when_the_reps_move(trade, inputs, capsys):
     pytest.importorskip("ipywidgets")
     rec = _recommendation(threshold=20.0, tradeoffs=trade)
-    box = explorer.explore(rec, inputs=inputs, contact_rate=0.6, widgets=True)
+    box = explorer.explore(rec, inputs=inputs, widgets=True)
     assert box.threshold.value == 20.0 and box.reps.value == 3 and not box.reps.disabled
     before = explorer.figures_at(box.current(), 20.0)["sla_compliance"]
     box.reps.value = 5

@@ -8,8 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simulate
-from simulate import Bins, Grades, Scenario, ScoringRules
+from simulate import Scenario, ScoringRules
 from simulate.calendar import WorkingCalendar
+from simulate.rules import Bins, Grades
 from simulate.table import BEHAVIOUR_COLUMNS
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,11 +11,14 @@ from sklearn.model_selection import TunedThresholdClassifierCV
 
 import simulate
 from calibrate.__main__ import main as calibrate_main
+from calibrate.capacity import SalesCapacity
 from calibrate.history import load_history
+from calibrate.inputs import prepare
 from calibrate.labels import SelectionBiasWarning, make_labels
 from calibrate.recommendation import Estimate, Recommendation, RecommendationError, fingerprint
-from calibrate.threshold import prepare, promise, recommend, verification_report, verify
+from calibrate.threshold import recommend
 from calibrate.tradeoffs import evaluate_tradeoffs
+from calibrate.verification import promise, verification_report, verify
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +27,18 @@ def world():
 
 
 @pytest.fixture(scope="module")
+def capacity(world):
+    return SalesCapacity.from_scenario(world)
+
+
+@pytest.fixture(scope="module")
 def history(world):
     return load_history(simulate.run(world, seed=1))
 
 
 @pytest.fixture(scope="module")
-def rec(world, history):
-    return recommend(history, team=world.team, sla=world.sla, funnel=world.funnel, seed=0, simulate_seeds=4)
+def rec(capacity, history):
+    return recommend(history, capacity, seed=0, simulate_seeds=4)
 
 
 def test_table_is_monotone_in_the_threshold(rec):
@@ -48,26 +56,22 @@ def test_volume_and_wins_agree_with_a_direct_count(world, history, rec):
     t = rec.tradeoffs.table
     row = t.iloc[len(t) // 2]
     mql = inputs.score >= row["threshold"]
-    months = inputs.days / (365.25 / 12)
+    months = inputs.window.days / (365.25 / 12)
     assert row["mqls"] == mql.sum()
     assert row["mqls_per_month"] == pytest.approx(mql.sum() / months)
     assert row["precision"] == pytest.approx(inputs.p_win[mql].mean())
 
 
-def test_more_reps_never_lower_compliance(world, history, rec):
+def test_more_reps_never_lower_compliance(capacity, history, rec):
     inputs = prepare(history, scorecard=rec.scorecard)
     previous = None
     for reps in (3, 4, 6):
-        team = dataclasses.replace(world.team, reps=reps)
         t = evaluate_tradeoffs(
             inputs.score,
             inputs.p_win,
             inputs.handoff_min,
-            team=team,
-            sla=world.sla,
-            funnel=world.funnel,
-            start=inputs.start,
-            days=inputs.days,
+            capacity=capacity.with_reps(reps),
+            window=inputs.window,
             bootstrap=0,
         ).table
         if previous is not None:
@@ -95,15 +99,13 @@ def test_verification_in_simulation_meets_target_and_expectations(rec, world):
     assert abs(by.loc["revenue_per_month", "difference"]) < 0.15
 
 
-def test_beats_capacity_blind_thresholds_under_a_tight_team(world, history, rec):
+def test_beats_capacity_blind_thresholds_under_a_tight_team(world, capacity, history, rec):
     """Thresholds tuned on the labels alone (best F1; scikit-learn's tuned threshold for
     balanced accuracy) ignore the team; with three reps the recommendation earns more."""
     tight = dataclasses.replace(world.team, reps=3)
     aware = recommend(
         history,
-        team=tight,
-        sla=world.sla,
-        funnel=world.funnel,
+        capacity.replace(team=tight),
         scorecard=rec.scorecard,
         seed=0,
         simulate_seeds=0,
@@ -134,10 +136,8 @@ def test_beats_capacity_blind_thresholds_under_a_tight_team(world, history, rec)
         assert best > revenue(threshold), name
 
 
-def test_volume_and_pipeline_objectives(world, history, rec):
-    common = dict(
-        team=world.team, sla=world.sla, funnel=world.funnel, scorecard=rec.scorecard, simulate_seeds=0, bootstrap=0
-    )
+def test_volume_and_pipeline_objectives(capacity, history, rec):
+    common = dict(capacity=capacity, scorecard=rec.scorecard, simulate_seeds=0, bootstrap=0)
     volume = recommend(history, objective="volume", target=300, **common)
     row = volume.tradeoffs.row(volume.threshold)
     assert row["mqls_per_month"] >= 300
@@ -149,12 +149,10 @@ def test_volume_and_pipeline_objectives(world, history, rec):
         recommend(history, objective="fame", **common)
 
 
-def test_two_axis_rule(world, history, rec):
+def test_two_axis_rule(capacity, history, rec):
     two = recommend(
         history,
-        team=world.team,
-        sla=world.sla,
-        funnel=world.funnel,
+        capacity,
         scorecard=rec.scorecard,
         grades=3,
         simulate_seeds=0,
@@ -229,12 +227,10 @@ def test_command_line_help_lists_the_options(capsys):
         assert option in text
 
 
-def test_promise_grows_with_the_sla_length(world, history, rec):
+def test_promise_grows_with_the_sla_length(world, capacity, history, rec):
     table = promise(
         history,
-        team=world.team,
-        sla=world.sla,
-        funnel=world.funnel,
+        capacity,
         scorecard=rec.scorecard,
         hours=(2.0, 8.0, 48.0),
         seeds=4,
@@ -247,13 +243,9 @@ def test_promise_grows_with_the_sla_length(world, history, rec):
     assert "MQLs a month touched within 48 business hours" in table["promise"].iloc[-1]
 
 
-def test_sql_objective_fits_points_to_reaching_sql(world, history):
-    sqls = recommend(
-        history, team=world.team, sla=world.sla, funnel=world.funnel, objective="sqls", simulate_seeds=0, bootstrap=0
-    )
-    wins = recommend(
-        history, team=world.team, sla=world.sla, funnel=world.funnel, objective="wins", simulate_seeds=0, bootstrap=0
-    )
+def test_sql_objective_fits_points_to_reaching_sql(world, capacity, history):
+    sqls = recommend(history, capacity, objective="sqls", simulate_seeds=0, bootstrap=0)
+    wins = recommend(history, capacity, objective="wins", simulate_seeds=0, bootstrap=0)
     # reaching SQL is far more common than winning: the fitted chances say so
     assert sqls.expected["precision"].value > 2 * wins.expected["precision"].value
     assert sqls.expected["sla_compliance"].value >= world.sla.target

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import simulate
-from simulate import Bins, Grades, ScoringRules
+from simulate import ScoringRules
+from simulate.rules import Bins, Grades
 from simulate.spec import SpecError
 from simulate.table import BEHAVIOUR_COLUMNS
 
@@ -49,7 +50,7 @@ def test_two_axis_rule():
 
 def test_json_round_trip(tmp_path):
     rules = dataclasses.replace(
-        simulate.default_rules(),
+        simulate.scenario.default_rules(),
         grades=Grades(fit_edges=(10.0,), engagement_thresholds=(50.0, 20.0), names=("cold", "warm")),
     )
     path = tmp_path / "rules.json"
@@ -76,7 +77,7 @@ def test_bad_rules_refused(text, match):
 
 
 def test_points_table_lists_every_criterion():
-    rules = simulate.default_rules()
+    rules = simulate.scenario.default_rules()
     table = rules.table()
     assert set(table["criterion"]) == set(rules.columns)
     assert table.loc[table["criterion"] == "demo_requests", "points"].tolist() == [0, 40]

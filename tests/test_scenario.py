@@ -29,7 +29,7 @@ def test_toml_round_trip_is_exact(tmp_path):
         rules=dataclasses.replace(
             s.rules,
             decay_half_life_days=None,
-            grades=simulate.Grades(fit_edges=(10.0, 30.0), engagement_thresholds=(1e9, 40.0, 20.0)),
+            grades=simulate.rules.Grades(fit_edges=(10.0, 30.0), engagement_thresholds=(1e9, 40.0, 20.0)),
         ),
     )
     assert Scenario.from_toml(changed.to_toml()) == changed
@@ -98,7 +98,7 @@ def test_bad_values_refused_in_python_too():
     with pytest.raises(ValueError, match=r"Arrivals\.leads_per_month must be >= 0"):
         simulate.Arrivals(leads_per_month=-1)
     with pytest.raises(ValueError, match=r"Categorical\.shares\.a must be in \[0, 1\]"):
-        simulate.Categorical(shares={"a": 1.2, "b": -0.2})
+        simulate.scenario.Categorical(shares={"a": 1.2, "b": -0.2})
     with pytest.raises(ValueError, match=r"Campaign 'x' start must be an ISO date"):
         simulate.Campaign(name="x", start="soon")
 

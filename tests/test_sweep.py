@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import simulate
-from simulate.sweep import SerialExecutor, grid, replace_path, sweep
+from simulate.sweeps import SerialExecutor, grid, replace_path, sweep
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Capture the pinned outputs with the API as it was before the layout change (run once).
+"""Capture the pinned outputs with the API as it was before the layout change (run once, at c4749fd).
 
 Kept for the record of how ``pinned.json`` was made; ``tests/test_pinned.py`` recomputes the
 same outputs with the current API and compares.
@@ -9,11 +9,11 @@ import json
 import sys
 
 import numpy as np
+from calibrate.load import analytic_load, simulated_load
 from calibrate.recommend import prepare
 
 import calibrate
 import simulate
-from calibrate.load import analytic_load, simulated_load
 
 
 def world():

@@ -26,9 +26,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from simulate import seeding
 from simulate.scenario import Scenario
 from simulate.simulation import RunResult, run
 from simulate.spec import to_dict
@@ -38,6 +38,7 @@ class SerialExecutor(cf.Executor):
     """Runs each task at once in this process (for debugging and small sweeps)."""
 
     def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        """Run ``fn(*args, **kwargs)`` now, in this process; return its finished future."""
         future: cf.Future = cf.Future()
         try:
             future.set_result(fn(*args, **kwargs))
@@ -153,18 +154,6 @@ def _task(scenario: Scenario, seed: int, keep_run: bool):
     return run_figures(result), monthly, (result if keep_run else None)
 
 
-def _seed_list(seeds: int | Sequence[int], base_seed: int) -> list[int]:
-    if isinstance(seeds, int | np.integer):
-        if seeds < 1:
-            raise ValueError(f"seeds must be >= 1, got {seeds}")
-        children = np.random.SeedSequence(base_seed).spawn(int(seeds))
-        return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
-    out = [int(s) for s in seeds]
-    if not out:
-        raise ValueError("seeds must name at least one seed")
-    return out
-
-
 def sweep(
     scenarios: Scenario | Sequence[Scenario] | Mapping[str, Scenario],
     seeds: int | Sequence[int] = 1,
@@ -173,15 +162,15 @@ def sweep(
     max_workers: int | None = None,
     progress: bool = True,
     keep_runs: bool = False,
-    base_seed: int = 0,
+    seed: int = 0,
 ) -> SweepResult:
     """Run every scenario with every seed and collect tidy tables.
 
     Parameters
     ----------
     scenarios : one scenario, a list (named by position) or a dict of named scenarios.
-    seeds : a list of seeds, or a count ``n``: the seeds are then children of
-        ``SeedSequence(base_seed)``. Every scenario gets the same seeds, so scenarios are
+    seeds : a list of seeds, or a count ``n``: the seeds are then the children of
+        ``seed`` (``simulate.seeding.child_seeds``). Every scenario gets the same seeds, so scenarios are
         compared on the same random leads (common random numbers).
     executor : any ``concurrent.futures.Executor`` (a Dask ``client.get_executor()`` for a
         cluster, ``SerialExecutor()`` for in-process); default a local process pool with
@@ -208,7 +197,7 @@ def sweep(
     for label, s in zip(labels, items):
         if not isinstance(s, Scenario):
             raise TypeError(f"scenario {label!r} is a {type(s).__name__}, not a Scenario")
-    seed_list = _seed_list(seeds, base_seed)
+    seed_list = seeding.seed_list(seeds, seed=seed)
     params = scenario_parameters(items)
     tasks = [(i, seed) for i in range(len(items)) for seed in seed_list]
 
