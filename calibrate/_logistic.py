@@ -172,6 +172,13 @@ def linear_predictor(codes: np.ndarray, table: np.ndarray, intercept: float) -> 
     return _eta_kernel(codes, np.ascontiguousarray(table, dtype=float), float(intercept))
 
 
+def _with_intercept(A: scipy.sparse.csr_array) -> scipy.sparse.csr_array:
+    """``B`` with ``[table..., intercept] = B @ z`` for ``z = [intercept, theta...]``."""
+    n_params = A.shape[1]
+    B = scipy.sparse.block_diag([A, scipy.sparse.csr_array(np.ones((1, 1)))], format="csr")
+    return B[:, np.r_[n_params, np.arange(n_params)]]
+
+
 @dataclass(frozen=True, slots=True)
 class LogisticFit:
     intercept: float
@@ -194,18 +201,19 @@ def fit_logistic(
     max_iter: int,
     tol: float,
     hessian_rows: np.ndarray | None = None,
+    start: np.ndarray | None = None,
 ) -> LogisticFit:
     """Minimise the objective in the module docstring; ``codes`` index rows of ``A``.
 
-    ``hessian_rows`` are the rows the Hessian is computed on (default: all).
+    ``hessian_rows`` are the rows the Hessian is computed on (default: all); ``start`` is a
+    first guess of ``[intercept, theta...]`` (projected onto the bounds), default all zero
+    but the intercept at the base rate.
     """
     y = np.ascontiguousarray(y, dtype=float)
     w = np.ascontiguousarray(w, dtype=float)
     W = float(w.sum())
     n_params = A.shape[1]
-    # z = [intercept, theta]; B maps z to [table..., intercept]
-    B = scipy.sparse.block_diag([A, scipy.sparse.csr_array(np.ones((1, 1)))], format="csr")
-    B = B[:, np.r_[n_params, np.arange(n_params)]]
+    B = _with_intercept(A)
     B_t = B.T.tocsr()
     lo = np.concatenate([[-np.inf], lower])
     hi = np.concatenate([[np.inf], upper])
@@ -223,9 +231,12 @@ def fit_logistic(
         g = B_t @ np.append(g_table, g_b) / W + penalty * z
         return loss / W + 0.5 * float(np.dot(penalty * z, z)), g
 
-    ybar = float(np.clip(np.dot(w, y) / W, 1e-9, 1 - 1e-9))
-    z = np.clip(np.zeros(n_params + 1), lo, hi)
-    z[0] = np.log(ybar / (1 - ybar))
+    if start is None:
+        ybar = float(np.clip(np.dot(w, y) / W, 1e-9, 1 - 1e-9))
+        z = np.clip(np.zeros(n_params + 1), lo, hi)
+        z[0] = np.log(ybar / (1 - ybar))
+    else:
+        z = np.clip(np.asarray(start, dtype=float), lo, hi)
     f, g = value_grad(z)
     converged, message, n_iter = False, "reached max_iter", 0
     for it in range(1, max_iter + 1):
@@ -287,3 +298,37 @@ def refit_intercept(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, start: float
         if abs(step) < 1e-12:
             break
     return b
+
+
+def covariance(
+    codes: np.ndarray,
+    A: scipy.sparse.csr_array,
+    fit: LogisticFit,
+    w: np.ndarray,
+    *,
+    C: float,
+    hessian_rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """Approximate covariance of ``[intercept, theta...]`` at a fit.
+
+    The inverse of the penalised Hessian of the weighted log loss (not divided by ``W``):
+    the Laplace approximation of the L2 penalty's posterior, with the weights taken as
+    frequency weights (a row of weight 2 counts as two leads) and the bounds ignored (a
+    parameter held at its bound is treated as free). With ``hessian_rows`` the Hessian is
+    computed on those rows and scaled up to the total weight.
+    """
+    w = np.ascontiguousarray(w, dtype=float)
+    if hessian_rows is None:
+        h_codes, h_w = codes, w
+    else:
+        h_codes, h_w = np.ascontiguousarray(codes[hessian_rows]), w[hessian_rows]
+    B = _with_intercept(A)
+    scale = float(w.sum()) / float(h_w.sum())
+    h = B.T.tocsr() @ scipy.sparse.csr_array(hessian(h_codes, fit.table, fit.intercept, h_w) * scale) @ B
+    H = h.toarray() if scipy.sparse.issparse(h) else np.asarray(h)
+    H[np.diag_indices_from(H)] += np.r_[0.0, np.full(A.shape[1], 1.0 / C)]
+    with threadpool_limits(1, user_api="blas"):
+        try:
+            return scipy.linalg.cho_solve(scipy.linalg.cho_factor(H), np.eye(H.shape[0]))
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+            return np.linalg.pinv(H, hermitian=True)

@@ -77,20 +77,16 @@ def _parts(source) -> tuple[pd.DataFrame, Any, Any, float | None, Any]:
 
 
 def _best(table: pd.DataFrame, target: float | None) -> float:
-    """The threshold ``recommend`` would pick by revenue: the best among those that meet the
-    SLA target plus ``SLA_MARGIN``, with the simulated compliance where it overrides."""
-    from calibrate.threshold import SLA_MARGIN, choose
+    """The threshold ``recommend`` would pick by revenue: the best among those whose SLA a new
+    year meets with ``SLA_CONFIDENCE`` (``sla_floor``; the table's compliance is the trusted one)."""
+    from calibrate.threshold import SLA_CONFIDENCE, choose, sla_floor
 
-    compliance = table["sla_compliance"]
-    if "sim_sla_compliance" in table:
-        compliance = table["sim_sla_compliance"].where(table["sla_source"] == "simulation", compliance)
     pos, _ = choose(
         table,
         objective="revenue",
         target=None,
         sla_target=target if target is not None else -np.inf,
-        compliance=compliance,
-        sla_margin=SLA_MARGIN if target is not None else 0.0,
+        compliance=sla_floor(table, SLA_CONFIDENCE),
     )
     return float(table.iloc[pos]["threshold"])
 
@@ -98,8 +94,8 @@ def _best(table: pd.DataFrame, target: float | None) -> float:
 def figures_at(table, threshold: float) -> dict[str, float]:
     """The explorer's figures at ``threshold``: the row of the highest candidate not above it.
 
-    ``sla_compliance`` is the simulated value where a simulated check ran and disagreed with
-    the analytic model (``sla_source == "simulation"``), as ``recommend`` trusts it.
+    ``sla_compliance`` is the trusted value (the simulation's where it overrides the
+    analytic model), as ``recommend`` trusts it.
     """
     table = table.table if hasattr(table, "table") else table
     t = table["threshold"].to_numpy(dtype=float)
@@ -109,8 +105,6 @@ def figures_at(table, threshold: float) -> dict[str, float]:
     for column, _, _ in READOUT:
         if column in row.index:
             out[column] = float(row[column])
-    if row.get("sla_source") == "simulation" and pd.notna(row.get("sim_sla_compliance")):
-        out["sla_compliance"] = float(row["sim_sla_compliance"])
     return out
 
 
@@ -137,9 +131,10 @@ def recompute(tradeoffs, inputs, *, reps: int | None = None, sla_hours: float | 
         capacity = capacity.with_reps(reps)
     if sla_hours is not None:
         capacity = capacity.with_sla_hours(sla_hours)
+    credited = inputs.credited_p_win() if hasattr(inputs, "credited_p_win") else inputs.p_win
     return evaluate_tradeoffs(
         inputs.score,
-        inputs.p_win,
+        credited,
         inputs.handoff_min,
         capacity=capacity,
         window=tradeoffs.window,

@@ -19,6 +19,7 @@ header name are bad values, never silently used.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from calibrate.reading import (
     read_csv_export,
     source_name,
 )
-from simulate.table import validate_leads
+from simulate.table import BEHAVIOUR_COLUMNS, validate_events, validate_leads
 
 __all__ = ["History", "HistoryError", "load_history"]
 
@@ -56,6 +57,13 @@ class History:
     mapping : the mapping used.
     extra_columns : the export's columns kept beyond the documented ones.
     n_input_rows : rows read; ``len(leads) + len(rejects['row'].unique())``.
+    events : the behaviour events (``lead_id, at, kind``) if given; then every count can be
+        taken as of any moment (``calibrate.point_in_time``) and the lead table's count
+        columns are the events' totals up to ``as_of``.
+    counts_at : what the lead table's behaviour counts are: ``"events"`` (recounted from
+        ``events``), ``"decision"`` (the export's counts are snapshots taken at the MQL
+        moment), or ``"end"`` (today's totals: they include activity after the decision,
+        and the fit warns, see ``calibrate.point_in_time.PointInTimeWarning``).
     """
 
     leads: pd.DataFrame
@@ -65,6 +73,8 @@ class History:
     mapping: ColumnMapping
     extra_columns: tuple[str, ...]
     n_input_rows: int
+    events: pd.DataFrame | None = None
+    counts_at: str = "end"
 
     def __repr__(self) -> str:
         return (
@@ -85,7 +95,32 @@ class History:
             mapping=lead_table_mapping(leads.columns),
             extra_columns=(),
             n_input_rows=len(leads),
+            events=result.events,
+            counts_at="events",
         )
+
+    def with_events(self, events: pd.DataFrame | str | os.PathLike) -> History:
+        """The history with its behaviour events (a DataFrame or a CSV file), checked.
+
+        Events must belong to the history's leads (those ``load_history`` rejected leave
+        with their leads) and not come before their lead's creation; the lead table's count
+        columns become the events' totals up to ``as_of``.
+        """
+        from calibrate.point_in_time import counts_at, read_events
+
+        events = read_events(events, timezone=self.mapping.timezone)
+        known = self.leads[["lead_id", "created_at"]]
+        rejected = self.rejects["lead_id"].dropna().drop_duplicates()
+        rejected = rejected[~rejected.isin(known["lead_id"])]
+        events = events[~events["lead_id"].isin(rejected.to_numpy())].reset_index(drop=True)
+        validate_events(events, leads=known, name="events")
+        events = events[events["at"] <= self.as_of].reset_index(drop=True)
+        leads = self.leads.copy()
+        moments = pd.Series(self.as_of, index=range(len(leads)))
+        totals = counts_at(leads["lead_id"].to_numpy(), moments, events, BEHAVIOUR_COLUMNS)
+        for column in BEHAVIOUR_COLUMNS:
+            leads[column] = totals[column].to_numpy()
+        return dataclasses.replace(self, leads=leads, events=events, counts_at="events")
 
 
 def load_history(
@@ -97,6 +132,8 @@ def load_history(
     encoding: str = "utf-8",
     on_error: str = "reject",
     max_reject_share: float = 0.05,
+    events: pd.DataFrame | str | os.PathLike | None = None,
+    counts_at: str = "end",
 ) -> History:
     """Read a lead history from a CSV file or a DataFrame into the lead table.
 
@@ -112,6 +149,11 @@ def load_history(
         raises at the first bad row.
     max_reject_share : more bad rows than this share for one column and reason means the
         column itself is wrong (a date format, a type): one error instead of rejects.
+    events : the behaviour events (a DataFrame or CSV with ``lead_id, at, kind``): the fit
+        then takes every count as of the lead's MQL moment (``History.with_events``).
+    counts_at : without events, what the export's count columns are: ``"end"`` (default:
+        today's totals, which the fit warns about) or ``"decision"`` (snapshots taken at
+        the MQL moment, for example a workflow that copied them into properties then).
 
     Examples
     --------
@@ -132,6 +174,8 @@ def load_history(
     >>> print(history.rejects.loc[0, "reason"])
     mql_at (2026-01-06 07:00 UTC) is earlier than created_at (2026-01-07 07:00 UTC)
     """
+    if counts_at not in ("end", "decision"):
+        raise ValueError(f"counts_at must be 'end' or 'decision', got {counts_at!r}")
     if on_error not in ("reject", "raise"):
         raise ValueError(f"on_error must be 'reject' or 'raise', got {on_error!r}")
     if not 0 <= max_reject_share <= 1:
@@ -156,7 +200,7 @@ def load_history(
         as_of_ts = max(times) if times else pd.Timestamp.now(tz="UTC")
     else:
         as_of_ts = given_as_of
-    return History(
+    history = History(
         leads=leads,
         rejects=reader.rejects_frame(),
         as_of=as_of_ts,
@@ -164,7 +208,9 @@ def load_history(
         mapping=mapping,
         extra_columns=tuple(extra),
         n_input_rows=len(raw),
+        counts_at=counts_at,
     )
+    return history if events is None else history.with_events(events)
 
 
 def _as_of(as_of, timezone: str) -> pd.Timestamp:

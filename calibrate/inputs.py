@@ -2,20 +2,24 @@
 
 ``prepare`` fits (or uses) a ``Scorecard`` and gives every lead its points, its fitted chance
 to win once worked, the moment it would be handed to sales, its expected amount, and the
-waits the history's worked leads had; with the ``Window`` the history covers.
+waits the history's worked leads had; with the ``Window`` the history covers. Every figure is
+point in time where the history has its events (see ``calibrate.point_in_time``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from calibrate.capacity import HORIZON_DAYS, Window
 from calibrate.history import History, load_history
-from calibrate.labels import make_labels
+from calibrate.labels import make_labels, worked_leads
+from calibrate.point_in_time import PointInTimeWarning, counts_at, look_ahead_backtest, peak_scores
 from calibrate.scorecard import Scorecard
+from simulate.table import BEHAVIOUR_COLUMNS
 
 __all__ = ["LeadInputs", "as_history", "prepare"]
 
@@ -30,6 +34,9 @@ class LeadInputs:
     minutes since ``window.start``; ``amount`` the expected deal amount;
     ``historical_wait_min`` the waits to first touch the worked leads had. Leads that came
     back from nurture are handed to sales twice: ``returns_*`` give their second trip.
+    ``old_mql`` marks the leads the rules in force made MQLs, ``worked`` those sales worked
+    (the only ones with an outcome, see ``credited_p_win``); ``point_in_time`` says whether
+    the scores and chances are what was known at the decision (events or snapshot counts).
     """
 
     score: np.ndarray
@@ -43,6 +50,25 @@ class LeadInputs:
     returns_score: np.ndarray | None = None
     returns_handoff_min: np.ndarray | None = None
     returns_index: np.ndarray | None = None
+    old_mql: np.ndarray | None = None
+    point_in_time: bool = False
+    worked: np.ndarray | None = None
+    amount_dispersion: float = 1.0
+
+    def credited_p_win(self, credit_unworked: bool = False) -> np.ndarray:
+        """The chances the expected wins are summed over: 0 for leads sales never worked.
+
+        The history holds outcomes only for the leads sales worked; for the others ``p_win``
+        is the scorecard extrapolated beyond the leads it learned from, and measured on the
+        simulator's truth that extrapolation is several times too high (those leads stayed
+        below the old threshold for a reason the counts do not show). By default their
+        chance is not counted: a threshold that reaches them carries their load and no
+        credited value (an exploration sample, ``make_labels(exploration=...)``, gives
+        them outcomes). ``credit_unworked=True`` counts the extrapolation.
+        """
+        if credit_unworked or self.worked is None:
+            return self.p_win
+        return np.where(self.worked, self.p_win, 0.0)
 
     def load_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Scores and handoff times of every trip to sales (first trips, then returns)."""
@@ -76,8 +102,19 @@ def prepare(
     target: str = "won",
     grades: int | None = None,
     random_state: int = 0,
+    score_until: str = "as_of",
 ) -> LeadInputs:
     """Fit (or use) a scorecard and compute every lead's score, chance, handoff and amount.
+
+    Point in time: with the history's events (``History.events``) the points are fitted on
+    the counts each lead had at its MQL moment (``make_labels``); each lead's ``score`` is
+    the highest its running score reached while its events happened (``peak_scores``: an
+    MQL of threshold ``T`` iff the peak reaches ``T``, as the CRM decides), and its chance
+    ``p_win`` is read from what was known when it was handed to sales: its MQL moment for a
+    lead the rules in force made an MQL, else the moment it reached its peak. Without events
+    the lead table's counts are used as they are; if they are end-of-history totals
+    (``History.counts_at == "end"``) a ``PointInTimeWarning`` names the columns and what
+    they add on an out-of-time backtest.
 
     Parameters
     ----------
@@ -86,28 +123,41 @@ def prepare(
         (won, or reached SQL for ``target="sql"``, within ``horizon_days`` of the MQL).
     grades : score on a fit-grade x engagement rule with this many grades instead.
     random_state : passed to the ``Scorecard`` that is fitted.
+    score_until : with events, follow each lead's score up to ``"as_of"`` (default) or only
+        up to its ``"first_touch"`` by sales (where activity after a call may be sales' own
+        doing, such as a demo the rep booked).
     """
+    if score_until not in ("as_of", "first_touch"):
+        raise ValueError(f"score_until must be 'as_of' or 'first_touch', got {score_until!r}")
     history = as_history(history)
     leads = history.leads
     if scorecard is None:
         labels = make_labels(history, target=target, horizon_days=horizon_days)
         scorecard = Scorecard(random_state=random_state).fit(labels.X, labels.y, labels.sample_weight)
+        _warn_end_totals(history, labels, scorecard, random_state)
+    else:
+        _warn_end_totals(history, None, scorecard, random_state)
     features = list(scorecard.feature_names_in_)
     missing = [f for f in features if f not in leads.columns]
     if missing:
         raise ValueError(f"the history lacks the scorecard's feature column {missing[0]!r}")
-    X = leads[features]
-    points = scorecard.predict_points(X).astype(float)
-    p = scorecard.predict_proba(X)[:, 1]
 
     window = history_window(history)
     last = window.end_minutes - 1
     created = window.minutes(leads["created_at"])
-    handoff = created.copy()
-    if "mql_at" in leads and leads["mql_at"].notna().any():
-        mql = window.minutes(leads["mql_at"])
-        delay = np.nanmedian(mql - created)
-        handoff = np.where(np.isfinite(mql), mql, created + delay)
+    old_mql = leads["mql_at"].notna().to_numpy() if "mql_at" in leads else np.zeros(len(leads), dtype=bool)
+    scorer, grade_of = _scorer(scorecard, grades)
+    if history.events is not None:
+        points, p, handoff, X = _point_in_time(history, scorecard, scorer, score_until, old_mql, window)
+    else:
+        X = leads[features]
+        points = scorer(X)
+        p = scorecard.predict_proba(X)[:, 1]
+        handoff = created.copy()
+        if old_mql.any():
+            mql = window.minutes(leads["mql_at"])
+            delay = np.nanmedian(mql - created)
+            handoff = np.where(np.isfinite(mql), mql, created + delay)
     handoff = np.clip(handoff, 0, last)
 
     waits = np.zeros(0)
@@ -117,21 +167,14 @@ def prepare(
     back = leads["returned_at"].notna().to_numpy() if "returned_at" in leads else np.zeros(len(leads), dtype=bool)
     returned = window.minutes(leads.loc[back, "returned_at"]) if back.any() else np.zeros(0)
 
-    grade_offset = None
-    if grades:
-        # two axes: a lead passes the fit-grade x engagement rule made from threshold T iff
-        # T <= engagement + (lowest fit score of its grade), a single threshold on that sum
-        rules = scorecard.to_rules(threshold=0.0, grades=grades)
-        fit = rules.fit_points(leads)
-        engagement = rules.engagement_points(leads)
-        lowest = -np.asarray(rules.grades.engagement_thresholds, dtype=float)
-        grade_offset = lowest[rules.grades.grade(fit)]
-        points = engagement + grade_offset
+    amount = _expected_amount(leads)
+    grade_offset = grade_of(X) if grades else None
     return LeadInputs(
         score=points,
         p_win=p,
         handoff_min=handoff,
-        amount=_expected_amount(leads),
+        amount=amount,
+        amount_dispersion=_dispersion(leads, amount),
         historical_wait_min=waits,
         window=window,
         scorecard=scorecard,
@@ -139,7 +182,88 @@ def prepare(
         returns_score=points[back],
         returns_handoff_min=np.clip(returned, 0, last),
         returns_index=np.flatnonzero(back),
+        old_mql=old_mql,
+        worked=worked_leads(leads),
+        point_in_time=history.events is not None or history.counts_at == "decision",
     )
+
+
+def _scorer(scorecard: Scorecard, grades: int | None):
+    """The score a threshold is set on, as a function of the features; and the grade offset.
+
+    Single axis: the scorecard's points. Two axes: a lead passes the fit-grade x engagement
+    rule made from threshold ``T`` iff ``T <= engagement + (lowest fit score of its grade)``,
+    a single threshold on that sum.
+    """
+    if not grades:
+        return (lambda X: scorecard.predict_points(X).astype(float)), None
+    rules = scorecard.to_rules(threshold=0.0, grades=grades)
+    lowest = -np.asarray(rules.grades.engagement_thresholds, dtype=float)
+
+    def offset(X: pd.DataFrame) -> np.ndarray:
+        return lowest[rules.grades.grade(rules.fit_points(X))]
+
+    return (lambda X: rules.engagement_points(X) + offset(X)), offset
+
+
+def _point_in_time(
+    history: History, scorecard: Scorecard, scorer, score_until: str, old_mql: np.ndarray, window: Window
+):
+    """Peak score, chance at the handoff, handoff minute and the features then, per lead."""
+    leads = history.leads.reset_index(drop=True)
+    features = list(scorecard.feature_names_in_)
+    until = pd.Series(history.as_of, index=leads.index)
+    if score_until == "first_touch" and "first_touch_at" in leads:
+        until = leads["first_touch_at"].where(leads["first_touch_at"].notna(), until)
+    points, reached_at, X = peak_scores(scorer, features, leads, history.events, until)
+    handoff_at = reached_at.copy()
+    if old_mql.any():
+        handoff_at[old_mql] = leads.loc[old_mql, "mql_at"].to_numpy()
+        counts = [c for c in features if c in BEHAVIOUR_COLUMNS]
+        at_mql = counts_at(leads.loc[old_mql, "lead_id"].to_numpy(), handoff_at[old_mql], history.events, counts)
+        X.loc[old_mql, counts] = at_mql.to_numpy()
+    p = scorecard.predict_proba(X)[:, 1]
+    return points, p, window.minutes(handoff_at), X
+
+
+def _warn_end_totals(history: History, labels, scorecard: Scorecard, random_state: int) -> None:
+    """Warn when the fit uses end-of-history counters (see ``PointInTimeWarning``)."""
+    if history.events is not None or history.counts_at != "end":
+        return
+    leads = history.leads
+    counts = [c for c in scorecard.feature_names_in_ if c in BEHAVIOUR_COLUMNS and leads[c].notna().any()]
+    if not counts:
+        return
+    effect = ""
+    auc = look_ahead_backtest(labels, counts, random_state=random_state) if labels is not None else None
+    if auc is not None:
+        effect = (
+            f" On an out-of-time backtest (older 70% of the judged leads fit, newer 30% test) they "
+            f"take the ROC AUC from {auc[1]:.2f} without them to {auc[0]:.2f}; part of that gain "
+            "is activity after the decision, which a new lead does not have yet."
+        )
+    warnings.warn(
+        f"{history.source}: the behaviour counts {', '.join(repr(c) for c in counts)} are "
+        f"end-of-history totals (as of {history.as_of:%Y-%m-%d}): they include what each lead "
+        f"did after it became an MQL and after sales called it.{effect} The points are fitted "
+        "and the thresholds weighed on them as if that were known at the MQL moment. Give the "
+        "events (load_history(..., events=FILE) or --events FILE), or counts taken at the MQL "
+        'moment (load_history(..., counts_at="decision")).',
+        PointInTimeWarning,
+        stacklevel=3,
+    )
+
+
+def _dispersion(leads: pd.DataFrame, expected: np.ndarray) -> float:
+    """``E[amount^2] / E[expected^2]`` over the won deals: how much a deal's size spreads
+    around its expected amount (1 without amounts)."""
+    if "amount" not in leads or "customer_at" not in leads:
+        return 1.0
+    won = (leads["customer_at"].notna() & leads["amount"].notna()).to_numpy()
+    if won.sum() < 2:
+        return 1.0
+    actual = leads["amount"].to_numpy(float)[won]
+    return float(np.sum(actual**2) / np.sum(expected[won] ** 2))
 
 
 def _expected_amount(leads: pd.DataFrame) -> np.ndarray:

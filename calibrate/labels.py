@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from calibrate.history import History
+from calibrate.point_in_time import counts_at
 from simulate.table import BEHAVIOUR_COLUMNS, CATEGORICAL_ATTRIBUTES, LEAD_SCHEMA, validate_events
 
 SALES_SIDE = {
@@ -287,10 +288,11 @@ def make_labels(
         were picked at random: a lead sales chose to work is not a sample of the others.
     exploration_share : the share of below-threshold leads the exploration policy sampled;
         default: explored leads / all leads that never became MQLs.
-    events : the behaviour events (``lead_id, at, kind``); when given, the count columns are
-        recounted up to each lead's clock start, so activity after it cannot leak. They are
-        validated against the history's leads (``simulate.table.validate_events``); events
-        of leads ``load_history`` rejected leave with their leads.
+    events : the behaviour events (``lead_id, at, kind``); default the history's own
+        (``History.events``). With events the count columns are recounted up to each lead's
+        clock start (its MQL moment), so activity after it cannot leak. They are validated
+        against the history's leads (``simulate.table.validate_events``); events of leads
+        ``load_history`` rejected leave with their leads.
 
     Examples
     --------
@@ -320,6 +322,8 @@ def make_labels(
         raise ValueError(f"{history.source}: the history has no leads")
     if events is not None:
         events = _history_events(events, history)
+    elif history.events is not None:
+        events = history.events
     as_of = history.as_of
     worked, is_mql, start, won_true = _clock_start(leads)
     event_at, reached = _target_reached(leads, target, won_true)
@@ -338,8 +342,10 @@ def make_labels(
 
     features = _features(leads, features, allow, y_all, worked, judged, history)
     X = leads.loc[judged, features].reset_index(drop=True)
-    if events is not None:
-        X = _recount(X, leads.loc[judged, "lead_id"].to_numpy(), start[judged].reset_index(drop=True), events)
+    kinds = [c for c in BEHAVIOUR_COLUMNS if c in X.columns]
+    if events is not None and kinds:
+        counts = counts_at(leads.loc[judged, "lead_id"].to_numpy(), start[judged].reset_index(drop=True), events, kinds)
+        X = X.assign(**{c: counts[c].to_numpy() for c in kinds})
     filled = [c for c in leads.columns if c != "lead_id" and leads[c].notna().any()]
     refused = leakage_report(leads, filled, y=np.where(judged, y_all, False) if judged.any() else None, worked=worked)
     return Labels(
@@ -394,6 +400,11 @@ def _censor(worked, start, event_at, reached, undated, as_of, horizon_days) -> t
     young = worked & (start > as_of - h).to_numpy(dtype=bool, na_value=False)
     within = ((event_at - start) <= h).to_numpy(dtype=bool, na_value=False)
     return young, within | undated
+
+
+def worked_leads(leads: pd.DataFrame) -> np.ndarray:
+    """Which leads sales worked (see the module docstring): the only ones with an outcome."""
+    return _clock_start(leads)[0]
 
 
 def _clock_start(leads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Series, np.ndarray]:
@@ -557,22 +568,3 @@ def _features(leads, features, allow, y_all, worked, judged, history) -> list[st
             f"Pass allow=[{row['column']!r}] to use it anyway (to measure the leak)."
         )
     return list(features)
-
-
-def _recount(X: pd.DataFrame, lead_ids: np.ndarray, start: pd.Series, events: pd.DataFrame) -> pd.DataFrame:
-    """Behaviour counts up to each lead's clock start, from the event stream."""
-    kinds = [c for c in BEHAVIOUR_COLUMNS if c in X.columns]
-    if not kinds:
-        return X
-    pos = pd.Series(np.arange(len(lead_ids)), index=pd.Index(lead_ids))
-    row = pos.reindex(events["lead_id"].to_numpy()).to_numpy()
-    ok = ~np.isnan(row)
-    row = row[ok].astype(np.int64)
-    at = events["at"].to_numpy()[ok]
-    kind = events["kind"].astype(str).to_numpy()[ok]
-    seen = at <= start.to_numpy()[row]
-    X = X.copy()
-    for column in kinds:
-        sel = seen & (kind == column[:-1])
-        X[column] = np.bincount(row[sel], minlength=len(lead_ids)).astype(np.int64)
-    return X

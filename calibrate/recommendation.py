@@ -7,6 +7,7 @@ with the package (``calibrate/recommendation.schema.json``) both when written an
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -36,8 +37,9 @@ FIGURE_LABELS = {
     "recall": ("recall (share of wins)", "{:.1%}"),
     "wins_per_month": ("wins a month", "{:,.1f}"),
     "revenue_per_month": ("revenue a month", "{:,.0f}"),
-    "revenue_lost_per_month": ("revenue lost to slow response", "{:,.0f}"),
+    "revenue_lost_per_month": ("revenue lost, slow response", "{:,.0f}"),
     "reps_needed": ("reps needed for the SLA", "{:,.0f}"),
+    "unworked_mqls_per_month": ("MQLs never worked before", "{:,.0f}"),
 }
 
 
@@ -68,15 +70,25 @@ def fingerprint(leads: pd.DataFrame) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """An expected figure with its interval (``None`` where there is none)."""
+    """An expected figure with two intervals (``None`` where there is none).
+
+    ``low`` / ``high`` bound the expected value (the uncertainty of the estimate);
+    ``year_low`` / ``year_high`` the range of a new year (where one coming year's figure may
+    fall: the estimate's uncertainty plus a year's arrivals, outcomes and queue).
+    """
 
     value: float | None
     low: float | None = None
     high: float | None = None
+    year_low: float | None = None
+    year_high: float | None = None
 
     def to_dict(self) -> dict:
-        """The estimate as plain data (non-finite numbers as ``None``)."""
-        return {"value": _num(self.value), "low": _num(self.low), "high": _num(self.high)}
+        """The estimate as plain data (non-finite numbers as ``None``, absent ranges left out)."""
+        out = {"value": _num(self.value), "low": _num(self.low), "high": _num(self.high)}
+        if self.year_low is not None or self.year_high is not None:
+            out |= {"year_low": _num(self.year_low), "year_high": _num(self.year_high)}
+        return out
 
 
 def _num(x) -> float | None:
@@ -102,6 +114,7 @@ class Recommendation:
     tradeoffs : the full trade-off table (not saved in the JSON).
     verification : the simulated check of the recommendation, if one ran.
     scorecard : the fitted ``Scorecard`` behind the points (not saved in the JSON).
+    current_rules : the rules in force it was compared with, if given (not saved).
     """
 
     rules: ScoringRules
@@ -117,42 +130,91 @@ class Recommendation:
     tradeoffs: Any = None
     verification: pd.DataFrame | None = None
     scorecard: Any = None
+    current_rules: ScoringRules | None = None
+
+    def with_verification(self, verification: pd.DataFrame) -> Recommendation:
+        """The recommendation with a verification (``calibrate.verify``) attached."""
+        return dataclasses.replace(self, verification=verification)
 
     # --- text ---------------------------------------------------------------------------
     def summary(self) -> str:
-        """A one-screen text summary: the threshold and the figures against the current rules."""
+        """A one-screen text summary: the threshold and the figures against the current rules.
+
+        Each figure has its expected value, the interval of that expectation, and the range of
+        a new year (where one coming year may fall); the verified, paired uplift follows when
+        a verification is attached (``with_verification``).
+        """
         c = self.constraints
+        confidence = c.get("sla_confidence")
         lines = [
             f"Recommended MQL threshold: {self.threshold:g} (objective: {self.objective})",
             f"Team of {c['reps']} reps; SLA: first touch within {c['sla_hours']:g} {c['sla_clock']} "
             f"hours for {c['sla_target']:.0%} of MQLs",
-            "",
         ]
+        if confidence:
+            lines.append(f"The SLA target is met in {confidence:.0%} of new years (the stated confidence).")
+        if c.get("point_in_time") is False:
+            lines.append("Caution: the counts are end-of-history totals, not what the MQL moment knew.")
+        lines.append("")
         rows = []
         for key, (label, fmt) in FIGURE_LABELS.items():
             if key not in self.expected:
                 continue
             e = self.expected[key]
-            cell = _fmt(fmt, e.value)
-            if e.low is not None and e.high is not None:
-                cell += f"  [{_fmt(fmt, e.low)} to {_fmt(fmt, e.high)}]"
-            now = ""
-            if self.current and key in self.current:
-                now = _fmt(fmt, self.current[key].value)
-            rows.append((label, cell, now))
-        head = ("", "recommended", "current rules" if self.current else "")
-        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(3)]
+            now = _short(fmt, self.current[key].value) if self.current and key in self.current else ""
+            rows.append(
+                (
+                    label,
+                    _short(fmt, e.value),
+                    _range(fmt, e.low, e.high),
+                    _range(fmt, e.year_low, e.year_high),
+                    now,
+                )
+            )
+        head = ("", "expected", "its range", "a new year", "current" if self.current else "")
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(5)]
         for r in [head, *rows]:
-            lines.append("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
-        if self.verification is not None and len(self.verification):
-            v = self.verification
-            lines += [
+            cells = [r[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(r[1:], widths[1:], strict=True)]
+            lines.append("  ".join(cells).rstrip())
+        lines += self._verification_lines()
+        lines += ["", f"History {self.data_fingerprint[:19]}..., seed {self.seed}, leadfunnel {self.package_version}"]
+        return "\n".join(lines)
+
+    def _verification_lines(self) -> list[str]:
+        """The verified figures: the paired uplift over the current rules where both ran."""
+        v = self.verification
+        if v is None or not len(v):
+            return []
+        if "arm" not in v:
+            return [
                 "",
                 f"Verified in simulation ({len(v)} seeds): SLA met "
                 f"{v['sla_compliance'].mean():.1%}, wins a month {v['wins_per_month'].mean():,.1f}",
             ]
-        lines += ["", f"History {self.data_fingerprint[:19]}..., seed {self.seed}, leadfunnel {self.package_version}"]
-        return "\n".join(lines)
+        from calibrate.verification import paired_uplift
+
+        up = paired_uplift(v).set_index("figure")
+        seeds = int(up["seeds"].iloc[0])
+        out = ["", f"Verified on {seeds} new simulated years, same seeds for both rule sets:"]
+        labels = {"sla_compliance": ("SLA met", "{:+.1%}"), "wins_per_month": ("wins a month", "{:+,.1f}")}
+        labels["revenue_per_month"] = ("revenue a month", "{:+,.0f}")
+        labels["mqls_per_month"] = ("MQLs a month", "{:+,.0f}")
+        for name, (label, fmt) in labels.items():
+            if name not in up.index:
+                continue
+            r = up.loc[name]
+            claim = ""
+            if self.current and name in self.current and self.expected.get(name):
+                e, now = self.expected[name].value, self.current[name].value
+                if e is not None and now is not None:
+                    claim = f" (claimed {fmt.format(e - now)})"
+            out.append(
+                f"  {label}: {fmt.format(r['uplift'])} [{fmt.format(r['low'])} to {fmt.format(r['high'])}]{claim}"
+            )
+        gain = {n: up.loc[n, "low"] > 0 for n in ("sla_compliance", "wins_per_month") if n in up.index}
+        if gain.get("sla_compliance") and not gain.get("wins_per_month", True):
+            out.append("  The verified gain is in the SLA only: the wins' interval includes no gain.")
+        return out
 
     def __str__(self) -> str:
         return self.summary()
@@ -303,6 +365,19 @@ def _validate(data: Any, source: str) -> None:
         e = errors[0]
         where = "/".join(str(p) for p in e.absolute_path) or "(top)"
         raise RecommendationError(f"{source}: key {where!r} fails the schema: {e.message}")
+
+
+def _short(fmt: str, value) -> str:
+    """A figure for the summary: large amounts in thousands (``1,221k``)."""
+    if value is not None and np.isfinite(value) and abs(value) >= 1e5 and fmt == "{:,.0f}":
+        return f"{value / 1e3:,.0f}k"
+    return _fmt(fmt, value)
+
+
+def _range(fmt: str, low, high) -> str:
+    if low is None or high is None:
+        return ""
+    return f"{_short(fmt, low)}-{_short(fmt, high)}"
 
 
 def _fmt(fmt: str, value) -> str:

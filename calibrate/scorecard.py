@@ -10,7 +10,10 @@ value never seen), and the log-odds of a win are
 
 fitted with an L2 penalty (``C`` as in ``LogisticRegression``; for numeric features it acts
 on the steps between neighbouring bins, which smooths them) and, where the sign is known, a
-monotone constraint (more engagement never lowers the score).
+monotone constraint: given by the user, or, by default, taken from the data where they show
+the direction clearly (a rank trend of the unconstrained fit with ``|z| >= 3``, see
+``calibrate._monotone``); elsewhere a feature is free, so a count whose effect is negative
+(activity that marks a poor lead) gets points that fall with the count.
 
 Points: ``points = round(effect * points_to_double_odds / ln 2)``, so every
 ``points_to_double_odds`` points double the odds of a win. The reference that gets 0 points
@@ -53,7 +56,15 @@ from calibrate._binning import (
     numeric_binning,
     parametrise,
 )
-from calibrate._logistic import LogisticFit, code_totals, fit_logistic, linear_predictor, refit_intercept
+from calibrate._logistic import code_totals, covariance, fit_logistic, linear_predictor, refit_intercept
+from calibrate._monotone import (
+    decide,
+    evidence_frame,
+    log_odds_se,
+    requested_constraints,
+    table_covariance,
+    trend_evidence,
+)
 from calibrate._validation import as_frame, binary_target, column_kind, feature_names, numeric_values, sample_weights
 from simulate.rules import Bins, Grades, ScoringRules
 from simulate.table import BEHAVIOUR_COLUMNS
@@ -79,6 +90,7 @@ class Criterion:
     points: np.ndarray
     weight: np.ndarray  # training weight per code (every row, not only the binning sample)
     event_weight: np.ndarray  # training weight of wins per code
+    log_odds_se: np.ndarray  # approximate standard error of log_odds (0 for the reference)
 
 
 class Scorecard(ClassifierMixin, BaseEstimator):
@@ -90,9 +102,13 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     min_bin_size : smallest bin (or category kept on its own), as a share of the training
         weight; lighter values are merged into a neighbour or pooled as "(other)".
     C : inverse strength of the L2 penalty, as in ``LogisticRegression`` (larger is weaker).
-    monotonic_cst : ``"engagement"`` (default: engagement features non-decreasing), ``None``
-        (no constraint), or a mapping of feature name to ``1`` (non-decreasing), ``-1``
-        (non-increasing) or ``0``; features not named are free.
+    monotonic_cst : ``"auto"`` (default): each numeric feature is constrained to the sign of
+        its rank trend in an unconstrained fit where that trend's ``|z| >= 3``, and free
+        otherwise (the rule and why 3: ``calibrate._monotone``); a mapping of feature name
+        to ``1`` (non-decreasing), ``-1`` (non-increasing) or ``0`` (free), features not
+        named decided as by ``"auto"``; ``"engagement"``: the old rule, every engagement
+        feature non-decreasing whatever the data say and the rest free; ``None``: no
+        constraint at all.
     engagement : the engagement (behaviour) features: ``"auto"`` for the lead table's
         behaviour count columns present in ``X``, or a list of names; the rest are fit.
     points_to_double_odds : points that double the odds of a win (the scale of the points).
@@ -113,7 +129,12 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     criteria_ : one ``Criterion`` per feature, in the order of ``X``'s columns.
     intercept_ : log-odds of a lead with 0 points.
     rules_ : the points as ``simulate.ScoringRules``, MQL threshold at ``mql_probability``.
-    n_iter_ : solver iterations.
+    monotone_ : the constraint each feature was fitted with, by name: ``1``, ``-1`` or ``0``.
+    monotone_evidence_ : one row per numeric feature: ``axis``, ``trend`` (log-odds from the
+        lowest to the highest lead, by the rank trend of the unconstrained fit), ``se``,
+        ``z``, ``monotone`` and ``source`` (``"auto"``: decided from ``z``; ``"user"``,
+        ``"engagement"``, ``"none"``: given, and then ``trend``, ``se``, ``z`` are NaN).
+    n_iter_ : solver iterations (of both fits when ``"auto"`` fitted twice).
 
     Examples
     --------
@@ -145,7 +166,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         max_bins: int = 20,
         min_bin_size: float = 0.005,
         C: float = 1.0,
-        monotonic_cst: str | Mapping[str, int] | None = "engagement",
+        monotonic_cst: str | Mapping[str, int] | None = "auto",
         engagement: str | Sequence[str] = "auto",
         points_to_double_odds: float = 10.0,
         integer_points: bool = True,
@@ -221,14 +242,17 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                     f"class {self.classes_[k]!r}"
                 )
         kinds = [column_kind(frame.iloc[:, j], names[j]) for j in range(frame.shape[1])]
-        axes, monotone = self._axes_and_constraints(names, kinds)
+        axes = self._axes(names, kinds)
+        engagement = [n for n, a in zip(names, axes, strict=True) if a == "engagement"]
+        requested, sources = requested_constraints(self.monotonic_cst, names, kinds, engagement)
         rows = self._binning_rows(len(frame), w)
         binnings = self._bin(frame, names, kinds, w, rows)
         codes, offsets = encode(frame, names, kinds, binnings)
-        result = self._solve(codes, binnings, monotone, yb, w, rows)
-        self.n_iter_ = max(result.n_iter, 1)
+        monotone, result, cov, evidence = self._decide_and_solve(codes, offsets, binnings, requested, yb, w, rows)
+        self.monotone_ = dict(zip(names, monotone, strict=True))
+        self.monotone_evidence_ = evidence_frame(names, kinds, axes, sources, monotone, *evidence)
         self.criteria_, ref_total = self._criteria(
-            names, kinds, axes, monotone, binnings, result, codes, offsets, yb, w
+            names, kinds, axes, monotone, binnings, result, codes, offsets, yb, w, cov
         )
         self._offsets = offsets
         self.intercept_unrounded_ = result.intercept + ref_total
@@ -249,8 +273,37 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 binnings.append(category_binning(col, w[rows], min_bin_weight=min_bin_weight))
         return binnings
 
-    def _solve(self, codes, binnings, monotone, yb, w, rows) -> LogisticFit:
-        """The penalised, bounded logistic fit of the effects; warns if it did not converge."""
+    def _decide_and_solve(self, codes, offsets, binnings, requested, yb, w, rows):
+        """Fit with the features to decide free; decide them from the fit's rank trends (see
+        ``calibrate._monotone``) and, if any is constrained, fit again from there.
+
+        Returns the constraints, the fit, the covariance of its table entries and the
+        evidence ``(features decided, trend, se, z)``.
+        """
+        first = [0 if m is None else int(m) for m in requested]
+        result, A = self._solve(codes, binnings, first, yb, w, rows)
+        n_iter = result.n_iter
+        cov = self._table_covariance(codes, A, result, w, rows)
+        auto = [j for j, m in enumerate(requested) if m is None]
+        code_w = code_totals(codes, w, w, int(offsets[-1]))[0]
+        trend, se, z = trend_evidence(binnings, offsets, code_w, result.table, cov, auto)
+        monotone = list(first)
+        for j, m in zip(auto, decide(z), strict=True):
+            monotone[j] = int(m)
+        if monotone != first:
+            result, A = self._solve(codes, binnings, monotone, yb, w, rows, start=np.r_[result.intercept, result.theta])
+            n_iter += result.n_iter
+            cov = self._table_covariance(codes, A, result, w, rows)
+        self.n_iter_ = max(n_iter, 1)
+        return monotone, result, cov, (auto, trend, se, z)
+
+    def _table_covariance(self, codes, A, result, w, rows) -> np.ndarray:
+        cov = covariance(codes, A, result, w, C=float(self.C), hessian_rows=self._hessian_rows(rows))
+        return table_covariance(A, cov)
+
+    def _solve(self, codes, binnings, monotone, yb, w, rows, start=None):
+        """The penalised, bounded logistic fit of the effects and its parametrisation ``A``;
+        warns if it did not converge."""
         A, lower, upper = parametrise(binnings, monotone)
         result = fit_logistic(
             codes,
@@ -263,6 +316,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             max_iter=int(self.max_iter),
             tol=float(self.tol),
             hessian_rows=self._hessian_rows(rows),
+            start=start,
         )
         if not result.converged:
             warnings.warn(
@@ -270,16 +324,17 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 "without converging "
                 f"({result.message}); raise max_iter or lower C",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        return result
+        return result, A
 
-    def _criteria(self, names, kinds, axes, monotone, binnings, result, codes, offsets, yb, w):
+    def _criteria(self, names, kinds, axes, monotone, binnings, result, codes, offsets, yb, w, cov):
         """One ``Criterion`` per feature, its effects relative to its reference; and the
         references' total (it moves into the intercept)."""
         factor = self.points_to_double_odds / LN2
         criteria, ref_total = [], 0.0
         code_w, event_w = code_totals(codes, w, w * yb, int(offsets[-1]))
+        se = log_odds_se(binnings, offsets, cov)
         for j, name in enumerate(names):
             effects = result.table[offsets[j] : offsets[j + 1]]
             b = binnings[j]
@@ -297,6 +352,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                     points=np.round(rel * factor).astype(np.int64),
                     weight=code_w[offsets[j] : offsets[j + 1]],
                     event_weight=event_w[offsets[j] : offsets[j + 1]],
+                    log_odds_se=se[j],
                 )
             )
         return tuple(criteria), ref_total
@@ -315,7 +371,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         present = np.flatnonzero(counts > 0)
         self._fit_score_weights = (present + low, counts[present])
 
-    def _axes_and_constraints(self, names, kinds):
+    def _axes(self, names, kinds) -> list[str]:
+        """``"engagement"`` or ``"fit"`` per feature; raises on a bad ``engagement``."""
         if isinstance(self.engagement, str):
             if self.engagement != "auto":
                 raise ValueError(
@@ -333,28 +390,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                     f"Scorecard: engagement feature {n!r} must be numeric (a count of events), "
                     "it holds text or categories"
                 )
-        axes = ["engagement" if n in engagement else "fit" for n in names]
-        if self.monotonic_cst is None:
-            cst = {}
-        elif isinstance(self.monotonic_cst, str):
-            if self.monotonic_cst != "engagement":
-                raise ValueError(
-                    "Scorecard.monotonic_cst must be 'engagement', None or a mapping of feature "
-                    f"name to 1, -1 or 0, got {self.monotonic_cst!r}"
-                )
-            cst = dict.fromkeys(engagement, 1)
-        else:
-            cst = dict(self.monotonic_cst)
-            for n, v in cst.items():
-                if n not in names:
-                    raise ValueError(f"Scorecard.monotonic_cst names {n!r}, which is not a column of X")
-                if v not in (-1, 0, 1):
-                    raise ValueError(f"Scorecard.monotonic_cst[{n!r}] must be 1, -1 or 0, got {v!r}")
-                if v and kinds[names.index(n)] != "numeric":
-                    raise ValueError(
-                        f"Scorecard.monotonic_cst[{n!r}]: only numeric features can be monotone, {n!r} holds categories"
-                    )
-        return axes, [int(cst.get(n, 0)) for n in names]
+        return ["engagement" if n in engagement else "fit" for n in names]
 
     def _binning_rows(self, n: int, w: np.ndarray) -> np.ndarray:
         if self.subsample is None or n <= self.subsample:
@@ -514,8 +550,10 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         """The points table: one row per criterion and value or bin.
 
         Columns: ``axis``, ``criterion``, ``value``, ``points``, ``log_odds`` (unrounded
-        effect), ``share`` (of the training weight) and ``win_rate`` (observed, weighted).
-        Empty bins (missing, unseen) are left out.
+        effect), ``log_odds_se`` (its approximate standard error, constraints ignored),
+        ``share`` (of the training weight), ``win_rate`` (observed, weighted) and
+        ``monotone`` (the criterion's constraint: ``1``, ``-1`` or ``0``; the evidence is in
+        ``monotone_evidence_``). Empty bins (missing, unseen) are left out.
         """
         check_is_fitted(self)
         rows = []
@@ -534,11 +572,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                             label,
                             int(c.points[k]),
                             float(c.log_odds[k]),
+                            float(c.log_odds_se[k]),
                             c.weight[k] / total,
                             c.event_weight[k] / c.weight[k],
+                            int(c.monotone),
                         )
                     )
-        return pd.DataFrame(rows, columns=["axis", "criterion", "value", "points", "log_odds", "share", "win_rate"])
+        columns = ["axis", "criterion", "value", "points", "log_odds", "log_odds_se", "share", "win_rate", "monotone"]
+        return pd.DataFrame(rows, columns=columns)
 
 
 # --- helpers ----------------------------------------------------------------------------

@@ -6,8 +6,11 @@
 2. The trade-off table of every distinct score (``calibrate.tradeoffs``), SLA load from the
    analytic queue model, then checked by the queue engine for the thresholds near the best
    (the simulation overrides where ``calibrate.sla.overrides`` says so).
-3. The threshold that maximises the objective among those that meet the SLA target with the
-   team, or hits a volume or pipeline target with the least load.
+3. The threshold that maximises the objective among those whose SLA compliance a new year
+   meets with ``sla_confidence`` (the expected compliance less the one-sided normal
+   quantile times ``sla_compliance_sd``, the spread of a new year), or hits a volume or
+   pipeline target with the least load. Wins are credited only for leads the history
+   worked (``LeadInputs.credited_p_win``).
 4. Optionally, verification (``calibrate.verification``): the recommended rules put back
    into a scenario and simulated.
 """
@@ -19,16 +22,18 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from calibrate.capacity import HORIZON_DAYS, SalesCapacity
 from calibrate.inputs import LeadInputs, as_history, prepare
+from calibrate.point_in_time import rules_mql
 from calibrate.recommendation import Estimate, Recommendation, fingerprint
 from calibrate.scorecard import Scorecard
-from calibrate.sla import simulated_load
-from calibrate.tradeoffs import Tradeoffs, evaluate_tradeoffs
+from calibrate.sla import simulated_load, validity
+from calibrate.tradeoffs import Tradeoffs, candidate_thresholds, evaluate_tradeoffs
 from simulate.rules import ScoringRules
 
-__all__ = ["EXPECTED", "OBJECTIVES", "SLA_MARGIN", "InfeasibleWarning", "choose", "recommend"]
+__all__ = ["EXPECTED", "OBJECTIVES", "SLA_CONFIDENCE", "InfeasibleWarning", "choose", "recommend", "sla_floor"]
 
 OBJECTIVES = ("revenue", "wins", "sqls", "volume", "pipeline")
 EXPECTED = (
@@ -43,12 +48,25 @@ EXPECTED = (
     "revenue_per_month",
     "revenue_lost_per_month",
     "reps_needed",
+    "unworked_mqls_per_month",
 )
 
-SLA_MARGIN = 0.015
-"""A threshold counts as meeting the SLA when its expected compliance is at least the target
-plus this margin: one year's compliance varies by about a percentage point around its
-expectation, so a threshold right at the target would miss it every other year."""
+SLA_CONFIDENCE = 0.9
+"""The default chance that a new year meets the SLA target at the recommended threshold: a
+threshold whose expected compliance is right at the target misses it every other year."""
+
+
+def sla_floor(table: pd.DataFrame, confidence: float) -> pd.Series:
+    """The SLA compliance a new year reaches with ``confidence``, per threshold.
+
+    The trusted compliance less ``norm.ppf(confidence)`` times ``sla_compliance_sd`` (the
+    spread of a new year, see ``calibrate.tradeoffs``); the compliance itself where the table
+    has no spread.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"sla_confidence must be in (0, 1), got {confidence!r}")
+    sd = table["sla_compliance_sd"] if "sla_compliance_sd" in table else 0.0
+    return table["sla_compliance"] - float(norm.ppf(confidence)) * sd
 
 
 class InfeasibleWarning(UserWarning):
@@ -63,12 +81,14 @@ def choose(
     sla_target: float,
     compliance: pd.Series,
     pipeline_factor: float = 1.0,
-    sla_margin: float = 0.0,
 ) -> tuple[int, bool]:
-    """Row position of the best threshold, and whether it meets the SLA target (plus margin)."""
+    """Row position of the best threshold, and whether it meets the SLA target.
+
+    ``compliance`` is what each threshold is held to (``sla_floor`` for a stated confidence).
+    """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    feasible = (compliance >= sla_target + sla_margin) & (table["utilisation"] < 1) & (table["mqls"] > 0)
+    feasible = (compliance >= sla_target) & (table["utilisation"] < 1) & (table["mqls"] > 0)
     pool = table[feasible] if feasible.any() else table[table["mqls"] > 0]
     if objective in ("revenue", "wins", "sqls"):
         # with objective "sqls" the scorecard learned reaching SQL, so its "wins" are SQLs
@@ -99,7 +119,9 @@ def recommend(
     simulate_seeds: int | Sequence[int] = 10,
     simulate_nearby: int = 12,
     bootstrap: int = 200,
-    sla_margin: float = SLA_MARGIN,
+    sla_confidence: float = SLA_CONFIDENCE,
+    credit_unworked: bool = False,
+    score_until: str = "as_of",
     seed: int = 0,
 ) -> Recommendation:
     """Recommend the MQL threshold (and points) for this team and SLA.
@@ -115,13 +137,17 @@ def recommend(
         a month) or ``"pipeline"`` (reach ``target`` of pipeline a month, the revenue-based
         SLA), each subject to the SLA target with this team.
     current_rules : the rules in force, for the "against the current rules" column (scored
-        on the history's end totals); default: the history's own MQLs.
+        through the history's events as the CRM does, else on its counts); default: the
+        history's own MQLs. Judged by the same model as every candidate.
     grades : recommend a fit-grade x engagement rule with this many grades instead.
     horizon_days : the outcome window: won within this many days of the MQL moment.
     simulate_seeds, simulate_nearby : check the SLA of the ``simulate_nearby`` thresholds
         around the analytic best with the queue engine on these seeds (a count expands into
         children of ``seed``; 0: analytic only).
-    sla_margin : see ``SLA_MARGIN``.
+    sla_confidence : the chance that a new year meets the SLA target (see ``sla_floor``).
+    credit_unworked : count the extrapolated chance of leads the history never worked
+        (default: their load counts, their wins do not; see ``LeadInputs.credited_p_win``).
+    score_until : see ``calibrate.inputs.prepare``.
     seed : the root of every random draw (bootstrap, simulated check) and the scorecard's
         ``random_state``.
     """
@@ -134,10 +160,11 @@ def recommend(
         grades=grades,
         random_state=seed,
         target="sql" if objective == "sqls" else "won",
+        score_until=score_until,
     )
     trade = evaluate_tradeoffs(
         inputs.score,
-        inputs.p_win,
+        inputs.credited_p_win(credit_unworked),
         inputs.handoff_min,
         capacity=capacity,
         window=inputs.window,
@@ -147,26 +174,31 @@ def recommend(
         seed=seed,
         returns_score=inputs.returns_score,
         returns_handoff_min=inputs.returns_handoff_min,
+        unworked=~inputs.worked,
+        amount_dispersion=inputs.amount_dispersion,
     )
     table = trade.table
-    pick = dict(objective=objective, target=target, sla_target=sla.target, sla_margin=sla_margin)
+    pick = dict(objective=objective, target=target, sla_target=sla.target)
     pick["pipeline_factor"] = _pipeline_factor(history.leads)
-    pos, _ = choose(table, compliance=table["sla_compliance"], **pick)
+    pos, feasible = choose(table, compliance=sla_floor(table, sla_confidence), **pick)
+    valid = validity(capacity, inputs.window)
     if not (isinstance(simulate_seeds, int | np.integer) and simulate_seeds == 0):
-        lo, hi = max(0, pos - simulate_nearby // 2), min(len(table), pos + simulate_nearby // 2 + 1)
-        near = table["threshold"].to_numpy()[lo:hi]
-        load_score, load_handoff = inputs.load_arrays()
-        sim = simulated_load(
-            load_score, load_handoff, near, capacity=capacity, window=inputs.window, seeds=simulate_seeds, seed=seed
+        trade, pos, feasible = _simulated_check(
+            trade, inputs, valid, pos, pick, sla_confidence, simulate_seeds, simulate_nearby, seed
         )
-        trade = trade.with_simulation(sim)
         table = trade.table
-        pos, feasible = choose(table, compliance=trade.sla_compliance, **pick)
-    else:
-        feasible = bool((table["sla_compliance"] >= sla.target + sla_margin).any())
+    elif not valid.trusted_at(table["utilisation"].iloc[pos]):
+        warnings.warn(
+            "the analytic SLA model is outside the domain where it was checked against the "
+            f"simulation ({'; '.join(valid.reasons) or 'utilisation above 0.75'}), and "
+            "simulate_seeds=0 skips the simulated check: the SLA figures may be off by more than 0.03",
+            UserWarning,
+            stacklevel=2,
+        )
     if not feasible:
         warnings.warn(
-            f"no threshold meets the SLA target {sla.target:.0%} with {capacity.team.size} reps; the "
+            f"no threshold meets the SLA target {sla.target:.0%} in {sla_confidence:.0%} of years "
+            f"with {capacity.team.size} reps; the "
             f"recommendation is the best-served threshold (see reps_needed)",
             InfeasibleWarning,
             stacklevel=2,
@@ -186,10 +218,15 @@ def recommend(
             "sla_hours": float(sla.hours),
             "sla_clock": sla.clock,
             "sla_target": float(sla.target),
+            "sla_confidence": float(sla_confidence),
             "feasible": feasible,
+            "point_in_time": bool(inputs.point_in_time),
+            "credit_unworked": bool(credit_unworked),
+            "sla_model": "analytic" if valid.settings_trusted else "simulation",
+            "sla_model_reasons": list(valid.reasons),
         },
         expected=_figures(table.iloc[pos], trade),
-        current=_current(history, inputs, current_rules, capacity),
+        current=_current(history, inputs, current_rules, capacity, credit_unworked),
         seed=seed,
         data_fingerprint=fingerprint(leads),
         history={
@@ -199,22 +236,80 @@ def recommend(
         },
         tradeoffs=trade,
         scorecard=inputs.scorecard,
+        current_rules=current_rules,
     )
 
 
-def _current(history, inputs: LeadInputs, current_rules, capacity: SalesCapacity) -> dict[str, Estimate] | None:
-    """The figures of the current MQLs: the current rules', else the history's own."""
+def _simulated_check(trade, inputs, valid, pos, pick, sla_confidence, seeds, nearby, seed):
+    """Simulate the thresholds around the pick (and, where the analytic model is not
+    trusted, a spread of them), merge, and choose again among the figures to trust.
+
+    A threshold the analytic model is not trusted at (``calibrate.sla.validity``) takes every
+    figure from the simulation; one that was not simulated cannot be chosen. When the pick
+    moves onto thresholds not yet simulated, their neighbourhood is simulated once more.
+    """
+    table = trade.table
+    thresholds = table["threshold"].to_numpy()
+    untrusted = ~valid.trusted_at(table["utilisation"].to_numpy())
+    load_score, load_handoff = inputs.load_arrays()
+    done = np.zeros(len(table), dtype=bool)
+    sims = []
+    for _ in range(2):
+        want = np.zeros(len(table), dtype=bool)
+        want[max(0, pos - nearby // 2) : pos + nearby // 2 + 1] = True
+        if untrusted.any() and not done.any():
+            spread = candidate_thresholds(thresholds[untrusted], max_count=24)
+            want |= np.isin(thresholds, spread)
+        want &= ~done
+        if not want.any():
+            break
+        sims.append(
+            simulated_load(
+                load_score,
+                load_handoff,
+                thresholds[want],
+                capacity=trade.capacity,
+                window=inputs.window,
+                seeds=seeds,
+                seed=seed,
+            )
+        )
+        done |= want
+        trade = trade.with_simulation(pd.concat(sims, ignore_index=True), force=thresholds[untrusted & done])
+        floor = sla_floor(trade.table, sla_confidence).where(~untrusted | done, np.nan)
+        pos, feasible = choose(trade.table, compliance=floor, **pick)
+        if done[pos] or not untrusted[pos]:
+            break
+    return trade, pos, feasible
+
+
+def _current(
+    history, inputs: LeadInputs, current_rules, capacity: SalesCapacity, credit_unworked: bool = False
+) -> dict[str, Estimate] | None:
+    """The figures of the rules in force, judged exactly as every candidate is.
+
+    The same leads, chances, handoff moments, window and SLA model as the trade-off table:
+    only which leads are MQLs differs. The MQLs are those ``current_rules`` make MQLs, scored
+    through the events as the CRM does (``point_in_time.rules_mql``), else the history's own
+    MQLs (what the rules in force did).
+    """
     leads = history.leads
     if current_rules is not None:
-        mql = current_rules.is_mql(leads)
-    elif "mql_at" in leads and leads["mql_at"].notna().any():
-        mql = leads["mql_at"].notna().to_numpy()  # what the rules in force did
+        mql = rules_mql(current_rules, leads, history.events, history.as_of)
+    elif inputs.old_mql is not None and inputs.old_mql.any():
+        mql = inputs.old_mql
     else:
         return None
-    mql = np.asarray(mql, dtype=bool)
+    return _rule_set_figures(np.asarray(mql, dtype=bool), inputs, capacity, credit_unworked)
+
+
+def _rule_set_figures(
+    mql: np.ndarray, inputs: LeadInputs, capacity: SalesCapacity, credit_unworked: bool
+) -> dict[str, Estimate]:
+    """The expected figures of one MQL set (a boolean per lead) on the trade-off table's model."""
     trade = evaluate_tradeoffs(
         mql.astype(float),
-        inputs.p_win,
+        inputs.credited_p_win(credit_unworked),
         inputs.handoff_min,
         capacity=capacity,
         window=inputs.window,
@@ -224,6 +319,8 @@ def _current(history, inputs: LeadInputs, current_rules, capacity: SalesCapacity
         bootstrap=0,
         returns_score=None if inputs.returns_score is None else mql[inputs.returns_index].astype(float),
         returns_handoff_min=inputs.returns_handoff_min,
+        unworked=~inputs.worked,
+        amount_dispersion=inputs.amount_dispersion,
     )
     row = trade.table.iloc[0]
     return {name: Estimate(_f(row[name])) for name in EXPECTED if name in row}
@@ -239,15 +336,22 @@ def _pipeline_factor(leads: pd.DataFrame) -> float:
 
 
 def _figures(row: pd.Series, trade: Tradeoffs) -> dict[str, Estimate]:
+    """The row's figures: the expected value's interval and, where there is one, the range
+    of a new year (SLA compliance: the normal range from ``sla_compliance_sd``)."""
     out = {}
+    z = float(norm.ppf(0.5 + trade.confidence / 2))
     for name in EXPECTED:
         if name not in row:
             continue
         value, low, high = row[name], row.get(f"{name}_low"), row.get(f"{name}_high")
-        if name == "sla_compliance" and pd.notna(row.get("sim_sla_compliance")):
-            value = row["sim_sla_compliance"] if row.get("sla_source") == "simulation" else value
-            low, high = row["sim_sla_compliance_low"], row["sim_sla_compliance_high"]
-        out[name] = Estimate(_f(value), _f(low), _f(high))
+        year_low, year_high = row.get(f"{name}_year_low"), row.get(f"{name}_year_high")
+        if name == "sla_compliance":
+            if pd.notna(row.get("sim_sla_compliance_low")):  # the seeds' range where they ran
+                low, high = row["sim_sla_compliance_low"], row["sim_sla_compliance_high"]
+            if pd.notna(row.get("sla_compliance_sd")):
+                year_low = max(0.0, value - z * row["sla_compliance_sd"])
+                year_high = min(1.0, value + z * row["sla_compliance_sd"])
+        out[name] = Estimate(_f(value), _f(low), _f(high), _f(year_low), _f(year_high))
     return out
 
 

@@ -15,9 +15,20 @@ where ``kept`` is the mean share of a lead's interest left after its wait for th
 (``Funnel.connect_decay * Funnel.qualify_decay``): the scorecard learned ``p`` from leads that
 waited as long as the history's leads did, so only the change in waiting changes the wins.
 
-Intervals: a Poisson bootstrap over leads, with each distinct score's totals drawn with the
-mean and variance the Poisson weights give them (``bootstrap`` replicates), so it costs the
-same for a thousand leads or a million.
+Two intervals, labelled. ``*_low`` / ``*_high`` bound the **expected** value: a Poisson
+bootstrap over leads, with each distinct score's totals drawn with the mean and variance the
+Poisson weights give them (``bootstrap`` replicates), so it costs the same for a thousand
+leads or a million. ``*_year_low`` / ``*_year_high`` give the **range of a new year**, where
+one coming year's monthly average may fall: the expectation's own uncertainty plus a new
+year's arrivals and outcomes (MQLs and wins of a year are Poisson sums: their variance is
+their mean; revenue's adds the spread of deal sizes, ``amount_dispersion``), plus, for SLA
+compliance and value kept, the spread of the queue over simulated seeds and the effect of a
+year's volume on it (the slope of compliance against volume across thresholds).
+
+Where the simulation overrides the analytic SLA model (``calibrate.sla.overrides``), it
+supplies every figure of that threshold: utilisation, SLA compliance, response times and value
+kept, and the wins and revenue that follow from the value kept (``analytic_*`` keep the
+model's values).
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from scipy.stats import norm
 
 from calibrate.capacity import SalesCapacity, Window
 from calibrate.sla import analytic_load, overrides, simulated_load
@@ -52,6 +64,10 @@ FIGURES_WITH_INTERVALS = (
     "wins_per_month",
     "revenue_per_month",
 )
+YEAR_FIGURES = ("mqls_per_month", "wins_per_month", "revenue_per_month")
+"""The figures with a range of a new year from arrivals and outcomes (``*_year_low/high``)."""
+SIMULATED = ("utilisation", "sla_compliance", "median_response_hours", "p90_response_hours", "value_kept")
+"""The load figures the simulation supplies where it overrides the analytic model."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -61,16 +77,21 @@ class Tradeoffs:
     ``table`` has one row per threshold: ``threshold, mqls, mqls_per_month, precision,
     recall, wins_per_month, revenue_per_month, revenue_lost_per_month, utilisation,
     sla_compliance, median_response_hours, p90_response_hours, value_kept, reps_needed``,
-    ``*_low`` / ``*_high`` bootstrap bounds for the volume and value figures, and, where a
-    simulated check ran, the simulated figures ``sim_*`` (mean over seeds, with ``_low`` /
-    ``_high`` for SLA compliance) and ``sla_source``: ``"simulation"`` where the simulation
-    overrides the analytic model (``calibrate.sla.overrides``), else ``"analytic"``.
+    ``*_low`` / ``*_high`` bounds of the expected volume and value figures, ``*_year_low`` /
+    ``*_year_high`` the range of a new year (see the module docstring), ``sla_compliance_sd``
+    the standard deviation of a new year's compliance, ``unworked_mqls_per_month`` the MQLs
+    from leads the history never worked (their wins are not counted unless asked), and,
+    where a simulated check ran, the simulated figures ``sim_*`` (mean over seeds, with
+    ``_low`` / ``_high`` for SLA compliance) and ``sla_source``: ``"simulation"`` where the
+    simulation overrides the analytic model (``calibrate.sla.overrides``) and then supplies
+    every figure of the row, else ``"analytic"``.
     """
 
     table: pd.DataFrame
     capacity: SalesCapacity
     window: Window
     confidence: float
+    kept_history: float = 1.0
 
     @property
     def team(self) -> Team:
@@ -96,32 +117,108 @@ class Tradeoffs:
     @property
     def sla_compliance(self) -> pd.Series:
         """SLA compliance to trust: the simulation's where it overrides the analytic model."""
-        t = self.table
-        if "sim_sla_compliance" in t:
-            return t["sim_sla_compliance"].where(t["sla_source"] == "simulation", t["sla_compliance"])
-        return t["sla_compliance"]
+        return self.table["sla_compliance"]
 
-    def with_simulation(self, simulated: pd.DataFrame) -> Tradeoffs:
+    def with_simulation(self, simulated: pd.DataFrame, *, force: ArrayLike = ()) -> Tradeoffs:
         """The table with a simulated check merged in (``calibrate.sla.simulated_load`` of
-        some or all of its thresholds), and where the simulation overrides marked."""
-        table = self.table.drop(columns=[c for c in self.table if c.startswith("sim_") or c == "sla_source"])
+        some or all of its thresholds): where the simulation overrides the analytic model,
+        and at the ``force`` thresholds (where the analytic model is not trusted at all,
+        ``calibrate.sla.validity``), it supplies every figure of the row (see the module
+        docstring)."""
+        table = _analytic(self.table)
         verdict = overrides(table, simulated, level=self.confidence)
+        forced = np.isin(verdict["threshold"].to_numpy(), np.asarray(force, dtype=float))
+        verdict["trust"] = np.where(forced, "simulation", verdict["trust"])
+        spread = simulated.groupby("threshold")[["sla_compliance", "value_kept"]].std(ddof=1)
         parts = pd.DataFrame(
             {
-                "sim_sla_compliance": verdict["sla_compliance_simulated"],
-                "sim_sla_compliance_low": verdict["sla_compliance_low"],
-                "sim_sla_compliance_high": verdict["sla_compliance_high"],
-                "sim_utilisation": verdict["utilisation_simulated"],
-                "sim_value_kept": verdict["value_kept_simulated"],
-                "sim_median_response_hours": verdict["median_response_hours_simulated"],
-                "sim_p90_response_hours": verdict["p90_response_hours_simulated"],
-                "sla_source": verdict["trust"],
-            }
+                "sim_sla_compliance": verdict["sla_compliance_simulated"].to_numpy(),
+                "sim_sla_compliance_low": verdict["sla_compliance_low"].to_numpy(),
+                "sim_sla_compliance_high": verdict["sla_compliance_high"].to_numpy(),
+                "sim_utilisation": verdict["utilisation_simulated"].to_numpy(),
+                "sim_value_kept": verdict["value_kept_simulated"].to_numpy(),
+                "sim_median_response_hours": verdict["median_response_hours_simulated"].to_numpy(),
+                "sim_p90_response_hours": verdict["p90_response_hours_simulated"].to_numpy(),
+                "sim_sla_compliance_sd": spread["sla_compliance"].reindex(verdict["threshold"]).to_numpy(),
+                "sim_value_kept_sd": spread["value_kept"].reindex(verdict["threshold"]).to_numpy(),
+                "sim_seeds": verdict["seeds"].to_numpy(),
+                "sla_source": verdict["trust"].to_numpy(),
+            },
+            index=verdict["threshold"].to_numpy(),
         )
-        parts.index = verdict["threshold"].to_numpy()
         out = table.merge(parts, left_on="threshold", right_index=True, how="left")
         out["sla_source"] = out["sla_source"].fillna("analytic")
+        sim = (out["sla_source"] == "simulation").to_numpy()
+        for name in SIMULATED:
+            out[name] = out[name].where(~sim, out[f"sim_{name}"])
+        # the analytic team size does not hold where the simulation overrides it (the check
+        # simulates the team as it is; calibrate.sla.simulated_load(reps=...) for other sizes)
+        out["reps_needed"] = out["reps_needed"].astype("Float64").where(~sim, pd.NA)
+        ratio = np.where(sim, out["value_kept"] / out["analytic_value_kept"], 1.0)
+        ratio = np.where(np.isfinite(ratio), ratio, 1.0)
+        for name in ("wins_per_month", "revenue_per_month"):
+            for suffix in ("", "_low", "_high", "_year_low", "_year_high"):
+                if f"{name}{suffix}" in out:
+                    out[f"{name}{suffix}"] = out[f"{name}{suffix}"] * ratio
+        kept_now = out["value_kept"].to_numpy() / self.kept_history
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_kept = np.where(kept_now > 0, out["revenue_per_month"] / kept_now, 0.0)
+        lost = per_kept * np.clip(1.0 / self.kept_history - kept_now, 0, None)
+        out["revenue_lost_per_month"] = np.where(sim, lost, out["revenue_lost_per_month"])
+        out = _sla_year_spread(out, self.months)
         return dataclasses.replace(self, table=out)
+
+
+def _analytic(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as the analytic model made it, with ``analytic_*`` copies of what a
+    simulated check may replace (a check merged before is taken out again)."""
+    out = table.drop(columns=[c for c in table if c.startswith("sim_") or c == "sla_source"])
+    replaced = [*SIMULATED, "revenue_lost_per_month", "reps_needed"]
+    replaced += [
+        f"{name}{suffix}"
+        for name in ("wins_per_month", "revenue_per_month")
+        for suffix in ("", "_low", "_high", "_year_low", "_year_high")
+    ]
+    for name in replaced:
+        if f"analytic_{name}" in out:
+            out[name] = out[f"analytic_{name}"]
+        elif name in out:
+            out[f"analytic_{name}"] = out[name]
+    return out
+
+
+def _sla_year_spread(table: pd.DataFrame, months: float) -> pd.DataFrame:
+    """``sla_compliance_sd``: how much a new year's SLA compliance varies around the table's.
+
+    Two parts: the queue's own randomness (the standard deviation over simulated seeds,
+    where they ran, times ``sqrt(1 + 1/seeds)`` for a new year against a mean of that many),
+    and a new year's volume (the slope of compliance against MQLs a month across
+    neighbouring thresholds, times the Poisson deviation of a year's monthly volume).
+    """
+    out = table.copy()
+    volume = out["mqls_per_month"].to_numpy(float)
+    compliance = out["sla_compliance"].to_numpy(float)
+    ok = np.isfinite(compliance) & (volume > 0)
+    slope = np.zeros(len(out))
+    if ok.sum() >= 2:
+        v, c = volume[ok], compliance[ok]
+        order = np.argsort(v)
+        grad = np.gradient(c[order], v[order]) if np.unique(v).size == v.size else np.zeros(v.size)
+        slope[np.flatnonzero(ok)[order]] = np.nan_to_num(np.minimum(grad, 0.0))
+    arrival = slope * np.sqrt(volume / 12.0)
+    queue = np.zeros(len(out))
+    if "sim_sla_compliance_sd" in out:
+        sd = out["sim_sla_compliance_sd"].to_numpy(float)
+        n = out["sim_seeds"].to_numpy(float)
+        have = np.isfinite(sd) & (n > 1)
+        queue = np.where(have, sd * np.sqrt(1 + 1 / np.where(have, n, 1)), np.nan)
+        # rows without a simulated check borrow the median spread of those with one
+        if have.any():
+            queue = np.where(have, queue, np.nanmedian(queue[have]))
+        else:
+            queue = np.zeros(len(out))
+    out["sla_compliance_sd"] = np.sqrt(queue**2 + arrival**2)
+    return out
 
 
 def _cumulative_by_score(score: np.ndarray, values: dict[str, np.ndarray], thresholds: np.ndarray):
@@ -162,6 +259,8 @@ def evaluate_tradeoffs(
     simulate_seeds: int | Sequence[int] = 0,
     returns_score: ArrayLike | None = None,
     returns_handoff_min: ArrayLike | None = None,
+    unworked: ArrayLike | None = None,
+    amount_dispersion: float = 1.0,
     seed: int = 0,
 ) -> Tradeoffs:
     """The trade-off table of every candidate threshold (see the module docstring).
@@ -183,6 +282,10 @@ def evaluate_tradeoffs(
         queue engine on those seeds (0: analytic only).
     returns_score, returns_handoff_min : leads that come back from nurture and are handed to
         sales a second time (their score and the moment): they add load, not MQLs.
+    unworked : (n,) bool, leads the history never worked (counted in
+        ``unworked_mqls_per_month``; their ``p_win`` is whatever the caller credits them).
+    amount_dispersion : ``E[amount^2] / E[amount]^2`` of a won deal around its expected
+        amount (1: every deal is worth its expectation), for the revenue range of a new year.
     seed : the root of the randomness: the bootstrap draws from ``default_rng(seed)``, a
         count of ``simulate_seeds`` expands into the children of ``seed``.
     """
@@ -207,7 +310,10 @@ def evaluate_tradeoffs(
     kept_history = _kept(capacity.funnel, historical_wait_min)
     kept = load["value_kept"].to_numpy() / kept_history
 
-    count, sums = _cumulative_by_score(score, {"p": p, "pv": p * value}, thresholds)
+    unworked_mask = np.zeros(n) if unworked is None else np.asarray(unworked, dtype=float)
+    count, sums = _cumulative_by_score(
+        score, {"p": p, "pv": p * value, "pv2": p * value**2, "unworked": unworked_mask}, thresholds
+    )
     total_p = p.sum()
     table = pd.DataFrame({"threshold": thresholds, "mqls": count})
     table["mqls_per_month"] = count / months
@@ -216,22 +322,56 @@ def evaluate_tradeoffs(
     table["wins_per_month"] = sums["p"] * kept / months
     table["revenue_per_month"] = sums["pv"] * kept / months
     table["revenue_lost_per_month"] = sums["pv"] * np.clip(1.0 / kept_history - kept, 0, None) / months
+    table["unworked_mqls_per_month"] = sums["unworked"] / months
     for column in LOAD_FIGURES:
         table[column] = load[column].to_numpy()
 
     if bootstrap:
-        low, high = _poisson_bootstrap(score, p, value, thresholds, kept, months, bootstrap, confidence, rng)
+        low, high = _poisson_bootstrap(
+            score, p, value, thresholds, kept, months, bootstrap, confidence, rng, amount_dispersion
+        )
         for name in FIGURES_WITH_INTERVALS:
             table[f"{name}_low"] = low[name]
             table[f"{name}_high"] = high[name]
+    per_month_variance = {
+        "mqls_per_month": table["mqls_per_month"] / 12.0,
+        "wins_per_month": table["wins_per_month"] / 12.0,
+        "revenue_per_month": sums["pv2"] * kept * float(amount_dispersion) / months / 12.0,
+    }
+    _year_range(table, per_month_variance, confidence)
 
-    trade = Tradeoffs(table=table, capacity=capacity, window=window, confidence=confidence)
+    trade = Tradeoffs(
+        table=_sla_year_spread(table, months),
+        capacity=capacity,
+        window=window,
+        confidence=confidence,
+        kept_history=kept_history,
+    )
     if isinstance(simulate_seeds, int | np.integer) and simulate_seeds == 0:
         return trade
     sim = simulated_load(
         load_score, load_handoff, thresholds, capacity=capacity, window=window, seeds=simulate_seeds, seed=seed
     )
     return trade.with_simulation(sim)
+
+
+def _year_range(table: pd.DataFrame, per_month_variance: dict, confidence: float) -> None:
+    """``*_year_low`` / ``*_year_high``: where a new year's monthly average may fall.
+
+    A new year of the same arrival rate: its MQLs and wins are Poisson sums, so the variance
+    of their monthly average over 12 months is (monthly mean) / 12 (revenue: the monthly sum
+    of ``p * amount^2`` times the deal-size dispersion, over 12), added to the expectation's
+    own uncertainty (its interval's half width over z).
+    """
+    z = float(norm.ppf(0.5 + confidence / 2))
+    for name, variance in per_month_variance.items():
+        value = table[name].to_numpy(float)
+        se = 0.0
+        if f"{name}_low" in table:
+            se = (table[f"{name}_high"].to_numpy(float) - table[f"{name}_low"].to_numpy(float)) / (2 * z)
+        half = z * np.sqrt(np.asarray(variance, dtype=float) + np.nan_to_num(se) ** 2)
+        table[f"{name}_year_low"] = np.maximum(value - half, 0.0)
+        table[f"{name}_year_high"] = value + half
 
 
 def _kept(funnel: Funnel, historical_wait_min: ArrayLike | None) -> float:
@@ -252,22 +392,33 @@ def _vector(values: ArrayLike, n: int, name: str) -> np.ndarray:
     return out
 
 
-def _poisson_bootstrap(score, p, value, thresholds, kept, months, replicates, confidence, rng):
-    """Bounds of the volume and value figures over Poisson-bootstrap replicates.
+def _poisson_bootstrap(score, p, value, thresholds, kept, months, replicates, confidence, rng, dispersion=1.0):
+    """Bounds of the expected volume and value figures over Poisson-bootstrap replicates.
 
     Leads between two neighbouring thresholds form a group; with Poisson(1) weights per lead a
-    group's totals have mean (sum x) and covariance (sum x x'), and each replicate draws every
-    group's count, chance total and value total from a normal with those moments: exact in
-    the limit of large groups, and as cheap for a million leads as for a thousand.
+    group's totals have mean (sum x) and covariance (sum E[x x']), and each replicate draws
+    every group's count, win total and value total from a normal with those moments: exact
+    in the limit of large groups, and as cheap for a million leads as for a thousand. The
+    chances were learned from one history's outcomes, so each lead's win counts as a draw
+    ``y ~ Bernoulli(p)`` (``E[y^2] = p``) and its amount as a draw of the deal sizes
+    (``E[(y v)^2] = p v^2 dispersion``): the interval covers the noise of the outcomes the
+    estimate rests on, not only which leads arrived.
     """
     k = thresholds.size
     group = np.searchsorted(thresholds, score, side="right")  # 0: below every threshold
     stats = (np.ones_like(p), p, p * value)  # per-lead count, wins, revenue
     mean = np.stack([np.bincount(group, s, k + 1) for s in stats], axis=1)  # (k + 1, 3)
+    second = {
+        (0, 0): np.ones_like(p),
+        (0, 1): p,
+        (0, 2): p * value,
+        (1, 1): p,
+        (1, 2): p * value,
+        (2, 2): p * value**2 * float(dispersion),
+    }
     cov = np.empty((k + 1, 3, 3))
-    for i in range(3):
-        for j in range(i, 3):
-            cov[:, i, j] = cov[:, j, i] = np.bincount(group, stats[i] * stats[j], k + 1)
+    for (i, j), moment in second.items():
+        cov[:, i, j] = cov[:, j, i] = np.bincount(group, moment, k + 1)
     chol = np.linalg.cholesky(cov + 1e-9 * np.eye(3))
     z = rng.standard_normal((replicates, k + 1, 3))
     draws = mean[None] + np.einsum("gij,rgj->rgi", chol, z)  # (r, k + 1, 3)

@@ -1,17 +1,22 @@
-"""Is the recommendation right? Its rules put back into a world and simulated, and what
-the team can promise.
+"""Is the recommendation right? Its rules put back into a world and simulated, against the
+rules in force on the same new years, and what the team can promise.
 
-``verify`` runs new simulated years under the recommended rules; ``verification_report``
-sets the expected figures beside what those years delivered; ``promise`` says, for each SLA
+``verify`` runs new simulated years under the recommended rules and, on the same seeds, under
+the current rules (common random numbers: the same seed gives the same leads and the same
+behaviour whatever the rules); ``paired_uplift`` turns the pairs into the uplift the
+recommendation delivered, with an interval; ``verification_report`` sets the expected figures
+and the expected uplift beside what those years delivered; ``promise`` says, for each SLA
 length, how many MQLs a month the team can touch in time in a chosen share of years.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from calibrate.capacity import HORIZON_DAYS, SalesCapacity
 from calibrate.inputs import as_history, prepare
@@ -19,91 +24,315 @@ from calibrate.recommendation import Recommendation
 from calibrate.scorecard import Scorecard
 from calibrate.sla import simulated_load
 from simulate import seeding
+from simulate.rules import ScoringRules
 
-__all__ = ["promise", "verification_report", "verify"]
+__all__ = [
+    "ARMS",
+    "FIGURES",
+    "UPLIFT_FIGURES",
+    "arm_rows",
+    "paired_uplift",
+    "promise",
+    "verification_report",
+    "verify",
+    "verify_arms",
+]
+
+ARMS = ("recommended", "current")
+"""The two arms of ``verify``: the recommended rules and the rules in force."""
+
+FIGURES = ("mqls_per_month", "sla_compliance", "utilisation", "wins_per_month", "revenue_per_month")
+"""The figures measured on every simulated year (columns of ``verify``'s table)."""
+
+UPLIFT_FIGURES = ("mqls_per_month", "sla_compliance", "wins_per_month", "revenue_per_month")
+"""The figures ``paired_uplift`` compares by default."""
+
+
+def measure_year(scenario, rules: ScoringRules, seed: int, horizon_days: float = HORIZON_DAYS) -> dict[str, float]:
+    """Simulate one year of ``scenario`` under ``rules`` with ``seed`` and measure it.
+
+    Returns ``mqls_per_month, sla_compliance, utilisation, wins_per_month,
+    revenue_per_month``: wins and revenue count deals won within ``horizon_days`` of the MQL
+    moment, for MQLs old enough to be judged (as the labels the scorecard learned from), per
+    month of such MQLs.
+    """
+    from simulate.simulation import run
+
+    result = run(scenario.replace(rules=rules), seed=int(seed))
+    leads = result.leads
+    mql = leads["mql_at"].notna()
+    judged = mql & (leads["mql_at"] <= result.as_of - pd.Timedelta(days=horizon_days))
+    won = (
+        judged
+        & leads["customer_at"].notna()
+        & (leads["customer_at"] - leads["mql_at"] <= pd.Timedelta(days=horizon_days))
+    )
+    judged_months = max(judged.sum(), 1) / max(mql.sum(), 1) * scenario.months
+    met = leads.loc[mql, "sla_met"].astype("Float64").mean()  # NA without a decided MQL
+    return {
+        "mqls_per_month": mql.sum() / scenario.months,
+        "sla_compliance": float(met) if pd.notna(met) else np.nan,
+        "utilisation": float(result.summary["rep_utilisation"].mean()),
+        "wins_per_month": won.sum() / judged_months,
+        "revenue_per_month": leads.loc[won, "amount"].sum() / judged_months,
+    }
+
+
+def _measure_task(task: tuple) -> dict[str, float]:
+    return measure_year(*task)
+
+
+def verify_arms(
+    scenario,
+    rules: Mapping[str, ScoringRules],
+    *,
+    seeds: int | Sequence[int] = 20,
+    seed: int = 1000,
+    horizon_days: float = HORIZON_DAYS,
+    workers: int = 1,
+) -> pd.DataFrame:
+    """Simulate every set of ``rules`` on the same new years of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : simulate.Scenario
+        The world; only its rules change from arm to arm.
+    rules : mapping of str to ScoringRules
+        The arms: a name and the rules to put into the world.
+    seeds, seed : the years: a count (children of ``seed``, ``simulate.seeding.seed_list``)
+        or the seeds themselves. Every arm runs every seed: common random numbers, so the
+        difference between two arms on one seed is the difference the rules make.
+    horizon_days : the outcome window (see ``measure_year``).
+    workers : processes to spread the runs over (1: in this process). The numbers do not
+        depend on it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per seed and arm (seed order, then the arms in the mapping's order):
+        ``seed, arm`` and the ``FIGURES``.
+    """
+    seed_list = seeding.seed_list(seeds, seed=seed)
+    names = list(rules)
+    if not names:
+        raise ValueError("verify_arms needs at least one arm of rules")
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    tasks = [(scenario, rules[name], s, horizon_days) for s in seed_list for name in names]
+    if workers > 1 and len(tasks) > 1:
+        with ProcessPoolExecutor(max_workers=int(workers)) as pool:
+            measured = list(pool.map(_measure_task, tasks, chunksize=1))
+    else:
+        measured = [_measure_task(t) for t in tasks]
+    keys = [(s, name) for s in seed_list for name in names]
+    rows = [{"seed": s, "arm": name, **m} for (s, name), m in zip(keys, measured)]
+    return pd.DataFrame(rows, columns=["seed", "arm", *FIGURES])
 
 
 def verify(
     recommendation: Recommendation,
     scenario,
     *,
-    seeds: int | Sequence[int] = 5,
+    current_rules: ScoringRules | bool | None = None,
+    seeds: int | Sequence[int] = 20,
     seed: int = 1000,
     horizon_days: float = HORIZON_DAYS,
+    workers: int = 1,
 ) -> pd.DataFrame:
-    """Put the recommended rules into ``scenario`` and simulate: one row per seed.
+    """Put the recommended rules, and the current ones, into ``scenario`` on the same new years.
 
-    Columns: ``seed, mqls_per_month, sla_compliance, utilisation, wins_per_month,
-    revenue_per_month`` where wins and revenue count deals won within ``horizon_days`` of the
-    MQL moment, for MQLs old enough to be judged (as the labels the scorecard learned from),
-    per month of such MQLs. ``seeds`` is a count (children of ``seed``) or the seeds; seeds
-    other than the history's make it an out-of-sample check.
+    Parameters
+    ----------
+    recommendation : Recommendation
+        What ``recommend`` gave: its ``rules`` are the recommended arm.
+    scenario : simulate.Scenario
+        The world to simulate; only its rules change.
+    current_rules : ScoringRules, False or None
+        The current arm: ``None`` (default) the rules the recommendation was compared with
+        (its ``current_rules``, where it has them: the baseline of its claimed uplift), else
+        the world's own rules (``scenario.rules``: in a simulated history they are the rules
+        in force); a ``ScoringRules``; or ``False`` for the recommended arm alone (half the
+        runs; no uplift to measure).
+    seeds, seed : a count (children of ``seed``) or the seeds; seeds other than the
+        history's make it an out-of-sample check. Both arms run every seed: the same seed
+        gives the same leads and behaviour whatever the rules (common random numbers).
+    horizon_days : the outcome window (see ``measure_year``).
+    workers : processes for the runs (the numbers do not depend on it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per seed and arm: ``seed, arm`` (``"recommended"``, ``"current"``),
+        ``mqls_per_month, sla_compliance, utilisation, wins_per_month, revenue_per_month``,
+        where wins and revenue count deals won within ``horizon_days`` of the MQL moment, for
+        MQLs old enough to be judged, per month of such MQLs. ``arm_rows`` picks one arm,
+        ``paired_uplift`` compares them.
     """
-    from simulate.simulation import run
+    if current_rules is None or current_rules is True:
+        current_rules = getattr(recommendation, "current_rules", None)
+        current_rules = scenario.rules if current_rules is None else current_rules
+    arms = {"recommended": recommendation.rules}
+    if current_rules is not False:
+        arms["current"] = current_rules
+    return verify_arms(scenario, arms, seeds=seeds, seed=seed, horizon_days=horizon_days, workers=workers)
 
-    seed_list = seeding.seed_list(seeds, seed=seed)
-    world = scenario.replace(rules=recommendation.rules)
-    rows = []
-    for s in seed_list:
-        result = run(world, seed=s)
-        leads = result.leads
-        mql = leads["mql_at"].notna()
-        judged = mql & (leads["mql_at"] <= result.as_of - pd.Timedelta(days=horizon_days))
-        won = (
-            judged
-            & leads["customer_at"].notna()
-            & (leads["customer_at"] - leads["mql_at"] <= pd.Timedelta(days=horizon_days))
+
+def arm_rows(verification: pd.DataFrame, arm: str = "recommended") -> pd.DataFrame:
+    """The rows of one arm of a ``verify`` table (a table without an ``arm`` column is all
+    the recommended arm, as ``verify`` used to return)."""
+    if "arm" not in verification:
+        if arm != "recommended":
+            raise ValueError(f"this verification has no arm column, so no {arm!r} arm")
+        return verification
+    return verification[verification["arm"] == arm].reset_index(drop=True)
+
+
+def paired_uplift(
+    verification: pd.DataFrame,
+    *,
+    confidence: float = 0.95,
+    figures: Sequence[str] = UPLIFT_FIGURES,
+    arms: tuple[str, str] = ARMS,
+) -> pd.DataFrame:
+    """The uplift of the first arm over the second, from the differences on each seed.
+
+    Parameters
+    ----------
+    verification : a ``verify`` (or ``verify_arms``) table with both ``arms``.
+    confidence : the interval's coverage.
+    figures : the figures to compare (those missing from the table are left out).
+    arms : (treatment, baseline), default ``("recommended", "current")``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per figure: ``figure``, the mean of each arm (columns named by the arms) over
+        the seeds both arms ran, ``uplift`` (mean of the paired differences treatment -
+        baseline), ``sd`` (their standard deviation), ``low, high`` (Student t interval over
+        seeds: ``uplift -/+ t(1 - (1 - confidence) / 2, n - 1) * sd / sqrt(n)``; NaN with a
+        single seed), ``seeds`` (n).
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    treated, base = arms
+    if "arm" not in verification or not {treated, base} <= set(verification["arm"]):
+        raise ValueError(
+            f"paired_uplift needs both arms {treated!r} and {base!r} in the table "
+            "(run verify with current rules, not current_rules=False)"
         )
-        judged_months = max(judged.sum(), 1) / max(mql.sum(), 1) * scenario.months
+    a = verification[verification["arm"] == treated].set_index("seed")
+    b = verification[verification["arm"] == base].set_index("seed")
+    if a.index.has_duplicates or b.index.has_duplicates:
+        raise ValueError("paired_uplift needs one row per seed and arm")
+    common = a.index.intersection(b.index, sort=False)
+    rows = []
+    for name in figures:
+        if name not in a or name not in b:
+            continue
+        x, y = a.loc[common, name].astype(float), b.loc[common, name].astype(float)
+        ok = x.notna() & y.notna()
+        d = (x - y)[ok].to_numpy()
+        n = d.size
+        mean = float(d.mean()) if n else np.nan
+        sd = float(d.std(ddof=1)) if n > 1 else np.nan
+        half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else np.nan
         rows.append(
             {
-                "seed": s,
-                "mqls_per_month": mql.sum() / scenario.months,
-                "sla_compliance": float(leads.loc[mql, "sla_met"].astype("Float64").mean()),
-                "utilisation": float(result.summary["rep_utilisation"].mean()),
-                "wins_per_month": won.sum() / judged_months,
-                "revenue_per_month": leads.loc[won, "amount"].sum() / judged_months,
+                "figure": name,
+                treated: float(x[ok].mean()) if n else np.nan,
+                base: float(y[ok].mean()) if n else np.nan,
+                "uplift": mean,
+                "sd": sd,
+                "low": mean - half,
+                "high": mean + half,
+                "seeds": int(n),
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["figure", treated, base, "uplift", "sd", "low", "high", "seeds"])
+    out.attrs["confidence"] = float(confidence)
+    return out
 
 
-def verification_report(recommendation: Recommendation, verification: pd.DataFrame) -> pd.DataFrame:
-    """Expected figures (with intervals) against the simulated mean and its spread over seeds.
+def verification_report(
+    recommendation: Recommendation, verification: pd.DataFrame, *, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Expected figures (with intervals) against the simulated years, and the expected uplift
+    over the current rules against the uplift the same years delivered.
 
-    ``difference`` is the simulated mean relative to the expected value; ``within`` says
-    whether the simulated mean lies inside the expected interval (where there is one) widened
-    by twice the simulation's own standard error (the expectation is for the history's world, the
-    simulation draws new years of it); ``meets_sla`` whether the simulated SLA compliance
-    reaches the target.
+    Columns: ``figure, expected, low, high`` (the recommendation's expectation),
+    ``simulated, simulated_sd`` (mean and spread of the recommended arm over seeds),
+    ``difference`` (simulated relative to expected), ``within`` (the simulated mean lies in
+    the expected interval widened by twice the simulation's standard error; the expectation
+    is for the history's world, the simulation draws new years of it), and, where the table
+    has the current arm: ``expected_uplift`` (``expected - current`` of the recommendation,
+    NaN without ``current``), ``verified_uplift, uplift_low, uplift_high`` (``paired_uplift``
+    at ``confidence``) and ``uplift_within`` (the expected uplift lies in that interval).
+
+    ``attrs``: ``meets_sla`` (the recommended arm's mean compliance reaches the target),
+    ``years_meeting_sla`` (share of seeds whose recommended-arm compliance reaches it: the
+    prediction check of an SLA promised for a share of years), ``gain_in_sla_only`` (neither
+    the wins nor the revenue interval lies above 0 while the SLA interval does; ``None``
+    without the current arm), ``uplift`` (the ``paired_uplift`` table or ``None``), ``seeds``.
     """
+    rec_rows = arm_rows(verification, "recommended")
+    paired = None
+    if "arm" in verification and "current" in set(verification["arm"]):
+        paired = paired_uplift(verification, confidence=confidence).set_index("figure")
+    current = recommendation.current or {}
     rows = []
-    for name in ("mqls_per_month", "sla_compliance", "utilisation", "wins_per_month", "revenue_per_month"):
-        if name not in verification or name not in recommendation.expected:
+    for name in FIGURES:
+        if name not in rec_rows or name not in recommendation.expected:
             continue
         e = recommendation.expected[name]
-        sim = verification[name].astype(float)
+        value = np.nan if e.value is None else float(e.value)
+        sim = rec_rows[name].astype(float)
         se = sim.std(ddof=1) / np.sqrt(len(sim)) if len(sim) > 1 else 0.0
         within = None
         if e.low is not None and e.high is not None:
             within = bool(e.low - 2 * se <= sim.mean() <= e.high + 2 * se)
-        difference = (sim.mean() - e.value) / abs(e.value) if e.value else np.nan
-        rows.append(
-            {
-                "figure": name,
-                "expected": e.value,
-                "low": e.low,
-                "high": e.high,
-                "simulated": sim.mean(),
-                "simulated_sd": sim.std(ddof=1),
-                "difference": difference,
-                "within": within,
-            }
-        )
+        difference = (sim.mean() - value) / abs(value) if value and np.isfinite(value) else np.nan
+        row = {
+            "figure": name,
+            "expected": value,
+            "low": e.low,
+            "high": e.high,
+            "simulated": sim.mean(),
+            "simulated_sd": sim.std(ddof=1),
+            "difference": difference,
+            "within": within,
+        }
+        if paired is not None:
+            now = current.get(name)
+            claimed = value - now.value if now is not None and now.value is not None else np.nan
+            got = paired.loc[name] if name in paired.index else None
+            row["expected_uplift"] = claimed
+            row["verified_uplift"] = np.nan if got is None else got["uplift"]
+            row["uplift_low"] = np.nan if got is None else got["low"]
+            row["uplift_high"] = np.nan if got is None else got["high"]
+            row["uplift_within"] = (
+                None
+                if got is None or not np.isfinite(claimed) or not np.isfinite(got["low"])
+                else bool(got["low"] <= claimed <= got["high"])
+            )
+        rows.append(row)
     out = pd.DataFrame(rows)
     target = recommendation.constraints["sla_target"]
-    out.attrs["meets_sla"] = bool(verification["sla_compliance"].mean() >= target)
+    compliance = rec_rows["sla_compliance"].astype(float)
+    out.attrs["meets_sla"] = bool(compliance.mean() >= target)
+    out.attrs["years_meeting_sla"] = float((compliance >= target).mean()) if len(compliance) else np.nan
+    out.attrs["gain_in_sla_only"] = None if paired is None else _gain_in_sla_only(paired)
+    out.attrs["uplift"] = None if paired is None else paired.reset_index()
+    out.attrs["seeds"] = int(rec_rows["seed"].nunique()) if "seed" in rec_rows else len(rec_rows)
     return out
+
+
+def _gain_in_sla_only(paired: pd.DataFrame) -> bool:
+    """The SLA interval lies above 0 and neither the wins nor the revenue one does."""
+
+    def above(name: str) -> bool:
+        return name in paired.index and bool(paired.loc[name, "low"] > 0)
+
+    return above("sla_compliance") and not above("wins_per_month") and not above("revenue_per_month")
 
 
 def promise(

@@ -15,6 +15,7 @@ from calibrate.capacity import SalesCapacity
 from calibrate.history import load_history
 from calibrate.inputs import prepare
 from calibrate.labels import SelectionBiasWarning, make_labels
+from calibrate.point_in_time import rules_mql
 from calibrate.recommendation import Estimate, Recommendation, RecommendationError, fingerprint
 from calibrate.threshold import recommend
 from calibrate.tradeoffs import evaluate_tradeoffs
@@ -46,7 +47,8 @@ def test_table_is_monotone_in_the_threshold(rec):
     assert t["threshold"].is_monotonic_increasing
     assert (np.diff(t["mqls"]) <= 0).all()
     assert (np.diff(t["recall"]) <= 1e-12).all()
-    assert (np.diff(t["utilisation"]) <= 1e-9).all()
+    # the model's utilisation (where the simulation overrides a row it supplies its own)
+    assert (np.diff(t["analytic_utilisation"]) <= 1e-9).all()
     for name in ("mqls_per_month", "wins_per_month", "revenue_per_month"):
         assert (t[f"{name}_low"] <= t[name] + 1e-9).all() and (t[name] <= t[f"{name}_high"] + 1e-9).all()
 
@@ -59,7 +61,9 @@ def test_volume_and_wins_agree_with_a_direct_count(world, history, rec):
     months = inputs.window.days / (365.25 / 12)
     assert row["mqls"] == mql.sum()
     assert row["mqls_per_month"] == pytest.approx(mql.sum() / months)
-    assert row["precision"] == pytest.approx(inputs.p_win[mql].mean())
+    # wins are credited only for leads the history worked (the others have no outcome)
+    assert row["precision"] == pytest.approx(inputs.credited_p_win()[mql].mean())
+    assert row["unworked_mqls_per_month"] == pytest.approx((mql & ~inputs.worked).sum() / months)
 
 
 def test_more_reps_never_lower_compliance(capacity, history, rec):
@@ -79,13 +83,20 @@ def test_more_reps_never_lower_compliance(capacity, history, rec):
         previous = t["sla_compliance"].to_numpy()
 
 
-def test_recommendation_meets_the_sla_and_improves_on_the_current_rules(rec, world):
-    assert rec.expected["sla_compliance"].value >= world.sla.target
+def test_recommendation_meets_the_sla_the_current_rules_miss(rec, world, history):
+    # the default world's rules send more MQLs than four reps touch in 8 business hours for
+    # 90% of them (the history itself: about 82%); the recommendation meets the target with
+    # its stated confidence, and the current rules are judged on the same model
+    realised = history.leads.loc[history.leads["mql_at"].notna(), "sla_met"].astype(float).mean()
     assert rec.current is not None
-    assert rec.expected["revenue_per_month"].value > rec.current["revenue_per_month"].value
+    assert rec.current["sla_compliance"].value < world.sla.target
+    assert rec.current["mqls_per_month"].value == pytest.approx(history.leads["mql_at"].notna().sum() / 12, rel=0.02)
+    assert abs(rec.current["sla_compliance"].value - realised) < 0.03
+    assert rec.expected["sla_compliance"].year_low >= world.sla.target - 0.01
     assert rec.rules.mql_threshold == rec.threshold
     text = rec.summary()
-    assert "Recommended MQL threshold" in text and "current rules" in text
+    assert "Recommended MQL threshold" in text and "current" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
 
 
 def test_verification_in_simulation_meets_target_and_expectations(rec, world):
@@ -162,7 +173,8 @@ def test_two_axis_rule(capacity, history, rec):
     # the MQLs the table counted are the leads the two-axis rule passes
     inputs = prepare(history, scorecard=rec.scorecard, grades=3)
     row = two.tradeoffs.row(two.threshold)
-    assert two.rules.is_mql(history.leads).sum() == (inputs.score >= two.threshold).sum() == row["mqls"]
+    crm = rules_mql(two.rules, history.leads, history.events, history.as_of)  # as the CRM scores it
+    assert crm.sum() == (inputs.score >= two.threshold).sum() == row["mqls"]
 
 
 def test_json_round_trip_and_schema(tmp_path, rec):

@@ -33,6 +33,7 @@ from calibrate.sla._threads import in_threads, thread_count
 
 _SMOOTH = 3  # in-hours rates are averaged over this many working periods either side
 _BURST = 2.0  # in-hours arrivals beyond this many Poisson deviations of the smoothed rate are a burst
+_FU_CAP = 0.9  # most of the team's time the follow-ups are taken to hold
 _SIMPSON = (1.0 / 6.0, 4.0 / 6.0, 1.0 / 6.0)  # weights of the first, middle and last place of a bin
 
 
@@ -45,6 +46,7 @@ class Staff(NamedTuple):
     mode: int  # breach action: 0 none (or escalate), 1 recycle, 2 reassign (round robin)
     ft_mean: float  # mean minutes of a first touch
     coverage: float  # share of reps at work in the team's (union) working time
+    followups_first: bool  # follow-ups due go before waiting first touches
 
 
 class Periods(NamedTuple):
@@ -54,6 +56,7 @@ class Periods(NamedTuple):
     pl: np.ndarray  # (P,) lengths
     pw: np.ndarray  # (P,) team working minutes before each opening
     pgap: np.ndarray  # (P,) off-hours gap before each
+    pday: np.ndarray  # (P,) UTC weekday of each opening (Monday 0)
     n_arr: int  # periods that receive arrivals
 
 
@@ -62,6 +65,7 @@ class Bins(NamedTuple):
 
     off: np.ndarray  # (L, n_arr, G, 3 + Q) off hours: MQLs, failing for sure, slack sum, decay sums
     inn: np.ndarray  # (L, n_arr, J, 3) in hours: MQLs, failing for sure, slack sum
+    fu: np.ndarray  # (L, n_arr, J + 1) follow-up minutes due in each in-hours bin, and (last) before the opening
     mqls: np.ndarray  # (L,)
     work_mean: np.ndarray  # (L,) mean work per MQL
     work_cv2: np.ndarray  # (L,) and its squared CV
@@ -123,7 +127,7 @@ class _Case(NamedTuple):
     r: Rates
     mix: Mixture
     smooth: np.ndarray  # (n_arr,) in-hours arrival rate per period, noise averaged out
-    profile: np.ndarray  # (J,) each bin's share of the day
+    profile: np.ndarray  # (7, J) each bin's rate per weekday, over the mean rate
     scratch: np.ndarray  # (5, Q) room for the decay exponentials
     vals: np.ndarray  # (Q,) room for a batch's decay
     touches: _Touches
@@ -155,27 +159,58 @@ class _Bin(NamedTuple):
 @numba.njit(cache=True, inline="always")
 def _in_hours_rates(q, k):
     """In-hours arrival rates with the noise averaged out (the random part of the wait stands
-    for it): the period's rate over the working periods either side, and each bin's share
-    of the day over the whole history."""
+    for it): a level per period over the working periods either side, times each bin's
+    rate on that weekday over the whole history (a weekly and intraday profile, each
+    weekday's deviation from the all-days profile shrunk by the share that Poisson noise
+    explains)."""
     n_arr = q.periods.n_arr
+    pday, pl = q.periods.pday, q.periods.pl
     inn = q.bins.inn
     J = inn.shape[2]
     day_n = np.zeros(n_arr)
-    profile = np.zeros(J)
+    wd_n = np.zeros((7, J))
+    wd_len = np.zeros(7)
     for p in range(n_arr):
+        wd_len[pday[p]] += pl[p]
         for j in range(J):
             day_n[p] += inn[k, p, j, 0]
-            profile[j] += inn[k, p, j, 0]
-    tot = profile.sum()
-    for j in range(J):
-        profile[j] = profile[j] * J / tot if tot > 0 else 1.0
+            wd_n[pday[p], j] += inn[k, p, j, 0]
+    total = day_n.sum()
+    rate = total / wd_len.sum() if total > 0 else 0.0
+    profile = np.ones((7, J))  # each weekday's bins: rate over the history's mean rate
+    level = np.ones(7)  # and their mean over the day
+    if rate > 0:
+        pooled_len = wd_len.sum() / J
+        g = np.zeros(J)
+        for j in range(J):
+            for d in range(7):
+                g[j] += wd_n[d, j]
+            g[j] /= pooled_len * rate
+        # each weekday's deviation from the all-days profile, shrunk by the share of it that
+        # Poisson noise explains (James-Stein): pure noise gives the all-days profile
+        noise = 0.0
+        spread = 0.0
+        for d in range(7):
+            expect = rate * wd_len[d] / J
+            if expect <= 0:
+                continue
+            for j in range(J):
+                profile[d, j] = wd_n[d, j] / expect
+                spread += (profile[d, j] - g[j]) ** 2
+                noise += g[j] / expect if g[j] > 0 else 1.0 / expect
+        keep = max(0.0, 1.0 - noise / spread) if spread > 0 else 0.0
+        for d in range(7):
+            for j in range(J):
+                profile[d, j] = g[j] + keep * (profile[d, j] - g[j]) if wd_len[d] > 0 else g[j]
+        for d in range(7):
+            level[d] = profile[d].mean()
     smooth = np.zeros(n_arr)
     for p in range(n_arr):
         num = 0.0
         den = 0.0
         for p2 in range(max(0, p - _SMOOTH), min(n_arr, p + _SMOOTH + 1)):
             num += day_n[p2]
-            den += q.periods.pl[p2]
+            den += pl[p2] * level[pday[p2]]
         smooth[p] = num / den if den > 0 else 0.0
     return smooth, profile
 
@@ -217,6 +252,17 @@ def _case(q, k, c):
         mean_len += q.periods.pl[p]
     mean_len /= max(n_arr, 1)
     p_str = 0.0 if st.pooled else p_leave
+    # follow-ups as their own load over the cadence: a first touch brings its own work only
+    fu_total = 0.0
+    open_total = 0.0
+    for p in range(n_arr):
+        open_total += q.periods.pl[p]
+        for j in range(q.bins.fu.shape[2]):
+            fu_total += q.bins.fu[k, p, j]
+    # (recycling: the recycled leads make no follow-ups; that load stays charged at the first touch)
+    unit = min(st.ft_mean / m, 1.0) if fu_total > 0.0 and st.mode != 1 else 1.0
+    rho_f = fu_total / (c_eff * open_total) if c_eff * open_total > 0.0 else 0.0
+    slow = 1.0 - min(rho_f, _FU_CAP) if st.followups_first and unit < 1.0 else 1.0
     r = Rates(
         k,
         c,
@@ -230,6 +276,8 @@ def _case(q, k, c):
         p_str,
         1 if p_str <= 0.0 else 2,
         _recycle_cap(q, k, c_eff, mu),
+        unit,
+        slow,
     )
     node_k, node_w = rep_nodes(c, st.sigma)  # reps at work (pooled)
     mix = Mixture(node_k, node_w, np.zeros(node_k.shape[0] + 2), np.ones(node_k.shape[0] + 2))
@@ -274,7 +322,7 @@ def _batch_value(q, at, p, g, comp, x0, value):
     for i in range(3):
         if few and i != 1:
             continue
-        x = x0 + 0.5 * i * (n - 1)
+        x = x0 + 0.5 * i * (n - 1) * r.unit
         b = batch_wait(q.staff.pooled, r, x, pl_p, stranded)
         d = d_hi - (0.5 * i * (n - 1) + 0.5) / n * width
         if b > sl and mode == 1:
@@ -321,16 +369,16 @@ def _batch(q, at, p, x_sys, comply, value, target_only):
             wgt = (1.0 - r.p_str) if comp == 0 else r.p_str
             # SLA: the places x0 .. x0 + n - 1 whose wait is within the slack
             if q.staff.pooled:
-                x_ok = sl * r.c_eff * r.mu + r.c_eff - 1.0
+                x_ok = sl * r.c_eff * r.mu * r.slow + r.unit * (r.c_eff - 1.0)
             elif comp == 1:
-                x_ok = (sl - q.periods.pl[p]) * r.mu * (1.0 - r.m_s) * r.c
+                x_ok = (sl - q.periods.pl[p]) * r.mu * (1.0 - r.m_s) * r.slow * r.c
             else:
-                x_ok = sl * r.c * r.mu * (1.0 - r.m_s) + 0.5 * (r.c - 1)
-            ok = min(max(x_ok - x0 + 0.5, 0.0), n) / n
+                x_ok = sl * r.c * r.mu * (1.0 - r.m_s) * r.slow + 0.5 * r.unit * (r.c - 1)
+            ok = min(max((x_ok - x0) / r.unit + 0.5, 0.0), n) / n
             comply += wgt * (n - nf) * ok
             if not target_only:
                 value = _batch_value(q, at, p, g, comp, x0, value)
-        x0 += n if q.staff.mode != 1 else n - nf  # recycled untouched: no work
+        x0 += r.unit * (n if q.staff.mode != 1 else n - nf)  # recycled untouched: no work
         if q.staff.mode == 1:
             x0 = min(x0, r.x_cap)
     return x0, comply, value
@@ -363,7 +411,7 @@ def _place(q, at, bn, comp, i, target_only):
     else:
         # his rep is on leave: he waits for the next working day
         ahead = bn.ahead + bn.lm * 0.5 * i * bn.w
-        b = (q.periods.pl[p] - u) + (ahead / r.c) / (r.mu * (1.0 - r.m_s))
+        b = (q.periods.pl[p] - u) + (ahead / r.c) / (r.mu * (1.0 - r.m_s) * r.slow)
         ci = 0.0
         cc = 1.0 if b <= sl else 0.0
         md = 0
@@ -422,10 +470,14 @@ def _day(q, at, p, x_open, x0, comply, value, target_only):
     arrived = 0.0
     for j in range(J):
         n = inn[r.k, p, j, 0]
-        lr = at.smooth[p] * at.profile[j]  # the in-hours arrival rate, noise averaged out
+        lr = at.smooth[p] * at.profile[q.periods.pday[p], j]  # the in-hours arrival rate, noise averaged out
         # the fluid also takes bursts: arrivals beyond two Poisson deviations of that rate
         expect = lr * w
         lm = lr + max(0.0, n - expect - _BURST * math.sqrt(expect)) / w
+        # in MQLs' worth of work: the first touches, and the follow-ups due in the bin
+        f_in = q.bins.fu[r.k, p, j] * r.mu / w if r.unit < 1.0 else 0.0
+        lr = lr * r.unit + f_in
+        lm = lm * r.unit + f_in
         x_mid = evolve(x_sys, lm, r.mu, r.c_eff, 0.5 * w)
         x_end = evolve(x_mid, lm, r.mu, r.c_eff, 0.5 * w)
         if n > 0:
@@ -519,6 +571,8 @@ def _response_quantiles(q, at, quantiles, out_q):
 def _period(q, at, p, x_sys, comply, value, target_only):
     """Period ``p``: the batch at its opening behind the backlog ``x_sys``, then its working
     day; returns the backlog at its close and the sums."""
+    if at.r.unit < 1.0:  # follow-ups due overnight go first
+        x_sys += q.bins.fu[at.r.k, p, q.bins.fu.shape[2] - 1] * at.r.mu
     x0, comply, value = _batch(q, at, p, x_sys, comply, value, target_only)
     return _day(q, at, p, x_sys, x0, comply, value, target_only)
 

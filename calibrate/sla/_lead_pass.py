@@ -47,6 +47,11 @@ class LeadPass(NamedTuple):
     e2: np.ndarray  # (n,) or (1,) E[work^2] per lead
     rates: np.ndarray  # the single-curve decay rates
     pair: np.ndarray  # (2, Q) which two of them make each decay term
+    contact: np.ndarray  # (n,) or (1,) chance that a lead with good data answers
+    bad: np.ndarray  # (n,) or (1,) chance of bad contact data
+    fu_surv: np.ndarray  # (A - 1,) chance that a reachable lead has not answered by attempt j
+    fu_at: np.ndarray  # (A - 1,) calendar minutes from the first touch to follow-up j
+    fu_mean: float  # mean minutes of a follow-up
 
 
 @numba.njit(cache=True)
@@ -84,8 +89,32 @@ def _deadline(clock, h, d):
     return opens[j] + (w - cum[j])
 
 
+@numba.njit(cache=True, nogil=True, _nrt=False)
+def _follow_ups(lp, k, i, avail, p, fu):
+    """The expected follow-up work of lead ``i`` (threshold ``k``), first touched at about
+    ``avail`` (period ``p``), into ``fu``: per period, in its in-hours bins or (last column)
+    due before its opening."""
+    po, pl, day_p = lp.po, lp.pl, lp.day_p
+    P = po.shape[0]
+    J = fu.shape[2] - 1
+    n_days = day_p.shape[0] - 1
+    per = lp.contact.shape[0] > 1
+    reach = lp.contact[i] if per else lp.contact[0]
+    good = 1.0 - (lp.bad[i] if per else lp.bad[0])
+    for j in range(lp.fu_at.shape[0]):
+        t = avail + lp.fu_at[j]
+        d = min(int(t / MINUTES_PER_DAY), n_days)
+        p3 = max(p, day_p[d])
+        while p3 < P and po[p3] + pl[p3] <= t:
+            p3 += 1
+        if p3 >= P:
+            return
+        b = min(int((t - po[p3]) / pl[p3] * J), J - 1) if t >= po[p3] else J
+        fu[k, p3, b] += good * (reach * lp.fu_surv[j] + 1.0 - reach) * lp.fu_mean
+
+
 @numba.njit(cache=True, nogil=True)
-def _aggregate_chunk(lp, lo, hi, score, handoff, off, inn, vec):
+def _aggregate_chunk(lp, lo, hi, score, handoff, off, inn, vec, fu):
     """Leads ``lo .. hi`` into the accumulators ``off``, ``inn`` and ``vec`` (never, MQLs, work
     sums per threshold); returns the last period that serves one of them.
 
@@ -127,6 +156,8 @@ def _aggregate_chunk(lp, lo, hi, score, handoff, off, inn, vec):
             last = p
         inside = h >= po[p]
         avail = h if inside else po[p]
+        if lp.fu_at.shape[0] > 0:
+            _follow_ups(lp, k, i, avail, p, fu)
         dl = _deadline(clock, h, d)
         fail = not (dl >= avail)
         if np.isfinite(dl):
@@ -170,8 +201,11 @@ def aggregate(lp: LeadPass, score: np.ndarray, handoff: np.ndarray, off_bins: in
     Returns ``off`` (L, n_arr, off_bins, 3 + Q): per threshold, period and off-hours bin the
     MQLs, of them failing for sure, their slack sum and sums of ``exp(-k_q * delay to
     opening)``; ``inn`` (L, n_arr, in_bins, 3) the same in hours without the decay; per
-    threshold the MQLs after the last period (``never``), the MQLs and the sums of their
-    work and squared work; and ``n_arr``, the periods that receive arrivals. Each
+    threshold ``fu`` (L, n_arr, in_bins + 1), the expected follow-up minutes due in each
+    in-hours bin or (last) before each opening, the first touch taken at the first possible
+    start and follow-up ``j`` at ``fu_at[j]`` after it; the MQLs after the last period
+    (``never``), the MQLs and the sums of their work and squared work; and ``n_arr``, the
+    periods that receive arrivals. Each
     threshold's figures are those of its own MQLs and every threshold's above it.
     """
     n = score.shape[0]
@@ -182,21 +216,24 @@ def aggregate(lp: LeadPass, score: np.ndarray, handoff: np.ndarray, off_bins: in
     offs = np.zeros((chunks, L, P, off_bins, 3 + Q))
     inns = np.zeros((chunks, L, P, in_bins, 3))
     vecs = np.zeros((chunks, 4, L))
+    fus = np.zeros((chunks, L, P, in_bins + 1))
     bounds = [n * c // chunks for c in range(chunks + 1)]
 
     def part(c: int) -> int:
-        return _aggregate_chunk(lp, bounds[c], bounds[c + 1], score, handoff, offs[c], inns[c], vecs[c])
+        return _aggregate_chunk(lp, bounds[c], bounds[c + 1], score, handoff, offs[c], inns[c], vecs[c], fus[c])
 
     lasts = in_threads(part, chunks)
     n_arr = max(max(lasts) + 1, 1)
     off = offs[0, :, :n_arr].copy()
     inn = inns[0, :, :n_arr].copy()
     vec = vecs[0].T.copy()  # (L, 4)
+    fu = fus[0, :, :n_arr].copy()
     for c in range(1, chunks):  # the parts added up in order
         off += offs[c, :, :n_arr]
         inn += inns[c, :, :n_arr]
         vec += vecs[c].T
+        fu += fus[c, :, :n_arr]
     # each threshold's MQLs are those of every threshold at or above its index: sums from the top
-    for a in (off, inn, vec):
+    for a in (off, inn, vec, fu):
         _sum_from_top(a.reshape(L, -1))
-    return off, inn, vec[:, 0].copy(), vec[:, 1].copy(), vec[:, 2].copy(), vec[:, 3].copy(), n_arr
+    return off, inn, fu, vec[:, 0].copy(), vec[:, 1].copy(), vec[:, 2].copy(), vec[:, 3].copy(), n_arr

@@ -34,6 +34,8 @@ class Rates(NamedTuple):
     p_str: float  # chance that a round-robin lead's rep is on leave for the day
     comps: int  # 1, or 2 with stranded leads
     x_cap: float  # most MQLs the fluid holds (recycling; else inf)
+    unit: float  # a first touch in MQLs' worth of work (its share when follow-ups are their own load)
+    slow: float  # 1 - the follow-ups' load: first touches drain at this share of the team's rate
 
 
 class Mixture(NamedTuple):
@@ -154,13 +156,15 @@ def evolve(x, lam, mu, c_eff, dt):
 
 @numba.njit(cache=True, _nrt=False)
 def batch_wait(pooled, r, x, period_length, stranded):
-    """Working minutes from a period's opening to the start of batch place ``x``."""
+    """Working minutes from a period's opening to the start of the first touch at batch
+    place ``x`` (MQLs' worth of work ahead of it); follow-ups that come due meanwhile go
+    first (``r.slow``)."""
     if pooled:
-        return max(0.0, x + 1.0 - r.c_eff) / (r.c_eff * r.mu)
-    team = max(0.0, x - 0.5 * (r.c - 1)) / (r.c * r.mu * (1.0 - r.m_s))
+        return max(0.0, x + r.unit * (1.0 - r.c_eff)) / (r.c_eff * r.mu * r.slow)
+    rate = r.mu * (1.0 - r.m_s) * r.slow
     if stranded:
-        return period_length + (x / r.c) / (r.mu * (1.0 - r.m_s))
-    return team
+        return period_length + (x / r.c) / rate
+    return max(0.0, x - 0.5 * r.unit * (r.c - 1)) / (r.c * rate)
 
 
 @numba.njit(cache=True, _nrt=False)

@@ -73,7 +73,8 @@ def overrides(
     mean, and the analytic model would be overridden for differences far below what it
     claims or what anyone decides on. :data:`TOLERANCE` is that claim: 0.01 for SLA
     compliance and value kept (what the model keeps to against the simulation on the
-    steady and default-team checks in ``tests/test_sla.py``), 0.02 for utilisation (the
+    steady and default-team checks in ``tests/test_sla_simulated.py``; where the model is
+    trusted at all is :func:`~calibrate.sla.validity`), 0.02 for utilisation (the
     model takes the mean work per MQL, the simulation a draw of it), and 0.5 and 1 hour for
     the median and p90 response times (the model's resolution: bins of an eighth of a
     working day, and response times interpolated on a grid about 9% apart). A disagreement
@@ -196,9 +197,9 @@ def compare_load(
     >>> both = compare_load(analytic_load(score, handoff, [70, 90], **kw), sim)
     >>> print(both[["threshold", "trust", "sla_compliance_analytic",
     ...             "sla_compliance_simulated"]].round(2).to_string(index=False))
-     threshold    trust  sla_compliance_analytic  sla_compliance_simulated
-          70.0 analytic                     0.92                      0.94
-          90.0 analytic                     0.94                      0.95
+     threshold      trust  sla_compliance_analytic  sla_compliance_simulated
+          70.0 simulation                     0.92                      0.94
+          90.0   analytic                     0.94                      0.95
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")

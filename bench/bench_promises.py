@@ -1,0 +1,388 @@
+"""Does the recommendation keep its promises? Claimed uplift, regret and SLA against new years.
+
+For each world a history is simulated (``simulate.run(world, seed=history_seed)``) and
+``calibrate.recommend`` is asked for a threshold against the world's own rules (the rules in
+force). Then the recommended rules, the current rules and about eight other thresholds of the
+same points (``recommendation.scorecard.to_rules(threshold=t)``, MQL volumes from half to
+twice the recommended one) run on the same 20 new years (children of ``VERIFY_SEED``: common
+random numbers, ``calibrate.verification.verify_arms``). Per world:
+
+* the claimed uplift (``expected - current`` of the recommendation) in wins and revenue a
+  month against the verified paired uplift and its 95% Student t interval over the years:
+  the claim should lie inside;
+* where a gain is claimed in the objective (revenue by default), the verified uplift should
+  be >= 0;
+* regret: the objective of the recommended rules against the best of the thresholds tried
+  (best by verified mean among those whose mean compliance meets the SLA target), in percent
+  of the best; target 2% on the default world, 4% elsewhere (the best is picked on the same
+  years, so the regret is biased upwards by a little);
+* the share of the new years meeting the SLA target, against the confidence the
+  recommendation states (``constraints["sla_confidence"]``) or, when it states none,
+  ``DEFAULT_SLA_CONFIDENCE``; met unless a one-sided binomial test rejects it at 5%.
+
+``python -m bench promises`` runs every world; ``python -m bench promises --worlds
+default,tight_team`` some of them (also ``--seeds 10`` for fewer new years). Run alone:
+``python -m bench.bench_promises --worlds default``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import time
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+import calibrate
+import simulate
+from bench._table import Row, print_table
+from calibrate.verification import paired_uplift, verify_arms
+from simulate import seeding
+
+HISTORY_SEED = 1
+VERIFY_SEED = 1000
+SEEDS = 20
+CONFIDENCE = 0.95
+DEFAULT_SLA_CONFIDENCE = 0.9
+"""The share of years a recommendation that states no SLA confidence is held to."""
+VOLUME_RATIOS = (0.5, 0.65, 0.8, 0.9, 1.12, 1.25, 1.5, 2.0)
+"""The other thresholds tried: those whose expected MQL volume is nearest these multiples of
+the recommended volume."""
+REGRET_TARGET = {"default": 2.0}
+REGRET_TARGET_ELSEWHERE = 4.0
+
+
+def _flipped_truth(truth: simulate.Truth) -> simulate.Truth:
+    """Several signs of the truth flipped: page views, e-mail clicks and webinars now lower the
+    chance to buy; software and personal e-mail domains swap sides with education."""
+    behaviour = dict(truth.behaviour_weights)
+    for name in ("page_views", "email_clicks", "webinars", "early_content_downloads"):
+        behaviour[name] = -behaviour[name]
+    weights = {k: dict(v) for k, v in truth.weights.items()}
+    for attr, value in (("industry", "software"), ("industry", "education"), ("email_domain", "personal")):
+        weights[attr][value] = -weights[attr][value]
+    return dataclasses.replace(truth, behaviour_weights=behaviour, weights=weights)
+
+
+def _default() -> simulate.Scenario:
+    return simulate.Scenario()
+
+
+def _base_rate() -> simulate.Scenario:
+    s = simulate.Scenario()
+    return s.replace(name="base_rate", truth=dataclasses.replace(s.truth, intercept=s.truth.intercept + 0.7))
+
+
+def _flipped() -> simulate.Scenario:
+    s = simulate.Scenario()
+    return s.replace(name="flipped_truth", truth=_flipped_truth(s.truth))
+
+
+def _tight_team() -> simulate.Scenario:
+    s = simulate.Scenario()
+    return s.replace(name="tight_team", team=s.team.with_size(3))
+
+
+def _tight_sla() -> simulate.Scenario:
+    s = simulate.Scenario()
+    return s.replace(name="tight_sla", sla=dataclasses.replace(s.sla, hours=4.0))
+
+
+def _loose_team() -> simulate.Scenario:
+    s = simulate.Scenario()
+    return s.replace(name="loose_team", team=s.team.with_size(6))
+
+
+WORLDS: dict[str, tuple[str, Callable[[], simulate.Scenario]]] = {
+    "default": ("the default world", _default),
+    "base_rate": ("Truth.intercept -7.5 -> -6.8 (about twice the base rate)", _base_rate),
+    "flipped_truth": ("4 behaviour and 3 attribute weights of the truth with their signs flipped", _flipped),
+    "tight_team": ("3 reps instead of 4", _tight_team),
+    "tight_sla": ("a 4-hour SLA instead of 8", _tight_sla),
+    "loose_team": ("6 reps instead of 4", _loose_team),
+}
+
+
+def _grid(rec, n_ratios: Sequence[float] = VOLUME_RATIOS) -> list[float]:
+    """Thresholds of the recommendation's points around the recommended one, by MQL volume."""
+    table = getattr(getattr(rec, "tradeoffs", None), "table", None)
+    t0 = float(rec.threshold)
+    if table is None or "mqls_per_month" not in table or "threshold" not in table:
+        return [t0 + d for d in (-12, -8, -5, -2, 2, 5, 8, 12)]
+    thresholds = table["threshold"].to_numpy(dtype=float)
+    volume = table["mqls_per_month"].to_numpy(dtype=float)
+    v0 = float(np.interp(t0, thresholds, volume))
+    out = []
+    for ratio in n_ratios:
+        t = float(thresholds[int(np.argmin(np.abs(volume - ratio * v0)))])
+        if t != t0 and t not in out:
+            out.append(t)
+    return sorted(out)
+
+
+def _objective_figure(rec) -> str:
+    return "wins_per_month" if getattr(rec, "objective", "revenue") in ("wins", "sqls") else "revenue_per_month"
+
+
+def _claimed(rec, name: str) -> float:
+    expected, current = getattr(rec, "expected", {}) or {}, getattr(rec, "current", None) or {}
+    e, c = expected.get(name), current.get(name)
+    if e is None or c is None or e.value is None or c.value is None:
+        return np.nan
+    return float(e.value) - float(c.value)
+
+
+def _interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    n = values.size
+    mean = float(values.mean())
+    if n < 2:
+        return mean, np.nan, np.nan
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
+    return mean, mean - half, mean + half
+
+
+def check_world(name: str, *, seeds: int = SEEDS, history_seed: int = HISTORY_SEED, workers: int = 1) -> dict:
+    """Recommend on one history of world ``name`` and check its promises on new years."""
+    world = WORLDS[name][1]()
+    t0 = time.perf_counter()
+    history = simulate.run(world, seed=history_seed)
+    capacity = calibrate.SalesCapacity.from_scenario(world)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rec = calibrate.recommend(history, capacity, current_rules=world.rules, seed=history_seed)
+    t_rec = time.perf_counter() - t0
+    scorecard = getattr(rec, "scorecard", None)
+    grid = _grid(rec) if scorecard is not None else []
+    arms = {"recommended": rec.rules, "current": world.rules}
+    arms.update({f"t={t:g}": scorecard.to_rules(threshold=t) for t in grid})
+    seed_list = seeding.seed_list(seeds, seed=VERIFY_SEED)
+    table = verify_arms(world, arms, seeds=seed_list, workers=workers)
+    up = paired_uplift(table[table["arm"].isin(["recommended", "current"])], confidence=CONFIDENCE)
+    up = up.set_index("figure")
+    constraints = getattr(rec, "constraints", {}) or {}
+    target = float(constraints.get("sla_target", world.sla.target))
+    objective = _objective_figure(rec)
+
+    stated = constraints.get("sla_confidence")
+    confidence = float(stated) if stated is not None else DEFAULT_SLA_CONFIDENCE
+    by_arm = {arm: rows.set_index("seed") for arm, rows in table.groupby("arm", sort=False)}
+    tried = table[table["arm"] != "current"].assign(met=lambda d: d["sla_compliance"] >= target)
+    means = tried.groupby("arm", sort=False)[["sla_compliance", "met", objective]].mean()
+    # the best by verified mean among the thresholds meeting the SLA target in the mean (the
+    # regret of the table) and among those meeting it in ``confidence`` of the years
+    best_arm, regret = _best(means[means["sla_compliance"] >= target], by_arm, objective)
+    best_conf_arm, regret_conf = _best(means[means["met"] >= confidence], by_arm, objective)
+    compliance = by_arm["recommended"]["sla_compliance"].to_numpy(dtype=float)
+    k = int((compliance >= target).sum())
+    return {
+        "world": name,
+        "history_seed": history_seed,
+        "verify_seeds": seed_list,
+        "threshold": float(rec.threshold),
+        "feasible": constraints.get("feasible"),
+        "objective": objective,
+        "claimed": {f: _claimed(rec, f) for f in ("wins_per_month", "revenue_per_month", "sla_compliance")},
+        "uplift": up,
+        "best_arm": best_arm,
+        "best_threshold": _arm_threshold(best_arm, rec),
+        "grid": grid,
+        "regret": regret,
+        "best_years": float(means.loc[best_arm, "met"]) if best_arm else np.nan,
+        "best_conf_threshold": _arm_threshold(best_conf_arm, rec),
+        "regret_conf": regret_conf,
+        "regret_target": REGRET_TARGET.get(name, REGRET_TARGET_ELSEWHERE),
+        "sla_years": k,
+        "current_sla_years": int((by_arm["current"]["sla_compliance"] >= target).sum()),
+        "sla_target": target,
+        "sla_confidence": stated,
+        "sla_held_to": confidence,
+        "sla_p": float(stats.binom.cdf(k, len(compliance), confidence)),
+        "seconds": (t_rec, time.perf_counter() - t0),
+    }
+
+
+def _best(pool: pd.DataFrame, by_arm: dict, objective: str) -> tuple[str | None, tuple[float, float, float]]:
+    """The arm of ``pool`` with the highest mean ``objective``, and the recommended arm's
+    regret against it in percent of its mean (with the paired 95% interval over seeds)."""
+    if not len(pool):
+        return None, (np.nan, np.nan, np.nan)
+    arm = str(pool[objective].idxmax())
+    best = by_arm[arm][objective]
+    gap = (best - by_arm["recommended"][objective]).to_numpy(dtype=float)
+    return arm, tuple(100 * x / float(best.mean()) for x in _interval(gap))
+
+
+def _arm_threshold(arm: str | None, rec) -> float:
+    if arm == "recommended":
+        return float(rec.threshold)
+    return float(arm.split("=", 1)[1]) if arm and arm.startswith("t=") else np.nan
+
+
+def _signed(x: float, fmt: str = "{:+,.2f}") -> str:
+    return "n/a" if x is None or not np.isfinite(x) else fmt.format(x)
+
+
+def _verified(up: pd.DataFrame, name: str, fmt: str) -> str:
+    r = up.loc[name]
+    return f"{_signed(r['uplift'], fmt)} [{_signed(r['low'], fmt)}, {_signed(r['high'], fmt)}]"
+
+
+def _inside(up: pd.DataFrame, name: str, claimed: float) -> bool | None:
+    r = up.loc[name]
+    if not np.isfinite(claimed) or not np.isfinite(r["low"]):
+        return None
+    return bool(r["low"] <= claimed <= r["high"])
+
+
+def _yes(x: bool | None) -> str:
+    return "n/a" if x is None else ("yes" if x else "NO")
+
+
+def detail_table(results: list[dict]) -> pd.DataFrame:
+    """One line per world: what was claimed, what the new years delivered."""
+    lines = []
+    for r in results:
+        if "error" in r:
+            lines.append({"world": r["world"], "history seed": r["history_seed"], "threshold": r["error"]})
+            continue
+        up, c = r["uplift"], r["claimed"]
+        gain = c[r["objective"]]
+        lines.append(
+            {
+                "world": r["world"],
+                "history seed": r["history_seed"],
+                "threshold": f"{r['threshold']:g}" + ("" if r["feasible"] is not False else " (infeasible)"),
+                "wins claimed": _signed(c["wins_per_month"]),
+                "wins verified [95%]": _verified(up, "wins_per_month", "{:+,.2f}"),
+                "in": _yes(_inside(up, "wins_per_month", c["wins_per_month"])),
+                "revenue claimed": _signed(c["revenue_per_month"], "{:+,.0f}"),
+                "revenue verified [95%]": _verified(up, "revenue_per_month", "{:+,.0f}"),
+                "in ": _yes(_inside(up, "revenue_per_month", c["revenue_per_month"])),
+                "gain >= 0": _yes(None if not gain > 0 else bool(up.loc[r["objective"], "uplift"] >= 0)),
+                "SLA claimed": _signed(c["sla_compliance"], "{:+.1%}"),
+                "SLA verified [95%]": _verified(up, "sla_compliance", "{:+.1%}"),
+                "regret % [95%]": f"{_signed(r['regret'][0], '{:.1f}')} [{_signed(r['regret'][1], '{:.1f}')}, "
+                f"{_signed(r['regret'][2], '{:.1f}')}]",
+                "best t (its years)": f"{r['best_threshold']:g} ({r['best_years']:.0%})",
+                "regret % at the SLA confidence": f"{_signed(r['regret_conf'][0], '{:.1f}')} "
+                f"(best t {r['best_conf_threshold']:g})",
+                "years SLA met": f"{r['sla_years']}/{len(r['verify_seeds'])}",
+                "(current)": f"{r['current_sla_years']}/{len(r['verify_seeds'])}",
+                "stated conf.": "none" if r["sla_confidence"] is None else f"{r['sla_confidence']:.0%}",
+            }
+        )
+    return pd.DataFrame(lines)
+
+
+def _rows(r: dict) -> list[Row]:
+    name, n = r["world"], len(r["verify_seeds"])
+    size = f"history seed {r['history_seed']}; {n} new years, children of {VERIFY_SEED}"
+    if "error" in r:
+        return [Row(f"promises {name}: recommend and verify", size, r["error"], "runs", met=False)]
+    up, c = r["uplift"], r["claimed"]
+    out = []
+    for figure, label, fmt in (
+        ("wins_per_month", "wins/month", "{:+,.2f}"),
+        ("revenue_per_month", "revenue/month", "{:+,.0f}"),
+    ):
+        out.append(
+            Row(
+                f"promises {name}: claimed {label} uplift in the paired 95% interval",
+                size,
+                f"claimed {_signed(c[figure], fmt)}, verified {_verified(up, figure, fmt)}",
+                "inside",
+                met=_inside(up, figure, c[figure]),
+            )
+        )
+    objective = r["objective"]
+    gain = c[objective]
+    fmt = "{:+,.0f}" if objective == "revenue_per_month" else "{:+,.2f}"
+    out.append(
+        Row(
+            f"promises {name}: verified {objective} uplift >= 0 where a gain is claimed",
+            size,
+            f"claimed {_signed(gain, fmt)}, verified {_verified(up, objective, fmt)}",
+            ">= 0",
+            met=None if not gain > 0 else bool(up.loc[objective, "uplift"] >= 0),
+        )
+    )
+    regret, low, high = r["regret"]
+    out.append(
+        Row(
+            f"promises {name}: regret against the best of {len(r['grid']) + 1} thresholds",
+            size,
+            f"{_signed(regret, '{:.1f}')}% [{_signed(low, '{:.1f}')}, {_signed(high, '{:.1f}')}] "
+            f"(t={r['threshold']:g}, best t={r['best_threshold']:g})",
+            f"<= {r['regret_target']:g}%",
+            met=None if not np.isfinite(regret) else bool(regret <= r["regret_target"]),
+        )
+    )
+    stated = r["sla_confidence"]
+    out.append(
+        Row(
+            f"promises {name}: new years meeting the SLA target {r['sla_target']:.0%}",
+            size,
+            f"{r['sla_years']}/{n} ({r['sla_years'] / n:.0%}); binomial p={r['sla_p']:.3f}",
+            f">= {r['sla_held_to']:.0%} of years " + ("(stated)" if stated is not None else "(none stated)"),
+            met=bool(r["sla_p"] >= 0.05),
+        )
+    )
+    return out
+
+
+def _names(worlds: str | Sequence[str] | None) -> list[str]:
+    if worlds is None:
+        return list(WORLDS)
+    if isinstance(worlds, str):
+        worlds = [w.strip() for w in worlds.split(",") if w.strip()]
+    unknown = [w for w in worlds if w not in WORLDS]
+    if unknown:
+        raise ValueError(f"unknown world(s) {unknown}; known: {', '.join(WORLDS)}")
+    return list(worlds)
+
+
+def rows(
+    worlds: str | Sequence[str] | None = None,
+    seeds: int | str = SEEDS,
+    history_seed: int | str = HISTORY_SEED,
+    workers: int | str | None = None,
+) -> list[Row]:
+    """Check every world (or those named, comma-separated), print the detail and return the rows."""
+    workers = int(workers) if workers is not None else max(1, min(2, os.cpu_count() or 1))
+    results = []
+    for name in _names(worlds):
+        print(f"  world {name}: {WORLDS[name][0]} ...", flush=True)
+        try:
+            r = check_world(name, seeds=int(seeds), history_seed=int(history_seed), workers=workers)
+            print(f"    recommend {r['seconds'][0]:.0f} s, all {r['seconds'][1]:.0f} s", flush=True)
+        except Exception as exc:  # the recommendation is being reworked: report, do not stop
+            r = {
+                "world": name,
+                "history_seed": int(history_seed),
+                "verify_seeds": seeding.seed_list(int(seeds), seed=VERIFY_SEED),
+                "error": f"{type(exc).__name__}: {exc}"[:200],
+            }
+        results.append(r)
+    print(f"\nnew years (children of {VERIFY_SEED}): {results[0]['verify_seeds']}")
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
+        print(detail_table(results).to_string(index=False))
+    return [row for r in results for row in _rows(r)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_promises", description=__doc__.splitlines()[0])
+    parser.add_argument("--worlds", default=None, help=f"comma-separated, of: {', '.join(WORLDS)}")
+    parser.add_argument("--seeds", type=int, default=SEEDS, help="new years per world")
+    parser.add_argument("--history-seed", type=int, default=HISTORY_SEED)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args(argv)
+    print_table(rows(args.worlds, seeds=args.seeds, history_seed=args.history_seed, workers=args.workers))
+
+
+if __name__ == "__main__":
+    main()
