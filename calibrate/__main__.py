@@ -14,7 +14,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from calibrate.capacity import HORIZON_DAYS
+from calibrate.capacity import HORIZON_DAYS, SLA_CONFIDENCE
 
 EPILOG = """examples:
   python -m calibrate recommend out/leads.csv --reps 4 --sla-hours 8 --sla-target 0.9 --out config.json
@@ -48,11 +48,28 @@ def _parser() -> argparse.ArgumentParser:
         "--mapping", default=None, help="column mapping: hubspot, salesforce (default: the lead-table names)"
     )
     rec.add_argument("--timezone", default="UTC", help="zone of times written without an offset (default UTC)")
+    rec.add_argument(
+        "--events",
+        type=Path,
+        help="behaviour events CSV (lead_id, at, kind): counts are then taken at the MQL moment",
+    )
+    rec.add_argument(
+        "--counts-at",
+        choices=("end", "decision"),
+        default="end",
+        help="without --events: the export's counts are end totals (default) or MQL-moment snapshots",
+    )
     rec.add_argument("--scenario", type=Path, help="scenario TOML whose team, SLA and funnel to use")
     rec.add_argument("--reps", type=int, help="number of reps (default: the scenario's, else 4)")
     rec.add_argument("--sla-hours", type=float, help="first touch within this many hours (default 8)")
     rec.add_argument("--sla-clock", choices=("business", "calendar"), help="count business or calendar hours")
     rec.add_argument("--sla-target", type=float, help="share of MQLs that must meet the SLA (default 0.9)")
+    rec.add_argument(
+        "--sla-confidence",
+        type=float,
+        default=SLA_CONFIDENCE,
+        help=f"chance that a new year meets the SLA target (default {SLA_CONFIDENCE:g})",
+    )
     rec.add_argument(
         "--objective",
         default="revenue",
@@ -125,7 +142,9 @@ def _recommend(args) -> int:
         header = args.history.read_text(encoding="utf-8", errors="replace").splitlines()[:1]
         columns = header[0].split(",") if header else []
         mapping = lead_table_mapping(columns, timezone=args.timezone)
-    history = load_history(args.history, mapping=mapping)
+    if args.events is not None and not args.events.exists():
+        raise FileNotFoundError(f"events file {args.events} does not exist")
+    history = load_history(args.history, mapping=mapping, events=args.events, counts_at=args.counts_at)
     if len(history.rejects):
         print(f"note: {len(history.rejects)} rows of {args.history} were not used; their reasons:")
         print(history.rejects.groupby("reason").size().to_string())
@@ -135,6 +154,7 @@ def _recommend(args) -> int:
         objective=args.objective,
         target=args.target,
         horizon_days=args.horizon_days,
+        sla_confidence=args.sla_confidence,
         seed=args.seed,
     )
     rec.to_json(args.out)
@@ -188,16 +208,19 @@ def _demo(args) -> int:
 
     print("2. fitting points to the history and weighing every threshold ...", flush=True)
     history = load_history(result)
-    rec = recommend(history, SalesCapacity.from_scenario(scenario), seed=args.seed)
+    rec = recommend(history, SalesCapacity.from_scenario(scenario), current_rules=scenario.rules, seed=args.seed)
     with warnings.catch_warnings():
         # the history only has outcomes for leads that were MQLs: said once, below
         warnings.simplefilter("ignore")
         labels = make_labels(history, horizon_days=HORIZON_DAYS)
     fit_quality = evaluate(labels.y, rec.scorecard.predict_proba(labels.X)[:, 1], sample_weight=labels.sample_weight)
 
-    print(f"3. verifying the recommendation on {args.verify_seeds} new simulated years ...", flush=True)
+    print(
+        f"3. verifying on {args.verify_seeds} new simulated years, recommended and current rules on the same seeds ...",
+        flush=True,
+    )
     checked = verify(rec, scenario, seeds=args.verify_seeds)
-    rec = dataclasses.replace(rec, verification=checked)
+    rec = rec.with_verification(checked)
     report = verification_report(rec, checked)
 
     config = out / "recommended_config.json"

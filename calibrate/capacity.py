@@ -24,7 +24,7 @@ from simulate.funnel import Funnel
 from simulate.queue import QUEUE_PAD_DAYS
 from simulate.team import SLA, Team
 
-__all__ = ["BAD_DATA_SHARE", "CONTACT_RATE", "HORIZON_DAYS", "SalesCapacity", "Window"]
+__all__ = ["SLA_CONFIDENCE", "BAD_DATA_SHARE", "CONTACT_RATE", "HORIZON_DAYS", "SalesCapacity", "Window"]
 
 CONTACT_RATE = 0.68
 """Share of MQLs with good data that answer at some attempt (about what the default world shows)."""
@@ -36,6 +36,10 @@ HORIZON_DAYS = 120.0
 """The outcome window: a lead counts as won when it won within this many days of its MQL
 moment (labels, wins in the trade-offs and in the verification alike). The MQL window, the
 stretch of time whose MQLs are counted, is a ``Window``."""
+
+SLA_CONFIDENCE = 0.9
+"""The default chance that a new year meets the SLA target at the recommended threshold: a
+threshold whose expected compliance is right at the target misses it every other year."""
 
 
 def _share(value, name: str) -> float | np.ndarray:

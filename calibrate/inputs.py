@@ -103,6 +103,7 @@ def prepare(
     grades: int | None = None,
     random_state: int = 0,
     score_until: str = "as_of",
+    cross_fit: int = 5,
 ) -> LeadInputs:
     """Fit (or use) a scorecard and compute every lead's score, chance, handoff and amount.
 
@@ -126,17 +127,20 @@ def prepare(
     score_until : with events, follow each lead's score up to ``"as_of"`` (default) or only
         up to its ``"first_touch"`` by sales (where activity after a call may be sales' own
         doing, such as a demo the rep booked).
+    cross_fit : when the scorecard is fitted here, each lead it learned from gets its chance
+        from one of this many fold fits that did not see it (1: the fit's own, in-sample
+        chance). Summing in-sample chances over the leads the same points rank highest
+        promises more than new leads give (the fit has learned those leads' own outcomes).
     """
     if score_until not in ("as_of", "first_touch"):
         raise ValueError(f"score_until must be 'as_of' or 'first_touch', got {score_until!r}")
     history = as_history(history)
     leads = history.leads
+    labels = None
     if scorecard is None:
         labels = make_labels(history, target=target, horizon_days=horizon_days)
         scorecard = Scorecard(random_state=random_state).fit(labels.X, labels.y, labels.sample_weight)
-        _warn_end_totals(history, labels, scorecard, random_state)
-    else:
-        _warn_end_totals(history, None, scorecard, random_state)
+    _warn_end_totals(history, labels, scorecard, random_state)
     features = list(scorecard.feature_names_in_)
     missing = [f for f in features if f not in leads.columns]
     if missing:
@@ -159,6 +163,8 @@ def prepare(
             delay = np.nanmedian(mql - created)
             handoff = np.where(np.isfinite(mql), mql, created + delay)
     handoff = np.clip(handoff, 0, last)
+    if labels is not None and cross_fit > 1:
+        p = _cross_fitted(p, labels, scorecard, X, leads, cross_fit, random_state)
 
     waits = np.zeros(0)
     if {"first_touch_at", "mql_at"} <= set(leads.columns):
@@ -186,6 +192,23 @@ def prepare(
         worked=worked_leads(leads),
         point_in_time=history.events is not None or history.counts_at == "decision",
     )
+
+
+def _cross_fitted(p, labels, scorecard: Scorecard, X: pd.DataFrame, leads: pd.DataFrame, folds: int, seed: int):
+    """``p`` with each judged lead's chance from a fold fit that did not learn its outcome."""
+    from sklearn.base import clone
+
+    pos = pd.Series(np.arange(len(leads)), index=leads["lead_id"].to_numpy()).loc[labels.lead_id].to_numpy()
+    fold = np.random.default_rng(seed).permutation(len(pos)) % folds
+    out = np.array(p, dtype=float)
+    for k in range(folds):
+        train = fold != k
+        if len(np.unique(labels.y[train])) < 2:
+            continue  # too few outcomes for this fold: the lead keeps the full fit's chance
+        card = clone(scorecard).fit(labels.X[train], labels.y[train], labels.sample_weight[train])
+        rows = pos[fold == k]
+        out[rows] = card.predict_proba(X.iloc[rows])[:, 1]
+    return out
 
 
 def _scorer(scorecard: Scorecard, grades: int | None):

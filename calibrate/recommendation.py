@@ -115,6 +115,8 @@ class Recommendation:
     verification : the simulated check of the recommendation, if one ran.
     scorecard : the fitted ``Scorecard`` behind the points (not saved in the JSON).
     current_rules : the rules in force it was compared with, if given (not saved).
+    uplift : the expected gain over the current rules, each with its 95% interval (the
+        outcome noise of the leads only one of the two sets has).
     """
 
     rules: ScoringRules
@@ -131,6 +133,7 @@ class Recommendation:
     verification: pd.DataFrame | None = None
     scorecard: Any = None
     current_rules: ScoringRules | None = None
+    uplift: dict[str, Estimate] | None = None
 
     def with_verification(self, verification: pd.DataFrame) -> Recommendation:
         """The recommendation with a verification (``calibrate.verify``) attached."""
@@ -153,6 +156,10 @@ class Recommendation:
         ]
         if confidence:
             lines.append(f"The SLA target is met in {confidence:.0%} of new years (the stated confidence).")
+        if c.get("kept_current_rules"):
+            lines.append("Keep the rules in force: no threshold of the refitted points does better.")
+        if c.get("sla_model") == "simulation":
+            lines.append("SLA figures from the simulation (outside the analytic model's checked range).")
         if c.get("point_in_time") is False:
             lines.append("Caution: the counts are end-of-history totals, not what the MQL moment knew.")
         lines.append("")
@@ -185,14 +192,15 @@ class Recommendation:
         v = self.verification
         if v is None or not len(v):
             return []
-        if "arm" not in v:
+        from calibrate.verification import arm_rows, paired_uplift
+
+        if "arm" not in v or "current" not in set(v["arm"]):
+            v = arm_rows(v)
             return [
                 "",
                 f"Verified in simulation ({len(v)} seeds): SLA met "
                 f"{v['sla_compliance'].mean():.1%}, wins a month {v['wins_per_month'].mean():,.1f}",
             ]
-        from calibrate.verification import paired_uplift
-
         up = paired_uplift(v).set_index("figure")
         seeds = int(up["seeds"].iloc[0])
         out = ["", f"Verified on {seeds} new simulated years, same seeds for both rule sets:"]
@@ -204,10 +212,10 @@ class Recommendation:
                 continue
             r = up.loc[name]
             claim = ""
-            if self.current and name in self.current and self.expected.get(name):
-                e, now = self.expected[name].value, self.current[name].value
-                if e is not None and now is not None:
-                    claim = f" (claimed {fmt.format(e - now)})"
+            u = (self.uplift or {}).get(name)
+            if u is not None and u.value is not None:
+                claim = f" (claimed {fmt.format(u.value)}"
+                claim += f" [{fmt.format(u.low)} to {fmt.format(u.high)}])" if u.low is not None else ")"
             out.append(
                 f"  {label}: {fmt.format(r['uplift'])} [{fmt.format(r['low'])} to {fmt.format(r['high'])}]{claim}"
             )
@@ -247,6 +255,9 @@ class Recommendation:
             notes.append("No threshold meets the SLA target with this team: this is the best-served one.")
         v = self.verification
         if v is not None and len(v):
+            from calibrate.verification import arm_rows
+
+            v = arm_rows(v)
             notes.append(
                 f"Verified in simulation ({len(v)} seeds): SLA met "
                 f"{v['sla_compliance'].mean():.1%}, wins a month "
@@ -298,6 +309,8 @@ class Recommendation:
         }
         if self.current is not None:
             out["current"] = {k: f.to_dict() for k, f in self.current.items()}
+        if self.uplift is not None:
+            out["uplift"] = {k: f.to_dict() for k, f in self.uplift.items()}
         return out
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
@@ -345,6 +358,7 @@ class Recommendation:
             constraints=dict(data["constraints"]),
             expected={k: Estimate(**v) for k, v in data["expected"].items()},
             current={k: Estimate(**v) for k, v in data["current"].items()} if "current" in data else None,
+            uplift={k: Estimate(**v) for k, v in data["uplift"].items()} if "uplift" in data else None,
             seed=int(data["seed"]),
             data_fingerprint=data["data_fingerprint"],
             package_version=data["package_version"],

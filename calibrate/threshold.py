@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from calibrate.capacity import HORIZON_DAYS, SalesCapacity
-from calibrate.inputs import LeadInputs, as_history, prepare
-from calibrate.point_in_time import rules_mql
+from calibrate.baseline import current_baseline, expected_uplift
+from calibrate.capacity import HORIZON_DAYS, SLA_CONFIDENCE, SalesCapacity
+from calibrate.inputs import as_history, prepare
 from calibrate.recommendation import Estimate, Recommendation, fingerprint
 from calibrate.scorecard import Scorecard
 from calibrate.sla import simulated_load, validity
@@ -50,10 +50,6 @@ EXPECTED = (
     "reps_needed",
     "unworked_mqls_per_month",
 )
-
-SLA_CONFIDENCE = 0.9
-"""The default chance that a new year meets the SLA target at the recommended threshold: a
-threshold whose expected compliance is right at the target misses it every other year."""
 
 
 def sla_floor(table: pd.DataFrame, confidence: float) -> pd.Series:
@@ -208,6 +204,25 @@ def recommend(
         rules = inputs.scorecard.to_rules(threshold=threshold, grades=grades)
     else:
         rules = inputs.scorecard.to_rules(threshold=threshold)
+    base = current_baseline(
+        history,
+        inputs,
+        current_rules,
+        trade,
+        credit_unworked=credit_unworked,
+        simulate_seeds=simulate_seeds,
+        seed=seed,
+        untrusted=not valid.settings_trusted,
+    )
+    row, keep = table.iloc[pos], _keep_current(base, table.iloc[pos], objective, sla.target, sla_confidence, feasible)
+    if keep:
+        rules, threshold, row, feasible = base.rules, float(base.rules.mql_threshold), base.row, True
+    uplift = None
+    if base is not None:
+        chosen = base.mql if keep else inputs.score >= threshold
+        uplift = expected_uplift(
+            inputs, chosen, row, base, credit_unworked=credit_unworked, kept_history=trade.kept_history
+        )
     leads = history.leads
     return Recommendation(
         rules=rules,
@@ -224,9 +239,11 @@ def recommend(
             "credit_unworked": bool(credit_unworked),
             "sla_model": "analytic" if valid.settings_trusted else "simulation",
             "sla_model_reasons": list(valid.reasons),
+            "kept_current_rules": bool(keep),
         },
-        expected=_figures(table.iloc[pos], trade),
-        current=_current(history, inputs, current_rules, capacity, credit_unworked),
+        expected=_figures(row, trade),
+        current=None if base is None else _figures(base.row, trade),
+        uplift=uplift,
         seed=seed,
         data_fingerprint=fingerprint(leads),
         history={
@@ -283,47 +300,19 @@ def _simulated_check(trade, inputs, valid, pos, pick, sla_confidence, seeds, nea
     return trade, pos, feasible
 
 
-def _current(
-    history, inputs: LeadInputs, current_rules, capacity: SalesCapacity, credit_unworked: bool = False
-) -> dict[str, Estimate] | None:
-    """The figures of the rules in force, judged exactly as every candidate is.
+def _keep_current(base, best: pd.Series, objective: str, target: float, confidence: float, feasible: bool) -> bool:
+    """Whether the rules in force beat every candidate: they meet the SLA with the stated
+    confidence and give at least the best candidate's revenue (or wins), on the same model.
 
-    The same leads, chances, handoff moments, window and SLA model as the trade-off table:
-    only which leads are MQLs differs. The MQLs are those ``current_rules`` make MQLs, scored
-    through the events as the CRM does (``point_in_time.rules_mql``), else the history's own
-    MQLs (what the rules in force did).
+    Only for rules given as ``ScoringRules`` and a maximised objective: a recommendation never
+    asks for a change its own model says is worse.
     """
-    leads = history.leads
-    if current_rules is not None:
-        mql = rules_mql(current_rules, leads, history.events, history.as_of)
-    elif inputs.old_mql is not None and inputs.old_mql.any():
-        mql = inputs.old_mql
-    else:
-        return None
-    return _rule_set_figures(np.asarray(mql, dtype=bool), inputs, capacity, credit_unworked)
-
-
-def _rule_set_figures(
-    mql: np.ndarray, inputs: LeadInputs, capacity: SalesCapacity, credit_unworked: bool
-) -> dict[str, Estimate]:
-    """The expected figures of one MQL set (a boolean per lead) on the trade-off table's model."""
-    trade = evaluate_tradeoffs(
-        mql.astype(float),
-        inputs.credited_p_win(credit_unworked),
-        inputs.handoff_min,
-        capacity=capacity,
-        window=inputs.window,
-        amount=inputs.amount,
-        historical_wait_min=inputs.historical_wait_min,
-        thresholds=[1.0],
-        bootstrap=0,
-        returns_score=None if inputs.returns_score is None else mql[inputs.returns_index].astype(float),
-        returns_handoff_min=inputs.returns_handoff_min,
-        unworked=~inputs.worked,
-        amount_dispersion=inputs.amount_dispersion,
-    )
-    row = trade.table.iloc[0]
-    return {name: Estimate(_f(row[name])) for name in EXPECTED if name in row}
+    if base is None or base.rules is None or objective not in ("revenue", "wins", "sqls"):
+        return False
+    column = "revenue_per_month" if objective == "revenue" else "wins_per_month"
+    frame = base.row.to_frame().T.astype({"sla_compliance": float, "sla_compliance_sd": float})
+    meets = bool(sla_floor(frame, confidence).iloc[0] >= target) and float(base.row["utilisation"]) < 1
+    return meets and (not feasible or float(base.row[column]) >= float(best[column]))
 
 
 def _pipeline_factor(leads: pd.DataFrame) -> float:
@@ -346,7 +335,7 @@ def _figures(row: pd.Series, trade: Tradeoffs) -> dict[str, Estimate]:
         value, low, high = row[name], row.get(f"{name}_low"), row.get(f"{name}_high")
         year_low, year_high = row.get(f"{name}_year_low"), row.get(f"{name}_year_high")
         if name == "sla_compliance":
-            if pd.notna(row.get("sim_sla_compliance_low")):  # the seeds' range where they ran
+            if row.get("sla_source") == "simulation":  # the seeds' range where they supply it
                 low, high = row["sim_sla_compliance_low"], row["sim_sla_compliance_high"]
             if pd.notna(row.get("sla_compliance_sd")):
                 year_low = max(0.0, value - z * row["sla_compliance_sd"])

@@ -191,7 +191,8 @@ def _sla_year_spread(table: pd.DataFrame, months: float) -> pd.DataFrame:
     """``sla_compliance_sd``: how much a new year's SLA compliance varies around the table's.
 
     Two parts: the queue's own randomness (the standard deviation over simulated seeds,
-    where they ran, times ``sqrt(1 + 1/seeds)`` for a new year against a mean of that many),
+    where they ran, times ``sqrt(1 + 1/seeds)`` for a new year against a mean of that many;
+    without any seeds the binomial spread of a year's MQLs, a lower bound),
     and a new year's volume (the slope of compliance against MQLs a month across
     neighbouring thresholds, times the Poisson deviation of a year's monthly volume).
     """
@@ -206,7 +207,10 @@ def _sla_year_spread(table: pd.DataFrame, months: float) -> pd.DataFrame:
         grad = np.gradient(c[order], v[order]) if np.unique(v).size == v.size else np.zeros(v.size)
         slope[np.flatnonzero(ok)[order]] = np.nan_to_num(np.minimum(grad, 0.0))
     arrival = slope * np.sqrt(volume / 12.0)
-    queue = np.zeros(len(out))
+    # without seeds, at least the binomial spread of a year's MQLs meeting it or not
+    with np.errstate(invalid="ignore", divide="ignore"):
+        binomial = np.sqrt(np.clip(compliance * (1 - compliance), 0, None) / np.maximum(volume * 12.0, 1.0))
+    queue = np.nan_to_num(binomial)
     if "sim_sla_compliance_sd" in out:
         sd = out["sim_sla_compliance_sd"].to_numpy(float)
         n = out["sim_seeds"].to_numpy(float)
@@ -216,7 +220,7 @@ def _sla_year_spread(table: pd.DataFrame, months: float) -> pd.DataFrame:
         if have.any():
             queue = np.where(have, queue, np.nanmedian(queue[have]))
         else:
-            queue = np.zeros(len(out))
+            queue = np.nan_to_num(binomial)
     out["sla_compliance_sd"] = np.sqrt(queue**2 + arrival**2)
     return out
 

@@ -358,7 +358,9 @@ def simulate_sales(
     rep_intervals = scenario.team.working_intervals(scenario.start_date, horizon_days, rng=team_rng)
 
     idx = np.flatnonzero(np.isfinite(mql_min) & (mql_min < as_of))
-    u_first = first_rng.random((idx.size, _DRAWS))
+    # indexed by lead, like the returns: a lead that is an MQL under two rule sets gets the
+    # same draws under both (common random numbers for paired comparisons)
+    u_first = first_rng.random((leads.n, _DRAWS))[idx]
     u_return = return_rng.random((leads.n, _DRAWS))  # indexed by lead, used only by returns
 
     def run_pass(ret_idx: np.ndarray, ret_at: np.ndarray, ret_score: np.ndarray) -> SalesArrays:

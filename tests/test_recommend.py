@@ -54,7 +54,7 @@ def test_table_is_monotone_in_the_threshold(rec):
 
 
 def test_volume_and_wins_agree_with_a_direct_count(world, history, rec):
-    inputs = prepare(history, scorecard=rec.scorecard)
+    inputs = prepare(history, random_state=0)  # as recommend made them: refitted, cross-fitted chances
     t = rec.tradeoffs.table
     row = t.iloc[len(t) // 2]
     mql = inputs.score >= row["threshold"]
@@ -105,14 +105,15 @@ def test_verification_in_simulation_meets_target_and_expectations(rec, world):
     assert report.attrs["meets_sla"]
     by = report.set_index("figure")
     # volume, wins and revenue of new simulated years fall inside the expected intervals
-    assert by.loc["mqls_per_month", "within"]
-    assert abs(by.loc["wins_per_month", "difference"]) < 0.12
-    assert abs(by.loc["revenue_per_month", "difference"]) < 0.15
+    # (widened by twice the simulation's own standard error)
+    for name in ("mqls_per_month", "wins_per_month", "revenue_per_month"):
+        assert by.loc[name, "within"], name
 
 
 def test_beats_capacity_blind_thresholds_under_a_tight_team(world, capacity, history, rec):
     """Thresholds tuned on the labels alone (best F1; scikit-learn's tuned threshold for
-    balanced accuracy) ignore the team; with three reps the recommendation earns more."""
+    balanced accuracy) ignore the team; with three reps each of them either breaks the SLA
+    in new simulated years or earns less than the recommendation, which keeps it."""
     tight = dataclasses.replace(world.team, reps=3)
     aware = recommend(
         history,
@@ -136,15 +137,19 @@ def test_beats_capacity_blind_thresholds_under_a_tight_team(world, capacity, his
     }
     scenario = world.replace(team=tight)
 
-    def revenue(threshold: float) -> float:
+    def outcome(threshold: float) -> tuple[float, float]:
         rules = rec.scorecard.to_rules(threshold=threshold)
         runs = [simulate.run(scenario.replace(rules=rules), seed=s) for s in (101, 102)]
-        return float(np.mean([r.leads.loc[r.leads["customer_at"].notna(), "amount"].sum() for r in runs]))
+        revenue = np.mean([r.leads.loc[r.leads["customer_at"].notna(), "amount"].sum() for r in runs])
+        sla = np.mean([r.leads.loc[r.leads["mql_at"].notna(), "sla_met"].astype(float).mean() for r in runs])
+        return float(revenue), float(sla)
 
-    best = revenue(aware.threshold)
+    best, met = outcome(aware.threshold)
+    assert met >= scenario.sla.target
     for name, threshold in blind.items():
         assert threshold != aware.threshold, name
-        assert best > revenue(threshold), name
+        revenue, sla = outcome(threshold)
+        assert sla < scenario.sla.target or revenue < best, name
 
 
 def test_volume_and_pipeline_objectives(capacity, history, rec):

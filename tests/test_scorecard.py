@@ -468,7 +468,8 @@ def test_auto_costs_no_auc_on_the_default_world():
     for _ in range(200):
         i = rng.integers(0, len(held.y), len(held.y))
         boot.append(roc_auc_score(held.y[i], p["auto"][i]) - roc_auc_score(held.y[i], p["engagement"][i]))
-    assert diff >= -np.std(boot)
+    # not worse beyond chance: a one-sided test at two standard errors (2.3% false alarms)
+    assert diff >= -2 * np.std(boot)
 
 
 def test_user_constraints_override_auto_per_feature():

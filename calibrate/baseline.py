@@ -1,0 +1,157 @@
+"""The rules in force, judged exactly as every candidate is, and the uplift over them.
+
+A recommendation is only as good as its comparison. The current rules' MQLs (those the rules
+make MQLs through the history's events, as the CRM scores them, or else the history's own
+MQLs) go through the same model as every candidate threshold: the same leads, the same
+point-in-time chances, handoff moments, window, credited outcomes and SLA model (with the
+simulation where it is asked for or where the analytic model is not trusted). Only which leads
+are MQLs differs, so the baseline has no bias of its own.
+
+:func:`expected_uplift` gives the claimed gain with its own interval: the two rule sets share
+most of their MQLs, and only the leads in one set but not the other carry the noise of the
+outcomes the chances were learned from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from calibrate.inputs import LeadInputs
+from calibrate.point_in_time import rules_mql
+from calibrate.recommendation import Estimate
+from calibrate.sla import simulated_load
+from calibrate.tradeoffs import Tradeoffs, evaluate_tradeoffs
+from simulate.rules import ScoringRules
+
+__all__ = ["UPLIFT_CONFIDENCE", "Baseline", "current_baseline", "expected_uplift"]
+
+UPLIFT_CONFIDENCE = 0.95
+"""The level of the expected uplift's interval (that of ``calibrate.verification.paired_uplift``)."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Baseline:
+    """The rules in force on the trade-off table's model.
+
+    ``mql`` says which leads they make MQLs; ``row`` is their one-row trade-off table (the
+    columns of ``Tradeoffs.table``); ``rules`` are the rules if they were given (else the
+    history's own MQLs stand for them).
+    """
+
+    mql: np.ndarray
+    row: pd.Series
+    rules: ScoringRules | None
+
+
+def current_baseline(
+    history,
+    inputs: LeadInputs,
+    current_rules: ScoringRules | None,
+    trade: Tradeoffs,
+    *,
+    credit_unworked: bool,
+    simulate_seeds,
+    seed: int,
+    untrusted: bool,
+) -> Baseline | None:
+    """The current rules judged like the candidates of ``trade`` (None without a baseline).
+
+    With a simulated check (``simulate_seeds``), the baseline is simulated on the same
+    seeds; where ``untrusted`` (the analytic model is outside its validity) the simulation
+    supplies every figure. Its new year's SLA spread is at least the one the candidates of a
+    similar volume have.
+    """
+    leads = history.leads
+    if current_rules is not None:
+        mql = rules_mql(current_rules, leads, history.events, history.as_of)
+    elif inputs.old_mql is not None and inputs.old_mql.any():
+        mql = inputs.old_mql
+    else:
+        return None
+    mql = np.asarray(mql, dtype=bool)
+    one = evaluate_tradeoffs(
+        mql.astype(float),
+        inputs.credited_p_win(credit_unworked),
+        inputs.handoff_min,
+        capacity=trade.capacity,
+        window=inputs.window,
+        amount=inputs.amount,
+        historical_wait_min=inputs.historical_wait_min,
+        thresholds=[1.0],
+        bootstrap=0,
+        confidence=trade.confidence,
+        returns_score=None if inputs.returns_score is None else mql[inputs.returns_index].astype(float),
+        returns_handoff_min=inputs.returns_handoff_min,
+        unworked=~inputs.worked,
+        amount_dispersion=inputs.amount_dispersion,
+    )
+    if not (isinstance(simulate_seeds, int | np.integer) and simulate_seeds == 0):
+        load = np.concatenate([mql, mql[inputs.returns_index]]) if inputs.returns_score is not None else mql
+        handoff = inputs.load_arrays()[1]
+        sim = simulated_load(
+            load.astype(float),
+            handoff,
+            [1.0],
+            capacity=trade.capacity,
+            window=inputs.window,
+            seeds=simulate_seeds,
+            seed=seed,
+        )
+        one = one.with_simulation(sim, force=[1.0] if untrusted else ())
+    row = one.table.iloc[0].copy()
+    row["sla_compliance_sd"] = max(float(row["sla_compliance_sd"]), _spread_at(trade.table, row["mqls_per_month"]))
+    return Baseline(mql=mql, row=row, rules=current_rules)
+
+
+def _spread_at(table: pd.DataFrame, volume: float) -> float:
+    """The candidates' new year's SLA spread at this volume (interpolated over MQLs a month)."""
+    t = table.dropna(subset=["sla_compliance_sd"]).sort_values("mqls_per_month")
+    if t.empty:
+        return 0.0
+    return float(np.interp(volume, t["mqls_per_month"], t["sla_compliance_sd"]))
+
+
+def expected_uplift(
+    inputs: LeadInputs,
+    chosen: np.ndarray,
+    chosen_row: pd.Series,
+    base: Baseline,
+    *,
+    credit_unworked: bool,
+    kept_history: float,
+) -> dict[str, Estimate]:
+    """The claimed gain of the chosen MQLs over the baseline's, with its interval.
+
+    The value is the difference of the two rows. Its interval: the chances were learned from
+    one history's outcomes, and the two sets share most leads, so the difference carries the
+    outcome noise of the leads in one set only (a Bernoulli draw each, ``E[y^2] = p``; revenue
+    ``p v^2`` times the deal-size dispersion), at each set's value kept, over the months;
+    SLA compliance and MQLs have no interval here (the verification measures them).
+    """
+    p = inputs.credited_p_win(credit_unworked)
+    months = inputs.window.months
+    only_new, only_old = chosen & ~base.mql, base.mql & ~chosen
+    kept_new = float(chosen_row["value_kept"]) / kept_history
+    kept_old = float(base.row["value_kept"]) / kept_history
+    variance = {
+        "wins_per_month": (p[only_new].sum() * kept_new**2 + p[only_old].sum() * kept_old**2) / months**2,
+        "revenue_per_month": (
+            (p * inputs.amount**2)[only_new].sum() * kept_new**2 + (p * inputs.amount**2)[only_old].sum() * kept_old**2
+        )
+        * inputs.amount_dispersion
+        / months**2,
+    }
+    z = float(norm.ppf(0.5 + UPLIFT_CONFIDENCE / 2))
+    out = {}
+    for name in ("mqls_per_month", "sla_compliance", "wins_per_month", "revenue_per_month"):
+        value = float(chosen_row[name]) - float(base.row[name])
+        if name in variance and np.isfinite(value):
+            half = z * float(np.sqrt(variance[name]))
+            out[name] = Estimate(value, value - half, value + half)
+        else:
+            out[name] = Estimate(value if np.isfinite(value) else None)
+    return out
