@@ -66,17 +66,26 @@ def current_baseline(
     similar volume have.
     """
     leads = history.leads
-    if current_rules is not None:
-        mql = rules_mql(current_rules, leads, history.events, history.as_of)
+    window = inputs.window
+    if current_rules is not None and history.events is not None:
+        at = rules_mql(current_rules, leads, history.events, history.as_of, moments=True)
+        mql = at.notna().to_numpy()
+        moment = window.minutes(at)
+    elif current_rules is not None:
+        mql = rules_mql(current_rules, leads, None, history.as_of)
+        moment = np.full(len(leads), np.nan)
     elif inputs.old_mql is not None and inputs.old_mql.any():
         mql = inputs.old_mql
+        moment = window.minutes(leads["mql_at"])
     else:
         return None
     mql = np.asarray(mql, dtype=bool)
+    # its MQLs are handed over when its own rules make them MQLs
+    handoff = np.where(mql & np.isfinite(moment), np.clip(moment, 0, window.end_minutes - 1), inputs.handoff_min)
     one = evaluate_tradeoffs(
         mql.astype(float),
         inputs.credited_p_win(credit_unworked),
-        inputs.handoff_min,
+        handoff,
         capacity=trade.capacity,
         window=inputs.window,
         amount=inputs.amount,

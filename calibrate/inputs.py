@@ -14,10 +14,11 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from calibrate.capacity import HORIZON_DAYS, Window
+from calibrate.capacity import HORIZON_DAYS, SalesCapacity, Window
 from calibrate.history import History, load_history
 from calibrate.labels import make_labels, worked_leads
-from calibrate.point_in_time import PointInTimeWarning, counts_at, look_ahead_backtest, peak_scores
+from calibrate.point_in_time import PointInTimeWarning, ScorePath, counts_at, look_ahead_backtest, peak_scores
+from calibrate.reachability import estimate_reachability
 from calibrate.scorecard import Scorecard
 from simulate.table import BEHAVIOUR_COLUMNS
 
@@ -34,6 +35,9 @@ class LeadInputs:
     minutes since ``window.start``; ``amount`` the expected deal amount;
     ``historical_wait_min`` the waits to first touch the worked leads had. Leads that came
     back from nurture are handed to sales twice: ``returns_*`` give their second trip.
+    ``contact_rate`` / ``bad_data_share``: per lead, how reachable it is, learned from the
+    history's first touches (``calibrate.reachability``; ``None`` where the history does not
+    record it); ``with_reachability`` puts them into a ``SalesCapacity``.
     ``old_mql`` marks the leads the rules in force made MQLs, ``worked`` those sales worked
     (the only ones with an outcome, see ``credited_p_win``); ``point_in_time`` says whether
     the scores and chances are what was known at the decision (events or snapshot counts).
@@ -54,6 +58,34 @@ class LeadInputs:
     point_in_time: bool = False
     worked: np.ndarray | None = None
     amount_dispersion: float = 1.0
+    path: ScorePath | None = None
+    contact_rate: np.ndarray | None = None
+    bad_data_share: np.ndarray | None = None
+
+    def with_handoff_for(self, threshold: float) -> LeadInputs:
+        """The leads handed to sales when a threshold of ``threshold`` makes them MQLs: at the
+        moment their score first reaches it (``ScorePath.first_reaching``), as the CRM hands
+        them over; unchanged without events or for leads that never reach it.
+
+        The trade-off table is computed with one handoff moment per lead; the one that counts
+        is that of the chosen threshold, and those near it (``recommend`` recomputes the table
+        with the handoffs of its first choice).
+        """
+        if self.path is None:
+            return self
+        at = self.path.first_reaching(threshold)
+        moment = self.window.minutes(at)
+        reach = (self.score >= threshold) & np.isfinite(moment)
+        handoff = np.where(reach, np.clip(moment, 0, self.window.end_minutes - 1), self.handoff_min)
+        return dataclasses.replace(self, handoff_min=handoff)
+
+    def with_reachability(self, capacity: SalesCapacity) -> SalesCapacity:
+        """``capacity`` with each trip's own contact rate and bad-data share, where the history
+        told them (``calibrate.reachability``); unchanged otherwise."""
+        if self.contact_rate is None:
+            return capacity
+        trips = slice(None) if self.returns_index is None else np.r_[np.arange(self.score.size), self.returns_index]
+        return capacity.replace(contact_rate=self.contact_rate[trips], bad_data_share=self.bad_data_share[trips])
 
     def credited_p_win(self, credit_unworked: bool = False) -> np.ndarray:
         """The chances the expected wins are summed over: 0 for leads sales never worked.
@@ -151,8 +183,9 @@ def prepare(
     created = window.minutes(leads["created_at"])
     old_mql = leads["mql_at"].notna().to_numpy() if "mql_at" in leads else np.zeros(len(leads), dtype=bool)
     scorer, grade_of = _scorer(scorecard, grades)
+    path = None
     if history.events is not None:
-        points, p, handoff, X = _point_in_time(history, scorecard, scorer, score_until, old_mql, window)
+        points, p, handoff, X, path = _point_in_time(history, scorecard, scorer, score_until, old_mql, window)
     else:
         X = leads[features]
         points = scorer(X)
@@ -175,12 +208,16 @@ def prepare(
 
     amount = _expected_amount(leads)
     grade_offset = grade_of(X) if grades else None
+    reach = estimate_reachability(leads, p)
     return LeadInputs(
         score=points,
         p_win=p,
         handoff_min=handoff,
         amount=amount,
         amount_dispersion=_dispersion(leads, amount),
+        path=path,
+        contact_rate=None if reach is None else reach[0],
+        bad_data_share=None if reach is None else reach[1],
         historical_wait_min=waits,
         window=window,
         scorecard=scorecard,
@@ -238,7 +275,7 @@ def _point_in_time(
     until = pd.Series(history.as_of, index=leads.index)
     if score_until == "first_touch" and "first_touch_at" in leads:
         until = leads["first_touch_at"].where(leads["first_touch_at"].notna(), until)
-    points, reached_at, X = peak_scores(scorer, features, leads, history.events, until)
+    points, reached_at, X, path = peak_scores(scorer, features, leads, history.events, until)
     handoff_at = reached_at.copy()
     if old_mql.any():
         handoff_at[old_mql] = leads.loc[old_mql, "mql_at"].to_numpy()
@@ -246,7 +283,7 @@ def _point_in_time(
         at_mql = counts_at(leads.loc[old_mql, "lead_id"].to_numpy(), handoff_at[old_mql], history.events, counts)
         X.loc[old_mql, counts] = at_mql.to_numpy()
     p = scorecard.predict_proba(X)[:, 1]
-    return points, p, window.minutes(handoff_at), X
+    return points, p, window.minutes(handoff_at), X, path
 
 
 def _warn_end_totals(history: History, labels, scorecard: Scorecard, random_state: int) -> None:

@@ -20,13 +20,22 @@ counts they have at the moment they cross the threshold. With the behaviour even
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from simulate.table import BEHAVIOUR_COLUMNS, EVENT_KINDS, LeadTableError, validate_events
 
-__all__ = ["PointInTimeWarning", "counts_at", "look_ahead_backtest", "peak_scores", "read_events", "rules_mql"]
+__all__ = [
+    "PointInTimeWarning",
+    "ScorePath",
+    "counts_at",
+    "look_ahead_backtest",
+    "peak_scores",
+    "read_events",
+    "rules_mql",
+]
 
 _KIND_OF = {f"{kind}s": kind for kind in EVENT_KINDS}
 
@@ -141,6 +150,29 @@ def _paths(leads: pd.DataFrame, events: pd.DataFrame, until: np.ndarray, columns
     return step_row, step_at, counts, starts
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class ScorePath:
+    """Every lead's score after each of its events (and at its creation), in lead and time order.
+
+    ``row`` the lead (position in the lead table), ``at_ns`` the moment (UTC nanoseconds),
+    ``points`` the score then; ``n`` the number of leads.
+    """
+
+    row: np.ndarray
+    at_ns: np.ndarray
+    points: np.ndarray
+    n: int
+
+    def first_reaching(self, level: float) -> pd.Series:
+        """When each lead's score first reached ``level`` (its MQL moment under a threshold of
+        ``level``, as the CRM decides it); missing for leads that never did."""
+        hit = np.flatnonzero(self.points >= level)
+        rows, first = np.unique(self.row[hit], return_index=True)  # steps are in time order
+        out = np.full(self.n, np.iinfo(np.int64).min, dtype=np.int64)
+        out[rows] = self.at_ns[hit[first]]
+        return pd.Series(pd.to_datetime(np.where(out == np.iinfo(np.int64).min, np.nan, out), utc=True))
+
+
 def peak_scores(
     scorer, features: list[str], leads: pd.DataFrame, events: pd.DataFrame, until: pd.Series
 ) -> tuple[np.ndarray, pd.Series, pd.DataFrame]:
@@ -158,12 +190,13 @@ def peak_scores(
     peak : (n,) the highest score.
     reached_at : (n,) when the lead first had that score.
     features : the scorecard's features as of ``reached_at`` (the counts then).
+    path : the ``ScorePath`` (``None`` when the scorer reads no count column).
     """
     columns = [c for c in features if c in BEHAVIOUR_COLUMNS]
     base = leads[features].reset_index(drop=True)
     if not columns:
         points = np.asarray(scorer(base), dtype=float)
-        return points, leads["created_at"].reset_index(drop=True), base
+        return points, leads["created_at"].reset_index(drop=True), base, None
     until_ns = _ns(pd.Series(until))
     step_row, step_at, counts, starts = _paths(leads, events, until_ns, columns)
     X = base.iloc[step_row].reset_index(drop=True)
@@ -176,11 +209,15 @@ def peak_scores(
     step = np.flatnonzero(at_peak)
     first = step[np.r_[True, step_row[step][1:] != step_row[step][:-1]]]
     reached = pd.Series(pd.to_datetime(step_at[first], utc=True))
-    return peak, reached, X.iloc[first].reset_index(drop=True)
+    path = ScorePath(row=step_row, at_ns=step_at, points=points, n=len(leads))
+    return peak, reached, X.iloc[first].reset_index(drop=True), path
 
 
-def rules_mql(rules, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp) -> np.ndarray:
+def rules_mql(rules, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp, *, moments: bool = False):
     """Which leads ``rules`` make MQLs by ``as_of``, as the CRM evaluates them.
+
+    Returns a boolean per lead, or with ``moments`` (events needed) the MQL moment of each
+    lead (missing where never).
 
     With events, each lead's score is followed through its events with the rules' decay
     (``simulate.scoring.score_stream``, the simulator's own scoring); without, the rules are
@@ -189,6 +226,8 @@ def rules_mql(rules, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd
     from simulate.scoring import score_stream
 
     if events is None:
+        if moments:
+            raise ValueError("the MQL moments of rules need the behaviour events")
         return np.asarray(rules.is_mql(leads), dtype=bool)
     n = len(leads)
     origin = _ns(leads["created_at"]).min()
@@ -204,7 +243,10 @@ def rules_mql(rules, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd
     fit = rules.fit_points(leads)
     as_of_min = float(minutes(_ns(pd.Series([pd.Timestamp(as_of)]))[0]))
     mql_min, _, _ = score_stream(rules, fit, minutes(_ns(leads["created_at"])), offsets, minutes(at), kind, as_of_min)
-    return np.isfinite(mql_min)
+    if not moments:
+        return np.isfinite(mql_min)
+    ns = np.where(np.isfinite(mql_min), origin + np.nan_to_num(mql_min) * 6e10, np.nan)
+    return pd.Series(pd.to_datetime(ns, utc=True))
 
 
 def look_ahead_backtest(labels, columns: list[str], *, random_state: int = 0) -> tuple[float, float] | None:

@@ -26,7 +26,7 @@ from scipy.stats import norm
 
 from calibrate.baseline import current_baseline, expected_uplift
 from calibrate.capacity import HORIZON_DAYS, SLA_CONFIDENCE, SalesCapacity
-from calibrate.inputs import as_history, prepare
+from calibrate.inputs import LeadInputs, as_history, prepare
 from calibrate.recommendation import Estimate, Recommendation, fingerprint
 from calibrate.scorecard import Scorecard
 from calibrate.sla import simulated_load, validity
@@ -118,6 +118,7 @@ def recommend(
     sla_confidence: float = SLA_CONFIDENCE,
     credit_unworked: bool = False,
     score_until: str = "as_of",
+    reachability: bool = True,
     seed: int = 0,
 ) -> Recommendation:
     """Recommend the MQL threshold (and points) for this team and SLA.
@@ -144,6 +145,9 @@ def recommend(
     credit_unworked : count the extrapolated chance of leads the history never worked
         (default: their load counts, their wins do not; see ``LeadInputs.credited_p_win``).
     score_until : see ``calibrate.inputs.prepare``.
+    reachability : give each lead its own contact rate and bad-data share, learned from the
+        history's first touches (``calibrate.reachability``), instead of the capacity's one
+        rate: better leads are reached sooner and cost less work.
     seed : the root of every random draw (bootstrap, simulated check) and the scorecard's
         ``random_state``.
     """
@@ -158,25 +162,26 @@ def recommend(
         target="sql" if objective == "sqls" else "won",
         score_until=score_until,
     )
-    trade = evaluate_tradeoffs(
-        inputs.score,
-        inputs.credited_p_win(credit_unworked),
-        inputs.handoff_min,
+    if reachability:
+        capacity = inputs.with_reachability(capacity)
+    table_of = dict(
         capacity=capacity,
-        window=inputs.window,
-        amount=inputs.amount,
-        historical_wait_min=inputs.historical_wait_min,
         bootstrap=bootstrap,
         seed=seed,
-        returns_score=inputs.returns_score,
-        returns_handoff_min=inputs.returns_handoff_min,
-        unworked=~inputs.worked,
-        amount_dispersion=inputs.amount_dispersion,
+        credit_unworked=credit_unworked,
     )
+    trade = _table(inputs, **table_of)
     table = trade.table
     pick = dict(objective=objective, target=target, sla_target=sla.target)
     pick["pipeline_factor"] = _pipeline_factor(history.leads)
     pos, feasible = choose(table, compliance=sla_floor(table, sla_confidence), **pick)
+    if inputs.path is not None:
+        # hand each lead over when its score first reaches the threshold chosen, as the CRM
+        # will, and choose again on the table of those moments
+        inputs = inputs.with_handoff_for(float(table.iloc[pos]["threshold"]))
+        trade = _table(inputs, **table_of)
+        table = trade.table
+        pos, feasible = choose(table, compliance=sla_floor(table, sla_confidence), **pick)
     valid = validity(capacity, inputs.window)
     if not (isinstance(simulate_seeds, int | np.integer) and simulate_seeds == 0):
         trade, pos, feasible = _simulated_check(
@@ -254,6 +259,25 @@ def recommend(
         tradeoffs=trade,
         scorecard=inputs.scorecard,
         current_rules=current_rules,
+    )
+
+
+def _table(inputs: LeadInputs, *, capacity, bootstrap, seed, credit_unworked) -> Tradeoffs:
+    """The analytic trade-off table of the inputs' leads."""
+    return evaluate_tradeoffs(
+        inputs.score,
+        inputs.credited_p_win(credit_unworked),
+        inputs.handoff_min,
+        capacity=capacity,
+        window=inputs.window,
+        amount=inputs.amount,
+        historical_wait_min=inputs.historical_wait_min,
+        bootstrap=bootstrap,
+        seed=seed,
+        returns_score=inputs.returns_score,
+        returns_handoff_min=inputs.returns_handoff_min,
+        unworked=~inputs.worked,
+        amount_dispersion=inputs.amount_dispersion,
     )
 
 

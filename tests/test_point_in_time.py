@@ -71,7 +71,7 @@ def test_peak_score_is_the_highest_score_over_the_events(history, fitted):
     rows = rng.choice(len(history.leads), 40, replace=False)
     leads = history.leads.iloc[rows].reset_index(drop=True)
     until = pd.Series(history.as_of, index=leads.index)
-    peak, reached, X = peak_scores(card.predict_points, features, leads, history.events, until)
+    peak, reached, X, path = peak_scores(card.predict_points, features, leads, history.events, until)
     counts = [c for c in features if c in BEHAVIOUR_COLUMNS]
     for i, lead in leads.iterrows():  # the slow way: score the lead after every one of its events
         own = history.events[history.events["lead_id"] == lead["lead_id"]].sort_values("at")
@@ -85,6 +85,8 @@ def test_peak_score_is_the_highest_score_over_the_events(history, fitted):
         scores = card.predict_points(pd.concat(frames, ignore_index=True))
         assert peak[i] == scores.max()
         assert reached[i] == moments[int(np.argmax(scores))]
+        level = np.median(scores)  # the first moment the score reached it: an MQL moment
+        assert path.first_reaching(level)[i] == moments[int(np.argmax(scores >= level))]
 
 
 def test_rules_in_force_are_scored_as_the_simulator_scored_them(run, history):

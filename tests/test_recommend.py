@@ -91,7 +91,10 @@ def test_recommendation_meets_the_sla_the_current_rules_miss(rec, world, history
     assert rec.current is not None
     assert rec.current["sla_compliance"].value < world.sla.target
     assert rec.current["mqls_per_month"].value == pytest.approx(history.leads["mql_at"].notna().sum() / 12, rel=0.02)
-    assert abs(rec.current["sla_compliance"].value - realised) < 0.03
+    # the history is one year of the rules in force: within 3 standard deviations of a new year
+    now = rec.current["sla_compliance"]
+    sd = (now.year_high - now.year_low) / (2 * 1.645)
+    assert abs(now.value - realised) < 3 * sd
     assert rec.expected["sla_compliance"].year_low >= world.sla.target - 0.01
     assert rec.rules.mql_threshold == rec.threshold
     text = rec.summary()
