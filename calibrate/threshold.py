@@ -164,46 +164,13 @@ def recommend(
     )
     if reachability:
         capacity = inputs.with_reachability(capacity)
-    table_of = dict(
-        capacity=capacity,
-        bootstrap=bootstrap,
-        seed=seed,
-        credit_unworked=credit_unworked,
-    )
-    trade = _table(inputs, **table_of)
-    table = trade.table
     pick = dict(objective=objective, target=target, sla_target=sla.target)
     pick["pipeline_factor"] = _pipeline_factor(history.leads)
-    pos, feasible = choose(table, compliance=sla_floor(table, sla_confidence), **pick)
-    if inputs.path is not None:
-        # hand each lead over when its score first reaches the threshold chosen, as the CRM
-        # will, and choose again on the table of those moments
-        inputs = inputs.with_handoff_for(float(table.iloc[pos]["threshold"]))
-        trade = _table(inputs, **table_of)
-        table = trade.table
-        pos, feasible = choose(table, compliance=sla_floor(table, sla_confidence), **pick)
-    valid = validity(capacity, inputs.window)
-    if not (isinstance(simulate_seeds, int | np.integer) and simulate_seeds == 0):
-        trade, pos, feasible = _simulated_check(
-            trade, inputs, valid, pos, pick, sla_confidence, simulate_seeds, simulate_nearby, seed
-        )
-        table = trade.table
-    elif not valid.trusted_at(table["utilisation"].iloc[pos]):
-        warnings.warn(
-            "the analytic SLA model is outside the domain where it was checked against the "
-            f"simulation ({'; '.join(valid.reasons) or 'utilisation above 0.75'}), and "
-            "simulate_seeds=0 skips the simulated check: the SLA figures may be off by more than 0.03",
-            UserWarning,
-            stacklevel=2,
-        )
-    if not feasible:
-        warnings.warn(
-            f"no threshold meets the SLA target {sla.target:.0%} in {sla_confidence:.0%} of years "
-            f"with {capacity.team.size} reps; the "
-            f"recommendation is the best-served threshold (see reps_needed)",
-            InfeasibleWarning,
-            stacklevel=2,
-        )
+    table_of = dict(capacity=capacity, bootstrap=bootstrap, seed=seed, credit_unworked=credit_unworked)
+    inputs, trade, pos, feasible, valid = _choose_threshold(
+        inputs, pick, table_of, sla_confidence, simulate_seeds, simulate_nearby, seed
+    )
+    table = trade.table
     threshold = float(table.iloc[pos]["threshold"])
     if grades:
         rules = inputs.scorecard.to_rules(threshold=threshold, grades=grades)
@@ -260,6 +227,42 @@ def recommend(
         scorecard=inputs.scorecard,
         current_rules=current_rules,
     )
+
+
+def _choose_threshold(inputs: LeadInputs, pick: dict, table_of: dict, sla_confidence, seeds, nearby, seed):
+    """The trade-off table and the row chosen on it: analytic, then at the handoff moments of
+    that first choice, then with the simulated check (see ``recommend``); warns when no
+    threshold is feasible or the analytic model is used outside its validity unchecked."""
+    capacity = table_of["capacity"]
+    trade = _table(inputs, **table_of)
+    pos, feasible = choose(trade.table, compliance=sla_floor(trade.table, sla_confidence), **pick)
+    if inputs.path is not None:
+        # hand each lead over when its score first reaches the threshold chosen, as the CRM
+        # will, and choose again on the table of those moments
+        inputs = inputs.with_handoff_for(float(trade.table.iloc[pos]["threshold"]))
+        trade = _table(inputs, **table_of)
+        pos, feasible = choose(trade.table, compliance=sla_floor(trade.table, sla_confidence), **pick)
+    valid = validity(capacity, inputs.window)
+    if not (isinstance(seeds, int | np.integer) and seeds == 0):
+        trade, pos, feasible = _simulated_check(trade, inputs, valid, pos, pick, sla_confidence, seeds, nearby, seed)
+    elif not valid.trusted_at(trade.table["utilisation"].iloc[pos]):
+        warnings.warn(
+            "the analytic SLA model is outside the domain where it was checked against the "
+            f"simulation ({'; '.join(valid.reasons) or 'utilisation above 0.75'}), and "
+            "simulate_seeds=0 skips the simulated check: the SLA figures may be off by more than 0.03",
+            UserWarning,
+            stacklevel=3,
+        )
+    if not feasible:
+        sla = capacity.sla
+        warnings.warn(
+            f"no threshold meets the SLA target {sla.target:.0%} in {sla_confidence:.0%} of years "
+            f"with {capacity.team.size} reps; the recommendation is the best-served threshold "
+            "(see reps_needed)",
+            InfeasibleWarning,
+            stacklevel=3,
+        )
+    return inputs, trade, pos, feasible, valid
 
 
 def _table(inputs: LeadInputs, *, capacity, bootstrap, seed, credit_unworked) -> Tradeoffs:
