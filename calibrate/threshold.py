@@ -319,7 +319,9 @@ def _simulated_check(trade, inputs, valid, pos, pick, sla_confidence, seeds, nea
             )
         )
         done |= want
-        trade = trade.with_simulation(pd.concat(sims, ignore_index=True), force=thresholds[untrusted & done])
+        trade = trade.with_simulation(
+            pd.concat(sims, ignore_index=True), force=thresholds[untrusted & done], fill=thresholds[untrusted]
+        )
         floor = sla_floor(trade.table, sla_confidence).where(~untrusted | done, np.nan)
         pos, feasible = choose(trade.table, compliance=floor, **pick)
         if done[pos] or not untrusted[pos]:

@@ -119,12 +119,13 @@ class Tradeoffs:
         """SLA compliance to trust: the simulation's where it overrides the analytic model."""
         return self.table["sla_compliance"]
 
-    def with_simulation(self, simulated: pd.DataFrame, *, force: ArrayLike = ()) -> Tradeoffs:
+    def with_simulation(self, simulated: pd.DataFrame, *, force: ArrayLike = (), fill: ArrayLike = ()) -> Tradeoffs:
         """The table with a simulated check merged in (``calibrate.sla.simulated_load`` of
         some or all of its thresholds): where the simulation overrides the analytic model,
         and at the ``force`` thresholds (where the analytic model is not trusted at all,
         ``calibrate.sla.validity``), it supplies every figure of the row (see the module
-        docstring)."""
+        docstring). The ``fill`` thresholds (untrusted, not simulated) take figures
+        interpolated between the ``force`` ones (``sla_source`` "interpolated")."""
         table = _analytic(self.table)
         verdict = overrides(table, simulated, level=self.confidence)
         forced = np.isin(verdict["threshold"].to_numpy(), np.asarray(force, dtype=float))
@@ -151,22 +152,58 @@ class Tradeoffs:
         sim = (out["sla_source"] == "simulation").to_numpy()
         for name in SIMULATED:
             out[name] = out[name].where(~sim, out[f"sim_{name}"])
-        # the analytic team size does not hold where the simulation overrides it (the check
-        # simulates the team as it is; calibrate.sla.simulated_load(reps=...) for other sizes)
-        out["reps_needed"] = out["reps_needed"].astype("Float64").where(~sim, pd.NA)
-        ratio = np.where(sim, out["value_kept"] / out["analytic_value_kept"], 1.0)
-        ratio = np.where(np.isfinite(ratio), ratio, 1.0)
-        for name in ("wins_per_month", "revenue_per_month"):
-            for suffix in ("", "_low", "_high", "_year_low", "_year_high"):
-                if f"{name}{suffix}" in out:
-                    out[f"{name}{suffix}"] = out[f"{name}{suffix}"] * ratio
-        kept_now = out["value_kept"].to_numpy() / self.kept_history
-        with np.errstate(invalid="ignore", divide="ignore"):
-            per_kept = np.where(kept_now > 0, out["revenue_per_month"] / kept_now, 0.0)
-        lost = per_kept * np.clip(1.0 / self.kept_history - kept_now, 0, None)
-        out["revenue_lost_per_month"] = np.where(sim, lost, out["revenue_lost_per_month"])
+        out = _kept_follows(out, sim, self.kept_history)
+        if len(fill):
+            out = _interpolate_untrusted(
+                out, np.asarray(force, dtype=float), np.asarray(fill, dtype=float), self.kept_history
+            )
         out = _sla_year_spread(out, self.months)
         return dataclasses.replace(self, table=out)
+
+
+def _kept_follows(out: pd.DataFrame, rows: np.ndarray, kept_history: float) -> pd.DataFrame:
+    """Where ``rows`` took their load figures from the simulation, the wins, revenue and
+    revenue lost follow its value kept, and the analytic team size no longer holds (the check
+    simulates the team as it is; ``calibrate.sla.simulated_load(reps=...)`` for other sizes)."""
+    out["reps_needed"] = out["reps_needed"].astype("Float64").where(~rows, pd.NA)
+    ratio = np.where(rows, out["value_kept"] / out["analytic_value_kept"], 1.0)
+    ratio = np.where(np.isfinite(ratio), ratio, 1.0)
+    for name in ("wins_per_month", "revenue_per_month"):
+        for suffix in ("", "_low", "_high", "_year_low", "_year_high"):
+            if f"{name}{suffix}" in out:
+                out[f"{name}{suffix}"] = out[f"analytic_{name}{suffix}"] * ratio
+    kept_now = out["value_kept"].to_numpy() / kept_history
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_kept = np.where(kept_now > 0, out["revenue_per_month"] / kept_now, 0.0)
+    lost = per_kept * np.clip(1.0 / kept_history - kept_now, 0, None)
+    out["revenue_lost_per_month"] = np.where(rows, lost, out["analytic_revenue_lost_per_month"])
+    return out
+
+
+def _interpolate_untrusted(
+    out: pd.DataFrame, simulated: np.ndarray, untrusted: np.ndarray, kept_history: float
+) -> pd.DataFrame:
+    """Untrusted thresholds that were not simulated take their load figures interpolated
+    (over MQLs a month) between the simulated untrusted ones, ``sla_source`` "interpolated":
+    shown on the frontier, never chosen (``recommend`` chooses among simulated rows there)."""
+    t = out["threshold"].to_numpy()
+    known = np.isin(t, simulated)
+    fill = np.isin(t, untrusted) & ~known
+    if known.sum() < 2 or not fill.any():
+        return out
+    volume = out["mqls_per_month"].to_numpy(float)
+    order = np.argsort(volume[known])
+    for name in SIMULATED:
+        values = out[name].to_numpy(float)[known][order]
+        ok = np.isfinite(values)
+        if ok.sum() < 2:
+            continue
+        filled = np.interp(volume[fill], volume[known][order][ok], values[ok])
+        column = out[name].to_numpy(float).copy()
+        column[fill] = filled
+        out[name] = column
+    out["sla_source"] = np.where(fill, "interpolated", out["sla_source"])
+    return _kept_follows(out, known | fill, kept_history)
 
 
 def _analytic(table: pd.DataFrame) -> pd.DataFrame:

@@ -27,7 +27,8 @@ fig.savefig(out / "response_times.png")
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", calibrate.SelectionBiasWarning)
-    rec = recommend(calibrate.load_history(result), calibrate.SalesCapacity.from_scenario(world), seed=1)
+    capacity = calibrate.SalesCapacity.from_scenario(world)
+    rec = recommend(calibrate.load_history(result), capacity, current_rules=world.rules, seed=1)
 fig = draw(rec)
 fig.savefig(out / "explorer.png")
 print(rec.summary())
