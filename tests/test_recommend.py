@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from calibrate.capacity import SalesCapacity
 from calibrate.history import load_history
 from calibrate.inputs import prepare
 from calibrate.labels import SelectionBiasWarning, make_labels
-from calibrate.point_in_time import rules_mql
+from calibrate.point_in_time import PointInTimeWarning, rules_mql
 from calibrate.recommendation import Estimate, Recommendation, RecommendationError, fingerprint
 from calibrate.threshold import recommend
 from calibrate.tradeoffs import evaluate_tradeoffs
@@ -237,6 +238,23 @@ def test_command_line_recommend(tmp_path, capsys, world):
     assert "does not exist" in capsys.readouterr().err
     assert calibrate_main(["recommend", str(csv), "--out", str(tmp_path / "no" / "x.json")]) == 2
     assert "folder" in capsys.readouterr().err and not (tmp_path / "no").exists()
+
+
+def test_command_line_recommend_with_events_is_point_in_time(tmp_path, capsys, world):
+    result = simulate.run(world.replace(months=6), seed=3)
+    result.leads.to_csv(tmp_path / "leads.csv", index=False)
+    result.events.to_csv(tmp_path / "events.csv", index=False)
+    out = tmp_path / "config.json"
+    args = ["recommend", str(tmp_path / "leads.csv"), "--events", str(tmp_path / "events.csv"), "--out", str(out)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PointInTimeWarning)  # the counts come from the events
+        warnings.simplefilter("ignore", SelectionBiasWarning)
+        assert calibrate_main([*args, "--sla-confidence", "0.8"]) == 0
+    config = Recommendation.from_json(out).constraints
+    assert config["point_in_time"] and config["sla_confidence"] == 0.8
+    capsys.readouterr()
+    assert calibrate_main([*args[:3], str(tmp_path / "none.csv"), "--out", str(tmp_path / "y.json")]) == 2
+    assert "events file" in capsys.readouterr().err and not (tmp_path / "y.json").exists()
 
 
 def test_command_line_help_lists_the_options(capsys):
