@@ -205,7 +205,7 @@ class Recommendation:
         seeds = int(up["seeds"].iloc[0])
         out = ["", f"Verified on {seeds} new simulated years, same seeds for both rule sets:"]
         labels = {"sla_compliance": ("SLA met", "{:+.1%}"), "wins_per_month": ("wins a month", "{:+,.1f}")}
-        labels["revenue_per_month"] = ("revenue a month", "{:+,.0f}")
+        labels["revenue_per_month"] = ("revenue a month", _Thousands())
         labels["mqls_per_month"] = ("MQLs a month", "{:+,.0f}")
         for name, (label, fmt) in labels.items():
             if name not in up.index:
@@ -379,6 +379,13 @@ def _validate(data: Any, source: str) -> None:
         e = errors[0]
         where = "/".join(str(p) for p in e.absolute_path) or "(top)"
         raise RecommendationError(f"{source}: key {where!r} fails the schema: {e.message}")
+
+
+class _Thousands:
+    """A signed amount in thousands (``-202k``), as a format with ``format``."""
+
+    def format(self, value) -> str:
+        return f"{value / 1e3:+,.0f}k"
 
 
 def _short(fmt: str, value) -> str:
