@@ -9,9 +9,12 @@ cost of slow responses, so tests that compare with ``p_buy`` ask for ``outcomes=
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pandas as pd
 
+from calibrate.capacity import SalesCapacity, Window
 from calibrate.history import History
 
 
@@ -168,3 +171,36 @@ def truth_recovery_data(*, seed: int = 7, leads_per_month: float = 30_000, test_
     train, held = labels.subset(~test), labels.subset(test)
     p_true = result.truth.set_index("lead_id").loc[held.lead_id, "p_buy"].to_numpy()
     return s.truth, train, held, p_true
+
+
+# --- the SLA model's tests (tests/test_sla_analytic.py, tests/test_sla_simulated.py) ---------
+
+SLA_START = datetime.date(2026, 1, 1)
+"""The first day of the SLA tests' year (``SLA_YEAR``)."""
+SLA_YEAR = Window(start=SLA_START, days=365)
+
+
+def default_sales(team=None, sla=None, funnel=None, **shares) -> SalesCapacity:
+    """The default scenario's sales side, with some parts replaced."""
+    import simulate
+
+    s = simulate.Scenario()
+    return SalesCapacity(team=team or s.team, sla=sla or s.sla, funnel=funnel or s.funnel, **shares)
+
+
+def year_of_handoffs(seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """A default year's lead creation times (weekly and intraday profiles, campaign bursts),
+    minutes since ``SLA_START``, and a uniform random score, so that a threshold picks a
+    random share of the leads."""
+    import simulate
+
+    run = simulate.run(simulate.Scenario(), seed=seed)
+    created = run.leads["created_at"]
+    handoff = ((created - pd.Timestamp(SLA_START, tz="UTC")).dt.total_seconds() / 60.0).to_numpy()
+    score = np.random.default_rng(0).random(handoff.size)
+    return score, handoff
+
+
+def thresholds_for(score, counts) -> np.ndarray:
+    """Thresholds that make about ``counts`` MQLs of a uniform score."""
+    return np.quantile(score, 1.0 - np.asarray(counts, dtype=float) / score.size)

@@ -9,13 +9,13 @@ of the model in ``test_sla_validity.py``.
 """
 
 import dataclasses
-import datetime
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import simulate
+from calibrate._testing import SLA_START, SLA_YEAR, default_sales, thresholds_for
+from calibrate._testing import year_of_handoffs as default_year_of_handoffs
 from calibrate.capacity import SalesCapacity, Window
 from calibrate.sla import (
     LOAD_COLUMNS,
@@ -28,33 +28,18 @@ from simulate.calendar import ALWAYS_OPEN, WorkingCalendar, to_working_time
 from simulate.erlang import expected_decay, prob_wait_within
 from simulate.team import Duration
 
-START = datetime.date(2026, 1, 1)
-DAYS = 365
-YEAR = Window(start=START, days=DAYS)
+START, YEAR = SLA_START, SLA_YEAR
+DAYS = YEAR.days
 # The simulated checks name their seeds (0, 1, ...): the tolerances below were set on these
 # seeds, when a count n meant seeds 0 .. n-1 (a count now means the children of ``seed``).
 
 
-def sales(team=None, sla=None, funnel=None, **shares) -> SalesCapacity:
-    """The default scenario's sales side, with some parts replaced."""
-    s = simulate.Scenario()
-    return SalesCapacity(team=team or s.team, sla=sla or s.sla, funnel=funnel or s.funnel, **shares)
+sales = default_sales
 
 
 @pytest.fixture(scope="module")
 def year_of_handoffs():
-    """A default year's lead creation times (weekly and intraday profiles, campaign bursts)
-    and a uniform random score, so that a threshold picks a random share of the leads."""
-    run = simulate.run(simulate.Scenario(), seed=3)
-    created = run.leads["created_at"]
-    handoff = ((created - pd.Timestamp(START, tz="UTC")).dt.total_seconds() / 60.0).to_numpy()
-    score = np.random.default_rng(0).random(handoff.size)
-    return score, handoff
-
-
-def thresholds_for(score, counts):
-    """Thresholds that make about ``counts`` MQLs of a uniform score."""
-    return np.quantile(score, 1.0 - np.asarray(counts, dtype=float) / score.size)
+    return default_year_of_handoffs()
 
 
 # --------------------------------------------------------------------------------------
