@@ -31,6 +31,7 @@ import pandas as pd
 
 import simulate
 from bench._table import Row, print_table
+from calibrate._testing import profiled_handoffs
 from calibrate.capacity import SalesCapacity, Window
 from calibrate.sla import analytic_load, simulated_load, validity
 from simulate.calendar import ALWAYS_OPEN, WorkingCalendar
@@ -49,15 +50,9 @@ BERLIN = WorkingCalendar(timezone="Europe/Berlin")
 
 
 def handoffs(n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` handoff minutes over ``DAYS`` days: weekend days at 35% of a weekday, and within
-    a day a bell around 17:00 UTC (sd 4 hours) over a floor of a third of its peak."""
-    weekday = (START.weekday() + np.arange(DAYS)) % 7 < 5
-    p_day = np.where(weekday, 1.0, 0.35)
-    hours = np.arange(24) + 0.5
-    p_hour = 1.0 / 3.0 + np.exp(-0.5 * ((hours - 17.0) / 4.0) ** 2)
-    day = rng.choice(DAYS, size=n, p=p_day / p_day.sum())
-    hour = rng.choice(24, size=n, p=p_hour / p_hour.sum())
-    return np.sort(day * 1440.0 + (hour + rng.random(n)) * 60.0)
+    """``n`` handoff minutes over ``DAYS`` days with the weekly and intraday profile
+    (``calibrate._testing.profiled_handoffs``)."""
+    return profiled_handoffs(n, rng, start=START, days=DAYS)
 
 
 @dataclasses.dataclass(frozen=True)

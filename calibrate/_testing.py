@@ -204,3 +204,16 @@ def year_of_handoffs(seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
 def thresholds_for(score, counts) -> np.ndarray:
     """Thresholds that make about ``counts`` MQLs of a uniform score."""
     return np.quantile(score, 1.0 - np.asarray(counts, dtype=float) / score.size)
+
+
+def profiled_handoffs(n: int, rng: np.random.Generator, *, start: datetime.date, days: int) -> np.ndarray:
+    """``n`` handoff minutes over ``days`` days from ``start``: weekend days at 35% of a
+    weekday, and within a day a bell around 17:00 UTC (sd 4 hours) over a floor of a third of
+    its peak (the SLA validity benchmark's and tests' arrivals)."""
+    weekday = (start.weekday() + np.arange(days)) % 7 < 5
+    p_day = np.where(weekday, 1.0, 0.35)
+    hours = np.arange(24) + 0.5
+    p_hour = 1.0 / 3.0 + np.exp(-0.5 * ((hours - 17.0) / 4.0) ** 2)
+    day = rng.choice(days, size=n, p=p_day / p_day.sum())
+    hour = rng.choice(24, size=n, p=p_hour / p_hour.sum())
+    return np.sort(day * 1440.0 + (hour + rng.random(n)) * 60.0)

@@ -64,8 +64,6 @@ FIGURES_WITH_INTERVALS = (
     "wins_per_month",
     "revenue_per_month",
 )
-YEAR_FIGURES = ("mqls_per_month", "wins_per_month", "revenue_per_month")
-"""The figures with a range of a new year from arrivals and outcomes (``*_year_low/high``)."""
 SIMULATED = ("utilisation", "sla_compliance", "median_response_hours", "p90_response_hours", "value_kept")
 """The load figures the simulation supplies where it overrides the analytic model."""
 
@@ -152,12 +150,10 @@ class Tradeoffs:
         sim = (out["sla_source"] == "simulation").to_numpy()
         for name in SIMULATED:
             out[name] = out[name].where(~sim, out[f"sim_{name}"])
-        out = _kept_follows(out, sim, self.kept_history)
         if len(fill):
-            out = _interpolate_untrusted(
-                out, np.asarray(force, dtype=float), np.asarray(fill, dtype=float), self.kept_history
-            )
-        out = _sla_year_spread(out, self.months)
+            out, filled = _interpolate_untrusted(out, np.asarray(force, dtype=float), np.asarray(fill, dtype=float))
+            sim = sim | filled
+        out = _sla_year_spread(_kept_follows(out, sim, self.kept_history), self.months)
         return dataclasses.replace(self, table=out)
 
 
@@ -180,17 +176,16 @@ def _kept_follows(out: pd.DataFrame, rows: np.ndarray, kept_history: float) -> p
     return out
 
 
-def _interpolate_untrusted(
-    out: pd.DataFrame, simulated: np.ndarray, untrusted: np.ndarray, kept_history: float
-) -> pd.DataFrame:
+def _interpolate_untrusted(out: pd.DataFrame, simulated: np.ndarray, untrusted: np.ndarray):
     """Untrusted thresholds that were not simulated take their load figures interpolated
     (over MQLs a month) between the simulated untrusted ones, ``sla_source`` "interpolated":
-    shown on the frontier, never chosen (``recommend`` chooses among simulated rows there)."""
+    shown on the frontier, never chosen (``recommend`` chooses among simulated rows there).
+    Returns the table and which rows were filled."""
     t = out["threshold"].to_numpy()
     known = np.isin(t, simulated)
     fill = np.isin(t, untrusted) & ~known
     if known.sum() < 2 or not fill.any():
-        return out
+        return out, np.zeros(len(out), dtype=bool)
     volume = out["mqls_per_month"].to_numpy(float)
     order = np.argsort(volume[known])
     for name in SIMULATED:
@@ -203,7 +198,7 @@ def _interpolate_untrusted(
         column[fill] = filled
         out[name] = column
     out["sla_source"] = np.where(fill, "interpolated", out["sla_source"])
-    return _kept_follows(out, known | fill, kept_history)
+    return out, fill
 
 
 def _analytic(table: pd.DataFrame) -> pd.DataFrame:

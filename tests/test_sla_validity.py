@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import simulate
+from calibrate._testing import profiled_handoffs
 from calibrate.capacity import SalesCapacity, Window
 from calibrate.sla import Validity, analytic_load, simulated_load, validity
 from calibrate.sla.validity import MAX_UTILISATION, WITHIN
@@ -35,25 +36,18 @@ def capacity(reps=4, routing="round_robin", hours=8.0, clock="business", calenda
     return base.replace(team=t, sla=sla)
 
 
-def profiled_handoffs(n, rng):
-    """Handoffs with the benchmark's weekly (weekends at 35%) and intraday (bell at 17:00
-    UTC over a floor) profile."""
-    weekday = (START.weekday() + np.arange(DAYS)) % 7 < 5
-    p_day = np.where(weekday, 1.0, 0.35)
-    hours = np.arange(24) + 0.5
-    p_hour = 1.0 / 3.0 + np.exp(-0.5 * ((hours - 17.0) / 4.0) ** 2)
-    day = rng.choice(DAYS, size=n, p=p_day / p_day.sum())
-    hour = rng.choice(24, size=n, p=p_hour / p_hour.sum())
-    return np.sort(day * 1440.0 + (hour + rng.random(n)) * 60.0)
+def handoffs(n, rng):
+    """Handoffs with the benchmark's weekly and intraday profile."""
+    return profiled_handoffs(n, rng, start=START, days=DAYS)
 
 
 def at_utilisation(cap, loads, seed=0):
     """Uniform scores, profiled handoffs and thresholds at about ``loads`` utilisation."""
     rng = np.random.default_rng(seed)
-    probe = profiled_handoffs(2000, rng)
+    probe = handoffs(2000, rng)
     u0 = analytic_load(np.ones(probe.size), probe, [1.0], capacity=cap, window=WINDOW)["utilisation"].iloc[0]
     n = int(probe.size / u0 * 1.05)
-    handoff = profiled_handoffs(n, rng)
+    handoff = handoffs(n, rng)
     score = rng.random(n)
     util = analytic_load(np.ones(n), handoff, [1.0], capacity=cap, window=WINDOW)["utilisation"].iloc[0]
     return score, handoff, np.quantile(score, 1.0 - np.asarray(loads) / util)

@@ -1,8 +1,8 @@
 """What a wait costs: the response decay of a lead's calendar wait, in closed form (numba).
 
 ``connect_decay(t) * qualify_decay(t) = sum_q w_q exp(-k_q t)`` with ``k_q = rates[pair[0, q]]
-+ rates[pair[1, q]]`` (:class:`~calibrate.sla._kernels.Decay`). The kernels take the team's
-working periods as :class:`~calibrate.sla._kernels.Periods` (``po`` openings, ``pl`` lengths,
++ rates[pair[1, q]]`` (:class:`~calibrate.sla._structures.Decay`). The kernels take the team's
+working periods as :class:`~calibrate.sla._structures.Periods` (``po`` openings, ``pl`` lengths,
 ``pw`` working minutes before each opening).
 """
 

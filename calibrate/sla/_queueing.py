@@ -3,7 +3,7 @@
 At one threshold and team size the kernels read :class:`Rates` (scalars: the service rate,
 the reps at work, meetings) and :class:`Mixture` (the reps-at-work nodes and room for the
 random wait's mixture); the Erlang C and round-robin tables come as a
-:class:`~calibrate.sla._kernels.Tables`.
+:class:`~calibrate.sla._structures.Tables`.
 """
 
 from __future__ import annotations

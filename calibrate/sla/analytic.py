@@ -113,9 +113,10 @@ from numpy.typing import ArrayLike
 
 from calibrate.capacity import SalesCapacity, Window
 from calibrate.sla._checks import check_leads, check_sizes, lead_shares
-from calibrate.sla._kernels import Bins, Decay, Grid, Periods, Queue, Staff, Tables, all_thresholds
+from calibrate.sla._kernels import all_thresholds
 from calibrate.sla._lead_pass import LeadPass, SlaClock, aggregate, day_index
 from calibrate.sla._queueing import fill_erlang, fill_round_robin, rep_nodes
+from calibrate.sla._structures import Bins, Decay, Grid, Periods, Queue, Staff, Tables
 from calibrate.sla.work import _work_moments
 from simulate.calendar import MINUTES_PER_DAY, merge_intervals, split_by_day, to_working_time
 from simulate.funnel import Funnel
