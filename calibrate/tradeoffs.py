@@ -80,7 +80,8 @@ class Tradeoffs:
     the standard deviation of a new year's compliance, ``unworked_mqls_per_month`` the MQLs
     from leads the history never worked (their wins are not counted unless asked), and,
     where a simulated check ran, the simulated figures ``sim_*`` (mean over seeds, with
-    ``_low`` / ``_high`` for SLA compliance) and ``sla_source``: ``"simulation"`` where the
+    ``_low`` / ``_high`` for SLA compliance, ``_sd`` over seeds for it and value kept) and
+    ``sla_source``: ``"simulation"`` where the
     simulation overrides the analytic model (``calibrate.sla.overrides``) and then supplies
     every figure of the row, else ``"analytic"``.
     """
