@@ -15,6 +15,8 @@ import warnings
 from pathlib import Path
 
 from calibrate.capacity import HORIZON_DAYS, SLA_CONFIDENCE
+from simulate.bounds import MAX_DAYS, MAX_REPS, MAX_SLA_HOURS
+from simulate.cli_numbers import number, whole_number
 
 EPILOG = """examples:
   python -m calibrate recommend out/leads.csv --reps 4 --sla-hours 8 --sla-target 0.9 --out config.json
@@ -45,9 +47,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     rec.add_argument("history", type=Path, help="history CSV (a CRM export or a simulated leads.csv)")
     rec.add_argument(
-        "--mapping", default=None, help="column mapping: hubspot, salesforce (default: the lead-table names)"
+        "--mapping",
+        default=None,
+        help="column mapping: hubspot, salesforce, or a mapping file (.toml/.json) (default: lead-table names)",
     )
-    rec.add_argument("--timezone", default="UTC", help="zone of times written without an offset (default UTC)")
+    rec.add_argument(
+        "--timezone", default=None, help="zone of times written without an offset (default UTC, or the mapping file's)"
+    )
+    rec.add_argument("--deals", type=Path, help="deals / opportunities export CSV, joined to the leads")
+    rec.add_argument("--activities", type=Path, help="activities / engagements / tasks export CSV, joined to the leads")
+    for table in ("deals", "activities"):
+        rec.add_argument(f"--{table}-key", help=f"column of the {table} CSV that names the lead (or its own id)")
+        rec.add_argument(f"--{table}-lead-key", help=f"column of the history CSV that --{table}-key matches")
     rec.add_argument(
         "--events",
         type=Path,
@@ -60,13 +71,17 @@ def _parser() -> argparse.ArgumentParser:
         help="without --events: the export's counts are end totals (default) or MQL-moment snapshots",
     )
     rec.add_argument("--scenario", type=Path, help="scenario TOML whose team, SLA and funnel to use")
-    rec.add_argument("--reps", type=int, help="number of reps (default: the scenario's, else 4)")
-    rec.add_argument("--sla-hours", type=float, help="first touch within this many hours (default 8)")
+    rec.add_argument("--reps", type=whole_number(1, MAX_REPS), help="number of reps (default: the scenario's, else 4)")
+    rec.add_argument(
+        "--sla-hours",
+        type=number(0, MAX_SLA_HOURS, low_open=True),
+        help="first touch within this many hours (default 8)",
+    )
     rec.add_argument("--sla-clock", choices=("business", "calendar"), help="count business or calendar hours")
-    rec.add_argument("--sla-target", type=float, help="share of MQLs that must meet the SLA (default 0.9)")
+    rec.add_argument("--sla-target", type=number(0, 1), help="share of MQLs that must meet the SLA (default 0.9)")
     rec.add_argument(
         "--sla-confidence",
-        type=float,
+        type=number(0, 1, low_open=True, high_open=True),
         default=SLA_CONFIDENCE,
         help=f"chance that a new year meets the SLA target (default {SLA_CONFIDENCE:g})",
     )
@@ -76,11 +91,16 @@ def _parser() -> argparse.ArgumentParser:
         choices=("revenue", "wins", "sqls", "volume", "pipeline"),
         help="what to maximise or reach (default revenue)",
     )
-    rec.add_argument("--target", type=float, help="MQLs a month (volume) or pipeline a month (pipeline)")
     rec.add_argument(
-        "--horizon-days", type=float, default=HORIZON_DAYS, help="a win counts within this many days of the MQL"
+        "--target", type=number(0, 1e15, low_open=True), help="MQLs a month (volume) or pipeline a month (pipeline)"
     )
-    rec.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    rec.add_argument(
+        "--horizon-days",
+        type=number(0, MAX_DAYS, low_open=True),
+        default=HORIZON_DAYS,
+        help="a win counts within this many days of the MQL",
+    )
+    rec.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
     rec.add_argument("--out", type=Path, required=True, help="where to write the config JSON")
     rec.add_argument("--plot", type=Path, help="also save the frontier plot here (PNG)")
 
@@ -94,8 +114,8 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     demo.add_argument("--scenario", type=Path, help="scenario TOML (default: built-in)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    demo.add_argument("--verify-seeds", type=int, default=5, help="simulated years for the check")
+    demo.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
+    demo.add_argument("--verify-seeds", type=whole_number(1, 1000), default=5, help="simulated years for the check")
     demo.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
     return parser
 
@@ -122,32 +142,32 @@ def _recommend(args) -> int:
     from calibrate.history import load_history
     from calibrate.threshold import recommend
 
+    _check_recommend_paths(args)
+    if args.target is not None and args.objective not in ("volume", "pipeline"):
+        raise ValueError(f"--target is used only with --objective volume or pipeline, not with {args.objective}")
+    if args.target is None and args.objective in ("volume", "pipeline"):
+        raise ValueError(f"--objective {args.objective} needs --target (MQLs a month or pipeline a month)")
     if not args.history.exists():
         raise FileNotFoundError(f"history file {args.history} does not exist")
     if not args.out.parent.exists():
         raise FileNotFoundError(f"cannot write {args.out}: folder {args.out.parent} does not exist")
     capacity = _sales_side(args)
-    mapping = args.mapping
-    if mapping is not None:
-        from calibrate.mappings import hubspot_contacts, salesforce_leads
+    from calibrate.rejects import rejects_path, summarise_rejects, write_rejects
 
-        makers = {"hubspot": hubspot_contacts, "salesforce": salesforce_leads}
-        if mapping not in makers:
-            raise ValueError(f"--mapping must be one of {sorted(makers)}, got {mapping!r}")
-        mapping = makers[mapping](timezone=args.timezone)
-    elif args.timezone != "UTC":
-        # lead-table names, with times written without an offset read in --timezone
-        from calibrate.mappings import lead_table_mapping
-
-        header = args.history.read_text(encoding="utf-8", errors="replace").splitlines()[:1]
-        columns = header[0].split(",") if header else []
-        mapping = lead_table_mapping(columns, timezone=args.timezone)
-    if args.events is not None and not args.events.exists():
-        raise FileNotFoundError(f"events file {args.events} does not exist")
-    history = load_history(args.history, mapping=mapping, events=args.events, counts_at=args.counts_at)
-    if len(history.rejects):
-        print(f"note: {len(history.rejects)} rows of {args.history} were not used; their reasons:")
-        print(history.rejects.groupby("reason").size().to_string())
+    mapping = _input_mapping(args)
+    for name in ("events", "deals", "activities"):
+        if getattr(args, name) is not None and not getattr(args, name).exists():
+            raise FileNotFoundError(f"{name} file {getattr(args, name)} does not exist")
+    history = load_history(
+        args.history,
+        mapping=mapping,
+        events=args.events,
+        counts_at=args.counts_at,
+        deals=args.deals,
+        activities=args.activities,
+    )
+    print(f"{args.history}: {history.shape.reason}")
+    print(summarise_rejects(history))
     rec = recommend(
         history,
         capacity,
@@ -160,10 +180,60 @@ def _recommend(args) -> int:
     rec.to_json(args.out)
     print(rec.summary())
     print(f"\nwrote {args.out}")
+    if len(history.rejects):
+        inputs = (args.history, args.events, args.deals, args.activities)
+        print(f"wrote {write_rejects(history, rejects_path(args.out), inputs=inputs)} (the rows not used)")
     if args.plot:
         _save_frontier(rec, args.plot)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _input_mapping(args):
+    """The mapping the input options describe: a name or a file, the time zone, the join keys."""
+    from calibrate.joining import with_keys
+    from calibrate.mappings import lead_table_mapping, resolve_mapping
+
+    if args.mapping is None:
+        header = args.history.read_text(encoding="utf-8", errors="replace").splitlines()[:1]
+        mapping = lead_table_mapping(header[0].split(",") if header else [])
+    elif args.mapping in ("hubspot", "salesforce") or args.mapping.lower().endswith((".toml", ".json")):
+        mapping = resolve_mapping(args.mapping, [])
+    else:
+        raise ValueError(
+            f"--mapping must be hubspot, salesforce or a .toml or .json mapping file, got {args.mapping!r}"
+        )
+    if args.timezone is not None:
+        mapping = mapping.replace(timezone=args.timezone)
+        for kind in ("deals", "activities"):
+            join = getattr(mapping, kind)
+            if join is not None:
+                table = join.mapping.replace(timezone=args.timezone)
+                mapping = mapping.replace(**{kind: dataclasses.replace(join, mapping=table)})
+    for kind in ("deals", "activities"):
+        key, lead_key = getattr(args, f"{kind}_key"), getattr(args, f"{kind}_lead_key")
+        if key is not None or lead_key is not None:
+            mapping = with_keys(mapping, kind, key=key, lead_key=lead_key)
+    return mapping
+
+
+def _check_recommend_paths(args) -> None:
+    """No output is an input or another output: one error before anything is read (issue 15)."""
+    from simulate.output_folder import check_paths
+
+    mapping = getattr(args, "mapping", None)
+    inputs = {"the history": args.history, "the scenario file": args.scenario}
+    inputs["the mapping file"] = mapping if mapping and Path(mapping).is_file() else None
+    for name in ("events", "deals", "activities"):
+        inputs[f"the --{name} file"] = getattr(args, name, None)
+    outputs = {"--out": args.out, "--plot": args.plot}
+    try:
+        from calibrate.rejects import rejects_path
+
+        outputs["the rejected rows' file"] = rejects_path(args.out)
+    except ImportError:  # pragma: no cover - before calibrate.rejects exists
+        pass
+    check_paths(inputs=inputs, files=outputs)
 
 
 def _save_frontier(rec, path: Path) -> None:
@@ -182,6 +252,21 @@ def _save_frontier(rec, path: Path) -> None:
 
 
 def _demo(args) -> int:
+    """``demo``: checks first, then every file into one staged folder, moved into place at the end."""
+    from simulate.io import scenario_input
+    from simulate.output_folder import MANIFEST, check_paths, output_folder
+
+    check_paths(inputs={"the scenario file": args.scenario}, folders={"--out": args.out})
+    scenario, inputs = scenario_input(args.scenario)
+    with output_folder(args.out, command="python -m calibrate demo", seed=args.seed, inputs=inputs) as stage:
+        names = _demo_steps(args, scenario, stage)
+    for name in [*names, MANIFEST]:
+        print(f"wrote {args.out / name}")
+    return 0
+
+
+def _demo_steps(args, scenario, out: Path) -> list[str]:
+    """Simulate, fit, recommend, verify; write every file into ``out``; return their names."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -196,14 +281,11 @@ def _demo(args) -> int:
     from calibrate.threshold import recommend
     from calibrate.verification import verification_report, verify
     from simulate.atomic import write_atomic
-    from simulate.io import write_run
+    from simulate.io import write_run_files
 
-    scenario = simulate.Scenario.from_toml(args.scenario) if args.scenario else simulate.Scenario()
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
     print(f"1. simulating a year of {scenario.name!r} (seed {args.seed}) ...", flush=True)
     result = simulate.run(scenario, seed=args.seed)
-    written = write_run(result, out)
+    written = [out / name for name in write_run_files(result, out)]
     print(result.report(), "\n")
 
     print("2. fitting points to the history and weighing every threshold ...", flush=True)
@@ -254,9 +336,7 @@ def _demo(args) -> int:
     print("\nexpected against simulated (mean of the new years):")
     print(report.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
     print(f"meets the SLA target in simulation: {'yes' if report.attrs['meets_sla'] else 'NO'}\n")
-    for path in written:
-        print(f"wrote {path}")
-    return 0
+    return [path.name for path in written]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -84,9 +84,18 @@ class SalesCapacity:
     bad_data_share: float | np.ndarray = BAD_DATA_SHARE
 
     def __post_init__(self) -> None:
+        how = {
+            "team": "simulate.Team(reps=6), or SalesCapacity().with_reps(6)",
+            "sla": "simulate.SLA(hours=24, target=0.9), or SalesCapacity().with_sla_hours(24)",
+            "funnel": "simulate.Funnel()",
+        }
         for name, kind in (("team", Team), ("sla", SLA), ("funnel", Funnel)):
-            if not isinstance(getattr(self, name), kind):
-                raise TypeError(f"SalesCapacity.{name} must be a simulate.{kind.__name__}, got {getattr(self, name)!r}")
+            value = getattr(self, name)
+            if not isinstance(value, kind):
+                raise TypeError(
+                    f"SalesCapacity.{name} must be a simulate.{kind.__name__}, got {value!r}; "
+                    f"build one with {how[name]}"
+                )
         object.__setattr__(self, "contact_rate", _share(self.contact_rate, "contact_rate"))
         object.__setattr__(self, "bad_data_share", _share(self.bad_data_share, "bad_data_share"))
 
@@ -96,10 +105,14 @@ class SalesCapacity:
 
     def with_reps(self, reps: int) -> SalesCapacity:
         """The same capacity with ``reps`` reps (see ``simulate.Team.with_size``)."""
+        if isinstance(reps, bool) or not isinstance(reps, int | np.integer):
+            raise TypeError(f"SalesCapacity.with_reps: reps must be a whole number of reps, got {reps!r}")
         return self.replace(team=self.team.with_size(reps))
 
     def with_sla_hours(self, hours: float) -> SalesCapacity:
         """The same capacity with an SLA of ``hours`` (same clock, target and breach action)."""
+        if isinstance(hours, bool) or not isinstance(hours, int | float | np.number):
+            raise TypeError(f"SalesCapacity.with_sla_hours: hours must be a number of hours, got {hours!r}")
         return self.replace(sla=dataclasses.replace(self.sla, hours=float(hours)))
 
     @classmethod

@@ -1,10 +1,14 @@
 """Reading a lead history: a CRM export (CSV or DataFrame) into the lead table.
 
 ``load_history`` maps the export's columns onto the lead table (``simulate.table``) with a
-``ColumnMapping`` (``calibrate.mappings``): built in for a HubSpot contacts export
-(``"hubspot"``) and a Salesforce leads export (``"salesforce"``), or your own. It parses
-every value (``calibrate.reading``), and every input row is either in ``History.leads`` or
-in ``History.rejects`` with its reason. A file that is bad as a whole (empty, wrong delimiter
+``ColumnMapping`` (``calibrate.mappings``): built in for HubSpot (``"hubspot"``: contacts,
+deals, activities) and Salesforce (``"salesforce"``: leads, opportunities, tasks), or your
+own, in Python or as a TOML or JSON file (``calibrate.mapping_files``). It joins the deals
+and activities exports to the leads (``calibrate.joining``), parses every value
+(``calibrate.reading``), and every input row is either in ``History.leads`` or in
+``History.rejects`` with its table and reason; a blank is a missing value. The history says
+its shape (``History.shape``, ``calibrate.shape``): a lead history, an MQL list or an
+opportunity list. A file that is bad as a whole (empty, wrong delimiter
 or encoding, a missing column, a column of the wrong type, too many bad rows) raises one
 ``HistoryError`` that names the column and the row.
 
@@ -24,18 +28,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
+from calibrate.export_file import HistoryError, read_table
 from calibrate.mappings import ColumnMapping, lead_table_mapping, resolve_mapping
-from calibrate.reading import (
-    HistoryError,
-    Reader,
-    check_header,
-    empty_rejects,
-    read_csv_export,
-    source_name,
-)
+from calibrate.reading import Reader, empty_rejects
+from calibrate.shape import HistoryShape, history_shape
 from simulate.table import BEHAVIOUR_COLUMNS, validate_events, validate_leads
 
 __all__ = ["History", "HistoryError", "load_history"]
@@ -64,6 +62,12 @@ class History:
         ``events``), ``"decision"`` (the export's counts are snapshots taken at the MQL
         moment), or ``"end"`` (today's totals: they include activity after the decision,
         and the fit warns, see ``calibrate.point_in_time.PointInTimeWarning``).
+    shape : what the history can decide (``calibrate.shape``): a lead history, an MQL list
+        (a higher threshold only) or an opportunity list (no MQL decision); computed from
+        the leads when not given.
+    columns : lead-table column -> the user's column it was read from (messages name it).
+    tables : the other tables joined (``table, source, rows, used, key, lead_key``), or
+        ``None``; their rows not used are in ``rejects`` with their ``table``.
     """
 
     leads: pd.DataFrame
@@ -75,13 +79,36 @@ class History:
     n_input_rows: int
     events: pd.DataFrame | None = None
     counts_at: str = "end"
+    shape: HistoryShape | None = None
+    columns: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    tables: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if self.shape is None:
+            object.__setattr__(self, "shape", history_shape(self.leads))
 
     def __repr__(self) -> str:
         return (
             f"History(source={self.source!r}, leads={len(self.leads):,}, "
-            f"rejected={self.rejects['row'].nunique():,} of {self.n_input_rows:,} rows, "
-            f"as_of={self.as_of.isoformat()})"
+            f"rejected={self.lead_rejects['row'].nunique():,} of {self.n_input_rows:,} rows, "
+            f"as_of={self.as_of.isoformat()}, shape={self.shape.kind!r})"
         )
+
+    @property
+    def lead_rejects(self) -> pd.DataFrame:
+        """The rejected rows of the leads export (``rejects`` also lists other tables' rows)."""
+        if "table" not in self.rejects.columns:
+            return self.rejects
+        return self.rejects[self.rejects["table"] == "leads"]
+
+    @property
+    def lower_threshold_allowed(self) -> bool:
+        """Whether a threshold below today's may be chosen: only from a lead history."""
+        return self.shape.lower_threshold_allowed
+
+    def column_label(self, name: str) -> str:
+        """The user's name of a lead-table column (for messages), else the name itself."""
+        return self.columns.get(name, name)
 
     @classmethod
     def from_run(cls, result) -> History:
@@ -126,7 +153,7 @@ class History:
 def load_history(
     path_or_frame: str | os.PathLike | pd.DataFrame,
     *,
-    mapping: str | ColumnMapping | Mapping[str, str] | None = None,
+    mapping: str | os.PathLike | ColumnMapping | Mapping[str, str] | None = None,
     as_of: str | pd.Timestamp | None = None,
     sep: str = ",",
     encoding: str = "utf-8",
@@ -134,17 +161,21 @@ def load_history(
     max_reject_share: float = 0.05,
     events: pd.DataFrame | str | os.PathLike | None = None,
     counts_at: str = "end",
+    deals: pd.DataFrame | str | os.PathLike | None = None,
+    activities: pd.DataFrame | str | os.PathLike | None = None,
 ) -> History:
-    """Read a lead history from a CSV file or a DataFrame into the lead table.
+    """Read a lead history from a CSV file or a DataFrame (and its other tables) into the lead table.
 
     Parameters
     ----------
-    path_or_frame : a CSV file, a DataFrame, or a ``simulate.run`` result.
-    mapping : ``"hubspot"``, ``"salesforce"``, a ``ColumnMapping``, a plain
+    path_or_frame : a CSV file, a DataFrame, or a ``simulate.run`` result: one row per lead
+        (contact).
+    mapping : ``"hubspot"``, ``"salesforce"``, a mapping file (``.toml`` or ``.json``, see
+        ``calibrate.mapping_files``), a ``ColumnMapping``, a plain
         ``{lead-table column: export column}`` dict, or ``None`` when the export already
-        uses lead-table names.
+        uses lead-table names. Every column it names must be in the export.
     as_of : when the export was taken; default the latest time in it.
-    sep, encoding : of the CSV file.
+    sep, encoding : of the CSV files.
     on_error : ``"reject"`` leaves a bad row out and lists it in ``rejects``; ``"raise"``
         raises at the first bad row.
     max_reject_share : more bad rows than this share for one column and reason means the
@@ -154,6 +185,10 @@ def load_history(
     counts_at : without events, what the export's count columns are: ``"end"`` (default:
         today's totals, which the fit warns about) or ``"decision"`` (snapshots taken at
         the MQL moment, for example a workflow that copied them into properties then).
+    deals, activities : a deals (opportunities) export and an activities (engagements,
+        tasks) export, joined to the leads by the mapping's ``TableJoin`` (see
+        ``calibrate.joining``): they fill the opportunity, win, close, amount, stage and
+        first touch that the leads export lacks.
 
     Examples
     --------
@@ -178,37 +213,49 @@ def load_history(
         raise ValueError(f"counts_at must be 'end' or 'decision', got {counts_at!r}")
     if on_error not in ("reject", "raise"):
         raise ValueError(f"on_error must be 'reject' or 'raise', got {on_error!r}")
-    if not 0 <= max_reject_share <= 1:
+    share_ok = isinstance(max_reject_share, int | float) and not isinstance(max_reject_share, bool)
+    if not share_ok or not 0 <= max_reject_share <= 1:
         raise ValueError(f"max_reject_share must be in [0, 1], got {max_reject_share!r}")
     if hasattr(path_or_frame, "leads") and hasattr(path_or_frame, "truth"):
         return History.from_run(path_or_frame)
-    if isinstance(path_or_frame, pd.DataFrame):
-        raw, source, is_file = path_or_frame.copy(), "DataFrame", False
-        raw.columns = [str(c) for c in raw.columns]
-        _check_cells(raw, source)
-    else:
-        raw, source = read_csv_export(path_or_frame, sep=sep, encoding=encoding), source_name(path_or_frame)
-        is_file = True
-    check_header(raw.columns, source)
+    raw, source, is_file = read_table(path_or_frame, sep=sep, encoding=encoding, what="history")
     mapping = resolve_mapping(mapping, raw.columns)
     given_as_of = None if as_of is None else _as_of(as_of, mapping.timezone)
     reader = Reader(raw, source, is_file, on_error, max_reject_share, as_of=given_as_of)
-    leads, extra = reader.build(mapping, sep=sep)
+    join, joined = None, []
+    if deals is not None or activities is not None:
+        from calibrate.joining import join_tables
+
+        join, joined = join_tables(
+            {"deals": deals, "activities": activities},
+            mapping,
+            raw,
+            sep=sep,
+            encoding=encoding,
+            on_error=on_error,
+            max_share=max_reject_share,
+        )
+    leads, extra, used = reader.build(mapping, sep=sep, join=join)
     if given_as_of is None:
         times = [leads[c].max() for c in leads.columns if isinstance(leads[c].dtype, pd.DatetimeTZDtype)]
         times = [t for t in times if not pd.isna(t)]
         as_of_ts = max(times) if times else pd.Timestamp.now(tz="UTC")
     else:
         as_of_ts = given_as_of
+    rejects = reader.rejects_frame()
+    if joined and len(joined[0].rejects):
+        rejects = pd.concat([rejects, joined[0].rejects[rejects.columns]], ignore_index=True)
     history = History(
         leads=leads,
-        rejects=reader.rejects_frame(),
+        rejects=rejects,
         as_of=as_of_ts,
         source=source,
         mapping=mapping,
         extra_columns=tuple(extra),
         n_input_rows=len(raw),
         counts_at=counts_at,
+        columns=used,
+        tables=joined[0].tables if joined else None,
     )
     return history if events is None else history.with_events(events)
 
@@ -222,21 +269,3 @@ def _as_of(as_of, timezone: str) -> pd.Timestamp:
         raise ValueError(f"as_of must be a date or a time like 2026-06-01, got {as_of!r}")
     ts = ts.tz_localize(timezone) if ts.tzinfo is None else ts
     return ts.tz_convert("UTC")
-
-
-_NOT_A_VALUE = (list, tuple, dict, set, frozenset, np.ndarray, bytes, bytearray)
-
-
-def _check_cells(raw: pd.DataFrame, source: str) -> None:
-    """A DataFrame cell must be one value (text, a number, a time), not a list or a dict."""
-    for j, column in enumerate(raw.columns):
-        s = raw.iloc[:, j]
-        if s.dtype != object:
-            continue
-        bad = s.map(lambda v: isinstance(v, _NOT_A_VALUE)).to_numpy(dtype=bool)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise HistoryError(
-                f"{source}: column {column!r}, row {row}: a cell must hold one value (text, a "
-                f"number or a time), got a {type(s.iloc[row]).__name__} {s.iloc[row]!r:.60}"
-            )

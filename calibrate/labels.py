@@ -13,16 +13,15 @@ worked, the fit only sees leads above it (selection bias, warned with numbers). 
 *exploration sample*, below-threshold leads worked anyway, corrects it: each explored lead
 weighs ``1 / exploration_share``, so the weighted leads stand for everyone.
 
-The leakage guard refuses columns that are only filled after sales worked the lead, with the
-reason: the lead table's sales-side columns (stage dates, rep, deal), extra columns whose name
-says so (tags, status, stage, owner, quality rating, last activity...), columns filled for
-worked leads but almost never for the others, and categories whose value all but settles the
-outcome (a rep's "closed" tag). ``allow`` overrides it, for a comparison.
+The leakage guard (``calibrate.leakage``) refuses columns that are only filled after sales
+worked the lead, by name and by evidence (filled far more often for winners, values that
+separate them almost perfectly), with the numbers; ``allow`` overrules it by name. An
+opportunity list (every row already has a deal) is refused: it holds no MQL decision
+(``calibrate.shape``).
 """
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,24 +30,11 @@ import numpy as np
 import pandas as pd
 
 from calibrate.history import History
+from calibrate.leakage import NAME_RULES, SALES_SIDE, LeakageError, leakage_report  # noqa: F401
 from calibrate.point_in_time import counts_at
-from simulate.table import BEHAVIOUR_COLUMNS, CATEGORICAL_ATTRIBUTES, LEAD_SCHEMA, validate_events
+from calibrate.shape import check_decision
+from simulate.table import BEHAVIOUR_COLUMNS, CATEGORICAL_ATTRIBUTES, validate_events
 
-SALES_SIDE = {
-    "returned_at": "is set when a recycled lead comes back to sales",
-    "sal_at": "is set when sales accepts the lead",
-    "sql_at": "is set when sales qualifies the lead",
-    "opportunity_at": "is set when sales opens an opportunity",
-    "customer_at": "is set when the deal is won (it is the outcome)",
-    "first_touch_at": "is set when a rep first contacts the lead",
-    "rep_id": "is set when a rep is assigned the lead",
-    "sla_met": "is known only once a rep has touched the lead",
-    "recycled_reason": "is written by sales when it returns the lead",
-    "deal_stage": "is written by sales as the deal moves",
-    "amount": "exists only once there is a deal",
-    "closed_at": "is set when the deal closes (it is the outcome)",
-    "won": "is the outcome itself",
-}
 FEATURE_DEFAULTS = (
     "source",
     "lead_type",
@@ -57,32 +43,6 @@ FEATURE_DEFAULTS = (
     "company_size",
     *BEHAVIOUR_COLUMNS,
 )
-NAME_RULES = (
-    (r"\btags?\b", "tags are written by sales reps while they work the lead"),
-    (r"\b(stage|status|disposition)\b", "a stage or status changes as sales works the lead"),
-    (r"\b(owner|assigned|rep|sales ?person|agent)\b", "the owner is set when sales takes the lead"),
-    (r"\b(quality|rating|grade|profile)\b", "a rating of the lead is a rep's judgement, made after talking to it"),
-    (r"\blast (notable )?activity\b", "the latest activity at export time includes sales' own touches (calls, SMS)"),
-    (r"\b(converted|conversion|won|lost|closed?|outcome|reason)\b", "it records the outcome of sales' work"),
-    (
-        r"\b(opportunit\w*|deals?|revenue|quote|proposal)\b|^amount\b|\bamount$",
-        "deal data exists only once sales opened a deal",
-    ),
-    (
-        r"\b(contacted|calls? (made|logged|attempts?)|call (outcome|result|count|notes?|status)|"
-        r"meetings? (held|booked)|sms sent|emails? sent by)\b",
-        "it records what sales did with the lead",
-    ),
-    (
-        r"\b(index|score)\b",
-        "a score computed elsewhere (by a vendor or an old model) may include sales' judgement or "
-        "later activity; allow it only if it was fixed before sales touched the lead",
-    ),
-)
-
-
-class LeakageError(ValueError):
-    """A feature that is only filled after sales worked the lead was asked for."""
 
 
 class SelectionBiasWarning(UserWarning):
@@ -165,100 +125,6 @@ class Labels:
         return self.subset(~newer), self.subset(newer)
 
 
-def leakage_report(
-    leads: pd.DataFrame,
-    columns: Sequence[str] | None = None,
-    *,
-    y: np.ndarray | None = None,
-    worked: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """Columns that are only filled after sales worked the lead, with the reason.
-
-    Parameters
-    ----------
-    leads : the lead table (with extra columns).
-    columns : the columns to screen (default all).
-    y : outcomes of the rows, to find values that all but settle the outcome.
-    worked : which rows sales worked, to find columns filled only for those.
-
-    Returns
-    -------
-    DataFrame with ``column``, ``rule`` (``"sales-side"``, ``"name"``, ``"filled after
-    work"``, ``"settles the outcome"``, ``"time"``) and ``reason``.
-    """
-    documented = {c.name: c for c in LEAD_SCHEMA}
-    rows = []
-    for column in leads.columns if columns is None else columns:
-        if column not in leads.columns:
-            raise KeyError(f"leakage_report: column {column!r} is not in the lead table")
-        s = leads[column]
-        if column in SALES_SIDE:
-            rows.append((column, "sales-side", f"{column!r} {SALES_SIDE[column]}, so it leaks the outcome"))
-            continue
-        if column in documented and documented[column].kind == "time" or isinstance(s.dtype, pd.DatetimeTZDtype):
-            rows.append(
-                (
-                    column,
-                    "time",
-                    f"{column!r} is a moment, not a feature; later moments leak the outcome",
-                )
-            )
-            continue
-        if column in documented:
-            continue  # the documented fit and behaviour columns are known before sales
-        text = re.sub(r"[_\-.]+", " ", str(column)).lower()
-        hit = next((why for pattern, why in NAME_RULES if re.search(pattern, text)), None)
-        if hit:
-            rows.append((column, "name", f"{column!r}: {hit}"))
-            continue
-        filled = s.notna().to_numpy()
-        if worked is not None:
-            worked = np.asarray(worked, dtype=bool)
-            if worked.any() and (~worked).any():
-                a, b = filled[worked].mean(), filled[~worked].mean()
-                if a >= 0.5 and b <= 0.05:
-                    rows.append(
-                        (
-                            column,
-                            "filled after work",
-                            (
-                                f"{column!r} is filled for {a:.0%} of the leads sales worked and "
-                                f"{b:.1%} of the "
-                                "others: it is written while sales works the lead"
-                            ),
-                        )
-                    )
-                    continue
-        if y is not None and not pd.api.types.is_numeric_dtype(s.dtype):
-            why = _settling_value(s, np.asarray(y, dtype=bool))
-            if why:
-                rows.append((column, "settles the outcome", f"{column!r}: {why}"))
-    return pd.DataFrame(rows, columns=["column", "rule", "reason"])
-
-
-def _settling_value(s: pd.Series, y: np.ndarray) -> str | None:
-    """A value held by many leads that (almost) all won: usually written after the outcome."""
-    base = y.mean() if y.size else 0.0
-    if not 0 < base < 0.6:
-        return None
-    values = s.astype("object").to_numpy()
-    keep = ~pd.isna(values)
-    table = pd.crosstab(values[keep], y[keep])
-    if True not in table.columns:
-        return None
-    n = table.sum(axis=1)
-    rate = table[True] / n
-    big = (n >= max(30, 0.01 * y.size)) & (rate >= 0.95)
-    if not big.any():
-        return None
-    value = rate[big].sort_values(ascending=False).index[0]
-    return (
-        f"value {value!r} ({int(n[value]):,} leads) won {rate[value]:.1%} of the time against "
-        "a base rate "
-        f"of {base:.1%}; a value that settles the outcome is written after it"
-    )
-
-
 def make_labels(
     history: History,
     *,
@@ -320,6 +186,7 @@ def make_labels(
     n = len(leads)
     if n == 0:
         raise ValueError(f"{history.source}: the history has no leads")
+    check_decision(history.shape, history.source)
     if events is not None:
         events = _history_events(events, history)
     elif history.events is not None:
@@ -347,7 +214,7 @@ def make_labels(
         counts = counts_at(leads.loc[judged, "lead_id"].to_numpy(), start[judged].reset_index(drop=True), events, kinds)
         X = X.assign(**{c: counts[c].to_numpy() for c in kinds})
     filled = [c for c in leads.columns if c != "lead_id" and leads[c].notna().any()]
-    refused = leakage_report(leads, filled, y=np.where(judged, y_all, False) if judged.any() else None, worked=worked)
+    refused = leakage_report(leads, filled, y=y_all if judged.any() else None, worked=worked, judged=judged)
     return Labels(
         X=X,
         y=y_all[judged].astype(bool),
@@ -483,7 +350,8 @@ def _check_judged(history, judged, worked, young, y_all, target, horizon_days) -
         raise ValueError(
             f"{history.source}: all {n:,} judged leads {outcome} the target {target!r}{within}: "
             "labels of one outcome only leave nothing to fit (check the won/customer_at "
-            "columns, the horizon and the as-of date)"
+            f"columns ({history.column_label('won')!r}, {history.column_label('customer_at')!r} in the "
+            "export), the horizon and the as-of date)"
         )
 
 
@@ -541,12 +409,11 @@ def _warn_selection(leads, worked, is_mql, explored, judged, share, old_enough, 
 
 def _features(leads, features, allow, y_all, worked, judged, history) -> list[str]:
     allow = set(allow)
-    judged_y = np.where(judged, y_all, False)
     if features is None:
         candidates = [c for c in FEATURE_DEFAULTS if c in leads.columns]
         candidates += [c for c in history.extra_columns if c in leads.columns]
         candidates += [c for c in allow if c not in candidates]
-        report = leakage_report(leads, candidates, y=judged_y, worked=worked)
+        report = leakage_report(leads, candidates, y=y_all, worked=worked, judged=judged)
         refused = set(report["column"]) - allow
         out = []
         for c in candidates:
@@ -560,7 +427,7 @@ def _features(leads, features, allow, y_all, worked, judged, history) -> list[st
     missing = [c for c in features if c not in leads.columns]
     if missing:
         raise KeyError(f"{history.source}: feature column {missing[0]!r} is not in the lead table")
-    report = leakage_report(leads, [c for c in features if c not in allow], y=judged_y, worked=worked)
+    report = leakage_report(leads, [c for c in features if c not in allow], y=y_all, worked=worked, judged=judged)
     if len(report):
         row = report.iloc[0]
         raise LeakageError(

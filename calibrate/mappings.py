@@ -2,24 +2,41 @@
 
 A ``ColumnMapping`` names, for each lead-table column, the export column (or candidates) that
 holds it, how its times are written and in which zone, and which converter turns its text
-into lead-table values. Built in: a HubSpot contacts export (``hubspot_contacts``), a
-Salesforce leads export (``salesforce_leads``) and the identity mapping for a table that
-already uses lead-table names (``lead_table_mapping``). ``resolve_mapping`` turns what a user
-passes to ``calibrate.load_history`` (a name, a dict, a mapping or nothing) into one. The
-converters a mapping names are here too: ``snake_case``, ``job_level``, ``email_domain`` and
-``employee_count`` (``"bool"`` is the parser of true/false columns, in ``calibrate.reading``).
+into lead-table values; a ``TableJoin`` says how a second export (deals, activities) joins
+the leads (``calibrate.joining``). Built in: HubSpot (``hubspot_contacts`` with
+``hubspot_deals`` and ``hubspot_activities``), Salesforce (``salesforce_leads`` with
+``salesforce_opportunities`` and ``salesforce_tasks``) and the identity mapping for a table
+that already uses lead-table names (``lead_table_mapping``). ``resolve_mapping`` turns what a
+user passes to ``calibrate.load_history`` (a name, a mapping file, a dict, a mapping or
+nothing) into one. The converters a mapping names live in ``calibrate.converters``.
 """
 
 from __future__ import annotations
 
-import re
+import os
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-
+from calibrate.converters import email_domain, employee_count, job_level, snake_case
 from simulate.table import LEAD_SCHEMA
+
+__all__ = [
+    "ColumnMapping",
+    "TableJoin",
+    "email_domain",
+    "employee_count",
+    "hubspot_activities",
+    "hubspot_contacts",
+    "hubspot_deals",
+    "job_level",
+    "lead_table_mapping",
+    "resolve_mapping",
+    "salesforce_leads",
+    "salesforce_opportunities",
+    "salesforce_tasks",
+    "snake_case",
+]
 
 KIND = {c.name: c.kind for c in LEAD_SCHEMA}
 """The kind of each lead-table column (``"id"``, ``"time"``, ``"category"``, ...)."""
@@ -46,12 +63,22 @@ class ColumnMapping:
         ``"paid_search"``), ``"job_title"`` (title -> job level), ``"email"`` (address ->
         business, personal or disposable), ``"employees"`` (``"51-200"`` -> 101), ``"bool"``
         (yes/no, true/false, 1/0, won/lost).
-    defaults : a value for a lead-table column the export lacks; by default every lead is
-        ``lead_type="new_business"`` unless the export has the column.
+    defaults : a value for a lead-table column the export lacks; every lead is
+        ``lead_type="new_business"`` unless the export has the column or ``defaults`` says
+        otherwise (other defaults keep that one).
     na_values : extra text that means missing (for example ``"Select"``).
     keep_extra : keep the export's other columns (under their own names) as candidate
         features; ``calibrate.make_labels`` screens them for leakage.
     drop : export columns to leave out (a second id, free text, personal data).
+    optional : mapped lead-table columns the export may lack. Every other mapped column
+        must be in the export (a typo is one error naming the key and the export's
+        columns); the built-in mappings list all their optional columns here.
+    deals, activities : how a deals (opportunities) export and an activities (engagements,
+        tasks) export join the leads (``TableJoin``), for ``load_history(deals=...,
+        activities=...)``.
+
+    A column of the export named like a lead-table column (``lead_type``, ``region``) that
+    the mapping does not map is read as that column; it is never overwritten by a default.
     """
 
     name: str = "custom"
@@ -63,9 +90,14 @@ class ColumnMapping:
     na_values: tuple[str, ...] = ()
     keep_extra: bool = True
     drop: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    deals: TableJoin | None = None
+    activities: TableJoin | None = None
 
     def __post_init__(self) -> None:
-        for target in (*self.columns, *self.date_formats, *self.converters, *self.defaults):
+        if "lead_type" not in self.defaults and "lead_type" not in self.columns:
+            object.__setattr__(self, "defaults", {**self.defaults, "lead_type": "new_business"})
+        for target in (*self.columns, *self.date_formats, *self.converters, *self.defaults, *self.optional):
             if target not in KIND:
                 raise ValueError(f"ColumnMapping {self.name!r}: {target!r} is not a lead-table column")
         for target, conv in self.converters.items():
@@ -76,12 +108,11 @@ class ColumnMapping:
         for target in self.date_formats:
             if KIND[target] != "time":
                 raise ValueError(f"ColumnMapping {self.name!r}: {target!r} is not a time column")
-        try:
-            zoneinfo.ZoneInfo(self.timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"ColumnMapping {self.name!r}: timezone {self.timezone!r} is not a known time zone"
-            ) from None
+        check_timezone(self.timezone, f"ColumnMapping {self.name!r}")
+        for kind in ("deals", "activities"):
+            join = getattr(self, kind)
+            if join is not None and not isinstance(join, TableJoin):
+                raise TypeError(f"ColumnMapping.{kind} must be a TableJoin, got {type(join).__name__}")
 
     def replace(self, **changes) -> ColumnMapping:
         """A copy with some fields changed (for example ``timezone``)."""
@@ -110,7 +141,211 @@ class ColumnMapping:
             found = next((lookup[k] for k in keys if k in lookup), None)
             if found is not None:
                 used[target] = found
+        taken = set(used.values())
+        for target in KIND:  # a column under the name of a lead-table column not mapped is that column
+            found = lookup.get(target)
+            if target not in self.columns and found is not None and found not in taken:
+                used[target] = found
+                taken.add(found)
         return used
+
+    def unmatched(self, columns: Iterable[str]) -> list[str]:
+        """Mapped lead-table columns, not optional, that the export lacks (typos)."""
+        used = self.match(columns)
+        return [t for t in self.columns if t not in used and t not in self.optional]
+
+
+def check_timezone(timezone: str, owner: str) -> None:
+    """Raise ``ValueError`` naming ``owner`` when ``timezone`` is not an IANA time zone."""
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(f"{owner}: timezone {timezone!r} is not a known time zone") from None
+
+
+TABLE_TARGETS = {
+    "deals": ("opportunity_at", "closed_at", "amount", "won", "deal_stage"),
+    "activities": ("first_touch_at", "rep_id"),
+}
+"""The lead-table columns a deals or an activities export can give (see ``calibrate.joining``)."""
+NOT_A_TOUCH = ("note", "notes", "task", "tasks", "todo", "to_do")
+"""Activity types that are no contact with the lead (a note, a to-do), compared in snake case."""
+NOT_DONE = ("not_started", "deferred", "scheduled", "open", "planned", "in_progress", "waiting_on_someone_else")
+"""Activity statuses of a touch that has not happened yet, compared in snake case."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TableJoin:
+    """How a second export (deals or activities) joins the leads, and what it gives them.
+
+    Parameters
+    ----------
+    kind : ``"deals"`` (deals, opportunities) or ``"activities"`` (engagements, tasks).
+    key : this table's column (or candidates) holding the key that links a row to its
+        lead; a cell may hold several keys separated by ``;`` or ``,`` (HubSpot's
+        "Associated Contact IDs").
+    lead_key : the leads export's column (or candidates) the key matches; default the
+        leads' id column. Salesforce links the other way round: the lead's
+        ``ConvertedOpportunityId`` matches the opportunity's ``Id``.
+    mapping : this table's columns onto the lead-table columns it gives
+        (``TABLE_TARGETS[kind]``): for deals the opportunity moment (the deal's creation),
+        its close, amount, stage and win; for activities the first touch (the earliest
+        activity) and its rep.
+    type_column, status_column : activities only: the type and status columns; a row
+        whose type is in ``not_a_touch`` or whose status is in ``not_done`` is no touch
+        (counted, not used).
+    """
+
+    kind: str
+    key: str | tuple[str, ...]
+    mapping: ColumnMapping
+    lead_key: str | tuple[str, ...] = ()
+    type_column: str | tuple[str, ...] = ()
+    status_column: str | tuple[str, ...] = ()
+    not_a_touch: tuple[str, ...] = NOT_A_TOUCH
+    not_done: tuple[str, ...] = NOT_DONE
+
+    def __post_init__(self) -> None:
+        if self.kind not in TABLE_TARGETS:
+            raise ValueError(f"TableJoin.kind must be one of {tuple(TABLE_TARGETS)}, got {self.kind!r}")
+        if not isinstance(self.mapping, ColumnMapping):
+            raise TypeError(f"TableJoin.mapping must be a ColumnMapping, got {type(self.mapping).__name__}")
+        wrong = [t for t in self.mapping.columns if t not in TABLE_TARGETS[self.kind]]
+        if wrong:
+            raise ValueError(
+                f"TableJoin ({self.kind}): {wrong[0]!r} is not a column a {self.kind} table gives; "
+                f"it gives {', '.join(TABLE_TARGETS[self.kind])}"
+            )
+
+    @staticmethod
+    def names(value: str | tuple[str, ...]) -> tuple[str, ...]:
+        """A column given as one name or as candidates, as candidates."""
+        return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _table_mapping(kind: str, columns: Mapping, timezone: str, **more) -> ColumnMapping:
+    """The mapping of a deals or activities table: every column optional."""
+    return ColumnMapping(
+        name=kind,
+        columns=columns,
+        timezone=timezone,
+        optional=tuple(columns),
+        keep_extra=False,
+        defaults={"lead_type": None},
+        **more,
+    )
+
+
+_OPTIONAL = tuple(c.name for c in LEAD_SCHEMA if not c.required)
+"""The built-in mappings' optional columns: every column that is not required."""
+
+
+def hubspot_deals(timezone: str = "UTC") -> TableJoin:
+    """A HubSpot deals export joined to the contacts by "Associated Contact IDs".
+
+    HubSpot's deals export (column labels or internal names) has the deal's own "Record ID",
+    "Create Date", "Close Date", "Deal Stage" (``closedwon``, "Closed Won", ...), "Amount"
+    and "Is Closed Won", and, when associations are exported, "Associated Contact IDs"
+    (several separated by ``;``). An association export (one row per contact and deal,
+    "Contact ID") works as well.
+    """
+    return TableJoin(
+        kind="deals",
+        key=("Associated Contact IDs", "Associated Contact ID", "Associated Contact", "Contact ID", "contact_id"),
+        mapping=_table_mapping(
+            "hubspot deals",
+            {
+                "opportunity_at": ("Create Date", "createdate", "hs_createdate"),
+                "closed_at": ("Close Date", "closedate"),
+                "amount": ("Amount", "amount", "Amount in company currency", "amount_in_home_currency"),
+                "deal_stage": ("Deal Stage", "dealstage"),
+                "won": ("Is Closed Won", "hs_is_closed_won", "Is closed won"),
+            },
+            timezone,
+            converters={"deal_stage": "snake", "won": "bool"},
+        ),
+    )
+
+
+def hubspot_activities(timezone: str = "UTC") -> TableJoin:
+    """A HubSpot activities (engagements: calls, e-mails, meetings) export, by contact.
+
+    Columns: "Activity date" (``hs_timestamp``), "Activity type" (``hs_engagement_type``:
+    CALL, EMAIL, MEETING, NOTE, TASK), "Activity assigned to" (``hubspot_owner_id``) and
+    "Associated Contact IDs". Notes and tasks are no touch of the lead.
+    """
+    return TableJoin(
+        kind="activities",
+        key=("Associated Contact IDs", "Associated Contact ID", "Contact ID", "contact_id"),
+        mapping=_table_mapping(
+            "hubspot activities",
+            {
+                "first_touch_at": ("Activity date", "Activity Date", "hs_timestamp", "Create date", "hs_createdate"),
+                "rep_id": ("Activity assigned to", "Assigned to", "hubspot_owner_id", "Activity owner"),
+            },
+            timezone,
+        ),
+        type_column=("Activity type", "hs_engagement_type", "Engagement type", "Type"),
+        status_column=("Task status", "hs_task_status", "Status"),
+    )
+
+
+def salesforce_opportunities(timezone: str = "UTC") -> TableJoin:
+    """A Salesforce opportunities export, joined by the lead's ``ConvertedOpportunityId``.
+
+    Opportunity fields (API names as Data Loader writes them, or report labels):
+    ``Id``, ``CreatedDate``, ``CloseDate`` (a date), ``StageName`` ("Closed Won", ...),
+    ``Amount``, ``IsWon``. The lead's ``ConvertedOpportunityId`` names its opportunity;
+    15- and 18-character ids match.
+    """
+    return TableJoin(
+        kind="deals",
+        key=("Id", "Opportunity ID", "Opportunity Id"),
+        lead_key=("ConvertedOpportunityId", "Converted Opportunity ID", "Converted Opportunity"),
+        mapping=_table_mapping(
+            "salesforce opportunities",
+            {
+                "opportunity_at": ("CreatedDate", "Created Date"),
+                "closed_at": ("CloseDate", "Close Date"),
+                "amount": ("Amount",),
+                "deal_stage": ("StageName", "Stage"),
+                "won": ("IsWon", "Won"),
+            },
+            timezone,
+            converters={"deal_stage": "snake", "won": "bool"},
+        ),
+    )
+
+
+def salesforce_tasks(timezone: str = "UTC") -> TableJoin:
+    """A Salesforce tasks (activities) export, joined by ``WhoId`` (the lead).
+
+    The touch moment is ``CompletedDateTime`` where there is one, else ``CreatedDate`` (when
+    it was logged); ``ActivityDate`` is a due date, read only where neither exists.
+    ``TaskSubtype`` / ``Type`` tell a call or an e-mail from a to-do; ``Status``
+    "Not Started" or "Deferred" is a touch not made yet.
+    """
+    return TableJoin(
+        kind="activities",
+        key=("WhoId", "Who Id", "Lead ID", "Name ID"),
+        mapping=_table_mapping(
+            "salesforce tasks",
+            {
+                "first_touch_at": (
+                    "CompletedDateTime",
+                    "Completed Date/Time",
+                    "CreatedDate",
+                    "Created Date",
+                    "ActivityDate",
+                    "Date",
+                ),
+                "rep_id": ("OwnerId", "Assigned To", "Assigned"),
+            },
+            timezone,
+        ),
+        type_column=("TaskSubtype", "Task Subtype", "Type", "Activity Type"),
+        status_column=("Status",),
+    )
 
 
 def hubspot_contacts(timezone: str = "UTC") -> ColumnMapping:
@@ -161,6 +396,9 @@ def hubspot_contacts(timezone: str = "UTC") -> ColumnMapping:
         },
         defaults={"lead_type": "new_business"},
         timezone=timezone,
+        optional=_OPTIONAL,
+        deals=hubspot_deals(timezone),
+        activities=hubspot_activities(timezone),
     )
 
 
@@ -212,6 +450,9 @@ def salesforce_leads(timezone: str = "UTC") -> ColumnMapping:
         },
         defaults={"lead_type": "new_business"},
         timezone=timezone,
+        optional=_OPTIONAL,
+        deals=salesforce_opportunities(timezone),
+        activities=salesforce_tasks(timezone),
     )
 
 
@@ -233,6 +474,8 @@ def lead_table_mapping(columns: Iterable[str], timezone: str = "UTC") -> ColumnM
         columns={c.name: c.name for c in LEAD_SCHEMA if c.name in names},
         converters={"won": "bool", "sla_met": "bool"} if "won" in names or "sla_met" in names else {},
         timezone=timezone,
+        deals=TableJoin(kind="deals", key="lead_id", mapping=_table_mapping("deals", {}, timezone)),
+        activities=TableJoin(kind="activities", key="lead_id", mapping=_table_mapping("activities", {}, timezone)),
     )
 
 
@@ -241,7 +484,8 @@ def resolve_mapping(mapping: str | ColumnMapping | Mapping[str, str] | None, col
 
     Parameters
     ----------
-    mapping : ``"hubspot"``, ``"salesforce"``, a ``ColumnMapping``, a plain
+    mapping : ``"hubspot"``, ``"salesforce"``, a mapping file (``.toml`` or ``.json``, see
+        ``calibrate.mapping_files``), a ``ColumnMapping``, a plain
         ``{lead-table column: export column}`` dict, or ``None`` for lead-table names.
     columns : the export's column names (for ``None``).
 
@@ -253,104 +497,18 @@ def resolve_mapping(mapping: str | ColumnMapping | Mapping[str, str] | None, col
         return lead_table_mapping(columns)
     if isinstance(mapping, ColumnMapping):
         return mapping
-    if isinstance(mapping, str):
+    if isinstance(mapping, str | os.PathLike):
         known = {"hubspot": hubspot_contacts, "salesforce": salesforce_leads}
-        if mapping not in known:
-            raise ValueError(f"mapping must be 'hubspot', 'salesforce', a ColumnMapping or a dict, got {mapping!r}")
-        return known[mapping]()
+        if mapping in known:
+            return known[mapping]()
+        if str(mapping).lower().endswith((".toml", ".json")):
+            from calibrate.mapping_files import read_mapping
+
+            return read_mapping(mapping)
+        raise ValueError(
+            f"mapping must be 'hubspot', 'salesforce', a mapping file (.toml or .json), a ColumnMapping "
+            f"or a dict, got {mapping!r}"
+        )
     if isinstance(mapping, Mapping):
         return ColumnMapping(columns=dict(mapping))
     raise TypeError(f"mapping must be a name, a ColumnMapping or a dict, got {type(mapping).__name__}")
-
-
-# --- the named converters ------------------------------------------------------------------
-def snake_case(value) -> str:
-    """The ``"snake"`` converter: a label as a lead-table category.
-
-    Examples
-    --------
-    >>> snake_case(" Paid Search "), snake_case("ORGANIC_SEARCH")
-    ('paid_search', 'organic_search')
-    """
-    return re.sub(r"[^0-9a-z]+", "_", str(value).strip().lower()).strip("_")
-
-
-_LEVELS = (
-    ("vp", r"\b(vp|svp|evp|avp|vice[\s-]*president)\b"),
-    (
-        "c_level",
-        r"\b(ceo|cfo|cto|coo|cmo|cio|cro|ciso|cpo|chief|founder|co-?founder|owner|"
-        r"president|managing director)\b",
-    ),
-    ("director", r"\b(director|head)\b"),
-    ("manager", r"\b(manager|mgr|lead|supervisor)\b"),
-    ("student", r"\b(student|intern|trainee)\b"),
-)
-
-
-def job_level(title) -> str:
-    """The ``"job_title"`` converter: vp, c_level, director, manager, student or individual_contributor.
-
-    Examples
-    --------
-    >>> [job_level(t) for t in ("Co-Founder & CTO", "Head of Growth", "Data Analyst")]
-    ['c_level', 'director', 'individual_contributor']
-    """
-    t = str(title).lower()
-    for level, pattern in _LEVELS:
-        if re.search(pattern, t):
-            return level
-    return "individual_contributor"
-
-
-_PERSONAL = re.compile(
-    r"^(gmail|googlemail|yahoo|ymail|hotmail|outlook|live|msn|aol|icloud|me|mac|gmx|web|proton|"
-    r"protonmail|mail|yandex|qq|163|126|zoho|comcast|btinternet|orange|free|laposte|libero|rediffmail)\."
-)
-_DISPOSABLE = re.compile(
-    r"^(mailinator|guerrillamail|10minutemail|tempmail|temp-mail|yopmail|trashmail|sharklasers|"
-    r"getnada|dispostable|maildrop|throwawaymail|fakeinbox|mintemail)\."
-)
-
-
-def email_domain(address) -> str | None:
-    """The ``"email"`` converter: ``business``, ``personal`` or ``disposable`` (missing if no ``@``).
-
-    Examples
-    --------
-    >>> [email_domain(a) for a in ("ann@acme.io", "ann@gmail.com", "ann@yopmail.com", "n/a")]
-    ['business', 'personal', 'disposable', None]
-    """
-    text = str(address).strip().lower()
-    if "@" not in text:
-        return None
-    domain = text.rsplit("@", 1)[1]
-    if _DISPOSABLE.match(domain):
-        return "disposable"
-    if _PERSONAL.match(domain):
-        return "personal"
-    return "business"
-
-
-def employee_count(value):
-    """The ``"employees"`` converter: a number, or a range's geometric middle.
-
-    ``"51-200"`` -> 101, ``"1000+"`` -> 1000; numbers pass unchanged, other text is returned
-    (without thousands separators) for the number parser to judge.
-
-    Examples
-    --------
-    >>> [employee_count(v) for v in ("51-200", "1000+", "1,234", 40)]
-    [101.0, 1000.0, '1234', 40]
-    """
-    if value is None or isinstance(value, int | float | np.number):
-        return value
-    t = str(value).strip().replace(",", "")
-    m = re.fullmatch(r"(\d+)\s*[-–]\s*(\d+)", t)
-    if m:
-        lo, hi = float(m.group(1)), float(m.group(2))
-        return float(round(np.sqrt(max(lo, 1.0) * hi)))
-    m = re.fullmatch(r"(\d+)\s*\+", t)
-    if m:
-        return float(m.group(1))
-    return t

@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike
 from sklearn.metrics import RocCurveDisplay
 
 from calibrate.diagnostics import Backtest, Evaluation, Stability
+from simulate.plotting import plain_text
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -39,6 +40,7 @@ def plot_reliability(
     ax = _axes(ax)
     c = curve.reliability if isinstance(curve, Evaluation) else curve
     yerr = np.vstack([c["observed"] - c["observed_low"], c["observed_high"] - c["observed"]])
+    label = None if label is None else plain_text(label)
     ax.errorbar(c["mean_predicted"], c["observed"], yerr=yerr, marker="o", capsize=3, label=label, **kwargs)
     top = float(max(c["mean_predicted"].max(), c["observed_high"].max(), 1e-3))
     ax.plot([0, top], [0, top], color="grey", linestyle="--", linewidth=1)
@@ -54,6 +56,7 @@ def plot_gains(gains: pd.DataFrame | Evaluation, *, ax: Axes | None = None, labe
     """Cumulative share of wins against the share of leads called, best first."""
     ax = _axes(ax)
     g = gains.gains if isinstance(gains, Evaluation) else gains
+    label = None if label is None else plain_text(label)
     ax.plot(np.r_[0, g["share_of_leads"]], np.r_[0, g["gains"]], marker="o", label=label, **kwargs)
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
     ax.set_xlabel("share of leads, best scores first")
@@ -79,7 +82,8 @@ def plot_lift(gains: pd.DataFrame | Evaluation, *, ax: Axes | None = None, **kwa
 def plot_roc(y: ArrayLike, p: ArrayLike, *, ax: Axes | None = None, label: str | None = None, **kwargs) -> Axes:
     """ROC curve (scikit-learn's ``RocCurveDisplay``)."""
     ax = _axes(ax)
-    RocCurveDisplay.from_predictions(np.asarray(y), np.asarray(p), ax=ax, name=label, **kwargs)
+    name = None if label is None else plain_text(label)
+    RocCurveDisplay.from_predictions(np.asarray(y), np.asarray(p), ax=ax, name=name, **kwargs)
     return ax
 
 
@@ -89,7 +93,7 @@ def plot_points(table, *, ax: Axes | None = None, axis: str | None = None, **kwa
     t = table.table() if hasattr(table, "table") and callable(table.table) else table
     if axis is not None:
         t = t[t["axis"] == axis]
-    labels = [f"{c}: {v}" for c, v in zip(t["criterion"], t["value"], strict=False)]
+    labels = [plain_text(f"{c}: {v}") for c, v in zip(t["criterion"], t["value"], strict=False)]
     y = np.arange(len(t))[::-1]
     colours = np.where(t["points"].to_numpy() >= 0, "tab:blue", "tab:red")
     ax.barh(y, t["points"], color=colours, **kwargs)
@@ -108,7 +112,7 @@ def plot_stability(stability: Stability | pd.DataFrame, *, ax: Axes | None = Non
         x = np.arange(len(t))
         ax.bar(x - 0.2, t["expected_share"], width=0.4, label="reference", **kwargs)
         ax.bar(x + 0.2, t["actual_share"], width=0.4, label="current", **kwargs)
-        ax.set_xticks(x, t["bin"].astype(str), rotation=45, ha="right", fontsize="small")
+        ax.set_xticks(x, [plain_text(b) for b in t["bin"]], rotation=45, ha="right", fontsize="small")
         ax.set_ylabel("share of leads")
         ax.set_title(f"Population stability: PSI {stability.psi:.3f} ({stability.verdict})")
         ax.legend()
@@ -116,7 +120,7 @@ def plot_stability(stability: Stability | pd.DataFrame, *, ax: Axes | None = Non
         t = stability
         y = np.arange(len(t))[::-1]
         ax.barh(y, t["psi"], **kwargs)
-        ax.set_yticks(y, t["column"], fontsize="small")
+        ax.set_yticks(y, [plain_text(c) for c in t["column"]], fontsize="small")
         for level in (0.1, 0.25):
             ax.axvline(level, color="grey", linestyle="--", linewidth=1)
         ax.set_xlabel("PSI")

@@ -1,10 +1,12 @@
-"""Reading a CRM export: the file, its header, and every column parsed into lead-table values.
+"""Parsing a CRM export: every mapped column into lead-table values, bad rows as rejects.
 
-``read_csv_export`` reads a CSV file as text (one clear ``HistoryError`` for an empty file, a
-wrong delimiter, encoding or quoting); ``Reader`` parses the mapped columns of an export
-(CSV or DataFrame) into the lead table, with the converters a ``ColumnMapping`` names
-(``calibrate.mappings``), and collects each bad row with its reason as a reject, or raises
-when a whole column is wrong.
+``Reader`` parses the mapped columns of an export (CSV cells read by
+``calibrate.export_file``, or a DataFrame) into the lead table, with the converters a
+``ColumnMapping`` names (``calibrate.mappings``), and collects each bad row with its reason
+as a reject, or raises when a whole column is wrong. A blank cell, or a program's marker
+for missing (``MISSING_TEXT``: ``nan``, ``NULL``, ...), is a missing value; a required date
+that is missing rejects its row. A date without a time is a day, which exists in every
+time zone, also where a clock change skips midnight.
 
 Rows: ``row`` counts data rows from 0 (the first row under the header is row 0); in a CSV
 file that is ``line = row + 2`` (the header is line 1), which messages also give.
@@ -17,131 +19,26 @@ silently used.
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 import re
-from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import IO
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from calibrate.mappings import KIND, REQUIRED, ColumnMapping, email_domain, employee_count, job_level, snake_case
+from calibrate.converters import email_domain, employee_count, job_level, snake_case
+from calibrate.export_file import HistoryError
+from calibrate.mappings import KIND, REQUIRED, ColumnMapping
 from simulate.table import LEAD_SCHEMA, LIFECYCLE_ORDER, LeadTableError, validate_leads
+
+if TYPE_CHECKING:
+    from calibrate.joining import Joined
 
 PLAUSIBLE_TIMES = (pd.Timestamp("1980-01-01", tz="UTC"), pd.Timestamp("2100-01-01", tz="UTC"))
 """Times outside ``[start, end)`` are rejected: a placeholder date or a mistyped year."""
 MAX_NUMBER = 1e15
 """Numbers (and counts) larger than this in size are rejected: beyond it a float is no longer
 exact to the unit, and no lead has that many page views or that large a deal."""
-
-
-class HistoryError(ValueError):
-    """A history that cannot be read; the message names the file, the column and the row."""
-
-
-def check_header(columns: Iterable, source: str) -> None:
-    """Two columns with the same name (ignoring case and spaces) make the mapping ambiguous."""
-    seen: dict[str, int] = {}
-    for i, c in enumerate(columns):
-        key = str(c).strip().lower()
-        if not key or key.startswith("unnamed: "):
-            continue
-        if key in seen:
-            raise HistoryError(
-                f"{source}: column {str(c).strip()!r} appears twice in the header (columns "
-                f"{seen[key] + 1} and {i + 1}); rename or remove one of them"
-            )
-        seen[key] = i
-
-
-# --- reading the file ---------------------------------------------------------------------
-def source_name(path: str | os.PathLike | IO) -> str:
-    """What messages call the export: the path, the file object's name, or ``"CSV text"``."""
-    return str(path) if not hasattr(path, "read") else getattr(path, "name", "CSV text")
-
-
-def read_csv_export(path: str | os.PathLike | IO, *, sep: str, encoding: str) -> pd.DataFrame:
-    """Every cell of a CSV export as text (``NaN`` where blank), under its stripped header name.
-
-    An empty file, a header without rows, a wrong encoding, delimiter or quoting, a line with
-    more fields than the header and a repeated header name raise one ``HistoryError``.
-    """
-    name = source_name(path)
-    if hasattr(path, "read"):
-        data = path.read()
-        data = data.encode("utf-8") if isinstance(data, str) else data
-    else:
-        try:
-            data = Path(path).read_bytes()
-        except FileNotFoundError:
-            raise HistoryError(f"{name}: no such file") from None
-    if not data.strip():
-        raise HistoryError(f"{name}: the file is empty (no header, no rows)")
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise HistoryError(
-            f"{name}: line {line} is not {encoding} text (byte 0x{data[exc.start]:02x} at position "
-            f"{exc.start}); save the export as UTF-8 or pass encoding= (for example 'cp1252' "
-            "or 'latin-1')"
-        ) from None
-    text = text.lstrip("\ufeff")
-    if not text.strip():
-        raise HistoryError(f"{name}: the file is empty (no header, no rows)")
-    try:
-        # header=None: a data line longer than the header is an error; with a header row,
-        # pandas would silently turn the extra leading fields into an index and shift columns
-        table = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skipinitialspace=True,
-        )
-    except pd.errors.EmptyDataError:
-        raise HistoryError(f"{name}: the file is empty (no header, no rows)") from None
-    except pd.errors.ParserError as exc:
-        match = re.search(r"line (\d+), saw (\d+)", str(exc))
-        quote = re.search(r"EOF inside string starting at row (\d+)", str(exc))
-        if match:
-            where = f"line {match.group(1)} has {match.group(2)} fields, more than the header"
-        elif quote:
-            where = f'line {int(quote.group(1)) + 1} opens a quote (") that is never closed'
-        else:
-            where = str(exc)
-        raise HistoryError(f"{name}: {where}; check the delimiter (sep={sep!r}) and the quoting") from None
-    header = ["" if pd.isna(c) else str(c).strip() for c in table.iloc[0]]
-    header = [c or f"Unnamed: {i}" for i, c in enumerate(header)]
-    check_header(header, name)
-    frame = table.iloc[1:].reset_index(drop=True)
-    frame.columns = header
-    if frame.shape[1] == 1:
-        header = frame.columns[0]
-        guess = _sniff(text, sep)
-        if guess:
-            raise HistoryError(
-                f"{name}: the header has one column {header[:60]!r}; the file looks "
-                f"{guess!r}-separated, "
-                f"pass sep={guess!r}"
-            )
-    if len(frame) == 0:
-        raise HistoryError(f"{name}: the file has a header but no data rows")
-    return frame
-
-
-def _sniff(text: str, sep: str) -> str | None:
-    head = "\n".join(text.splitlines()[:5])
-    try:
-        found = csv.Sniffer().sniff(head, delimiters=";,\t|").delimiter
-    except csv.Error:
-        return None
-    return found if found != sep else None
 
 
 # --- parsing columns ----------------------------------------------------------------------
@@ -178,6 +75,7 @@ class Reader:
         self.bad = np.zeros(self.n, dtype=bool)
         self.date_only: dict[str, np.ndarray] = {}
         self.ids: np.ndarray | None = None
+        self.table = "leads"
 
     def where(self, column: str, row: int) -> str:
         """Where a cell is, in the words of an error message (file, column, row)."""
@@ -185,7 +83,8 @@ class Reader:
         return f"{self.source}: column {column!r}, row {row}{line}"
 
     def reject(self, column: str, label: str, mask: np.ndarray, values, reason) -> None:
-        """Reject the rows in ``mask``: ``values[row]`` is the cell, ``reason(row)`` says why.
+        """Reject the rows in ``mask``: ``values[row]`` is the cell, ``reason(row)`` says why;
+        the reject names the user's column ``label`` (``column`` is the lead-table column).
 
         Raises one error instead when ``on_error="raise"`` or when the rows are more than
         ``max_reject_share`` of the file (then the column, not the rows, is wrong).
@@ -199,7 +98,7 @@ class Reader:
             raise HistoryError(f"{self.where(label, first)}: {reason(first)}{more}")
         for r in rows:
             v = None if values is None else values[r]
-            self.rejects.append((int(r), None, column, None if v is None else str(v), reason(int(r))))
+            self.rejects.append((int(r), None, label, None if v is None else str(v), reason(int(r))))
         self.bad[rows] = True
 
     def rejects_frame(self) -> pd.DataFrame:
@@ -209,14 +108,23 @@ class Reader:
         out = pd.DataFrame(self.rejects, columns=["row", "lead_id", "column", "value", "reason"])
         if self.ids is not None:
             out["lead_id"] = [self.ids[r] for r in out["row"]]
+        out["table"] = self.table
         return out.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
 
     # --- the whole table -----------------------------------------------------------------
-    def build(self, mapping: ColumnMapping, *, sep: str) -> tuple[pd.DataFrame, list[str]]:
-        """The lead table of the rows that parse (then the extra columns kept), and their names."""
+    def build(
+        self, mapping: ColumnMapping, *, sep: str, join: Callable[[pd.DataFrame, dict], Joined] | None = None
+    ) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+        """The lead table of the rows that parse (then the extra columns kept), the extra
+        columns' names, and the export column of each lead-table column. ``join(leads,
+        used)`` gives the columns of the deals and activities joined to the parsed rows
+        (``calibrate.joining``)."""
         used = self.find_columns(mapping, sep=sep)
         leads = self.parse_columns(mapping, used)
+        if join is not None:
+            leads = self.join(leads, join(leads, used), used)
         self.check_ids(leads["lead_id"], used.get("lead_id", "lead_id"))
+        self.reject_empty_required(leads, used)
         self.check_future(leads, used)
         self.check_order(leads, used)
         extra: list[str] = []
@@ -233,7 +141,21 @@ class Reader:
             validate_leads(leads, name=self.source)
         except LeadTableError as exc:  # pragma: no cover - parsing above should prevent it
             raise HistoryError(str(exc)) from None
-        return leads, extra
+        return leads, extra, dict(used)
+
+    def join(self, leads: pd.DataFrame, joined: Joined, used: dict[str, str]) -> pd.DataFrame:
+        """Fill lead-table columns from the joined tables: the leads export's own value wins
+        where it has one (a column of the export is never overwritten)."""
+        for name, values in joined.columns.items():
+            mine = leads[name] if name in leads.columns else pd.Series(np.nan, index=leads.index)
+            own = mine.notna().to_numpy()
+            if not own.any():
+                used[name] = joined.labels[name]
+            leads[name] = values.where(~own, mine) if own.any() else values
+            if name in joined.date_only:
+                was = self.date_only.get(name, np.zeros(self.n, dtype=bool))
+                self.date_only[name] = np.where(own, was, joined.date_only[name])
+        return leads
 
     def find_columns(self, mapping: ColumnMapping, *, sep: str) -> dict[str, str]:
         """Lead-table column -> export column; a required column neither found nor defaulted raises."""
@@ -248,10 +170,29 @@ class Reader:
                     f"{self.source}: required column {target!r} is missing "
                     f"(mapping {mapping.name!r} looks "
                     f"for {' or '.join(repr(w) for w in wanted)}; the file has "
-                    f"{', '.join(repr(c) for c in list(self.raw.columns)[:8])}"
-                    f"{', ...' if len(self.raw.columns) > 8 else ''}){hint}"
+                    f"{self.header_text()}){hint}"
                 )
+        for target in mapping.unmatched(self.raw.columns):
+            wanted = " or ".join(repr(w) for w in mapping.candidates(target))
+            raise HistoryError(
+                f"{self.source}: mapping {mapping.name!r} key {target!r} names column {wanted}, which the "
+                f"file lacks (the file has {self.header_text()}); correct the mapping, or remove the key"
+            )
         return used
+
+    def header_text(self, most: int = 12) -> str:
+        """The export's column names, for a message."""
+        cols = list(self.raw.columns)
+        return ", ".join(repr(c) for c in cols[:most]) + (f", ... ({len(cols)} columns)" if len(cols) > most else "")
+
+    def reject_empty_required(self, leads: pd.DataFrame, used: Mapping[str, str]) -> None:
+        """A required time that is empty leaves its row out, with the user's column named."""
+        for target in REQUIRED:
+            if KIND[target] != "time" or target not in used:
+                continue
+            label = used[target]
+            empty = leads[target].isna().to_numpy() & ~self.bad
+            self.reject(target, label, empty, None, lambda r, label=label: f"{label!r} is empty (a required date)")
 
     def parse_columns(self, mapping: ColumnMapping, used: Mapping[str, str]) -> pd.DataFrame:
         """Every documented column, parsed from the export, from a default, or empty."""
@@ -282,9 +223,11 @@ class Reader:
         taken = set(used.values()) | {c for c in self.raw.columns if c.strip().lower() in drop}
         kept = {}
         for c in self.raw.columns:
-            if c in taken or c in leads.columns:
+            if c in taken:
                 continue
-            kept[c] = _infer(_clean_text(self.raw[c], na))
+            # never overwritten: a column named like a lead-table column mapped elsewhere
+            name = f"{c} (export)" if c in leads.columns else c
+            kept[name] = _infer(_clean_text(self.raw[c], na))
         return kept
 
     def parse(self, name: str, label: str, raw: pd.Series, mapping: ColumnMapping) -> pd.Series:
@@ -319,7 +262,8 @@ class Reader:
             return _ids(text)
         if kind == "category":
             # categories are text: a date object and a datetime64 of the same day are one value
-            labels = np.array([None if v is None or v is pd.NA else str(v) for v in text], dtype=object)
+            missing = pd.isna(pd.Series(text, dtype=object)).to_numpy()
+            labels = np.array([None if m else str(v) for v, m in zip(text, missing, strict=True)], dtype=object)
             return pd.Series(pd.Categorical(labels))
         return pd.Series(text, dtype="string")
 
@@ -386,7 +330,11 @@ class Reader:
             naive = pd.to_datetime(s, format=fmt, errors="coerce")
         naive, far_naive = _plausible(naive)
         far |= far_naive
-        local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        date_only = np.array([v is not None and bool(_DATE_ONLY.match(v)) for v in text], dtype=bool)
+        if pd.api.types.is_datetime64_any_dtype(raw.dtype) and len(naive) and naive.notna().any():
+            date_only = naive.notna().to_numpy() & (naive == naive.dt.normalize()).to_numpy(dtype=bool)
+            date_only &= bool(date_only[naive.notna().to_numpy()].all())  # a column of dates only
+        local = _localize(naive, tz, date_only)
         naive_ok = naive.notna().to_numpy() & ~has_tz
         out[naive_ok] = local[naive_ok].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
         clock = naive_ok & local.isna().to_numpy()
@@ -408,7 +356,7 @@ class Reader:
             text,
             lambda r: f"{text[r]!r} does not exist or is ambiguous in time zone {tz} (clock change)",
         )
-        self.date_only[name] = np.array([v is not None and bool(_DATE_ONLY.match(v)) for v in text], dtype=bool)
+        self.date_only[name] = date_only
         return out
 
     def reject_far(self, name: str, label: str, far: np.ndarray, text: np.ndarray) -> None:
@@ -497,6 +445,22 @@ class Reader:
                 self.reject(b, label, back, tbv, reasons.__getitem__)
 
 
+def _localize(naive: pd.Series, tz: str, date_only: np.ndarray) -> pd.Series:
+    """Naive local times in zone ``tz``; a time a clock change skips or repeats is missing.
+
+    A date without a time is the day, which exists in every zone: where its midnight is
+    skipped (Sao Paulo's spring-forward was at 00:00) it starts at the first moment that
+    exists, where midnight is repeated at the first of the two.
+    """
+    local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    fix = date_only & naive.notna().to_numpy() & local.isna().to_numpy()
+    if fix.any():
+        days = naive[fix].dt.tz_localize(tz, ambiguous=np.ones(int(fix.sum()), dtype=bool), nonexistent="shift_forward")
+        local = local.astype(days.dtype)
+        local[fix] = days
+    return local
+
+
 def _short(t) -> str:
     return pd.Timestamp(t).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -511,7 +475,8 @@ def _plausible(times: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def empty_rejects() -> pd.DataFrame:
-    """``History.rejects`` without rows: ``row``, ``lead_id``, ``column``, ``value``, ``reason``."""
+    """``History.rejects`` without rows: ``row``, ``lead_id``, ``column``, ``value``, ``reason``,
+    ``table`` (``"leads"``, ``"deals"`` or ``"activities"``: the export the row is in)."""
     return pd.DataFrame(
         {
             "row": pd.Series(dtype="int64"),
@@ -519,6 +484,7 @@ def empty_rejects() -> pd.DataFrame:
             "column": pd.Series(dtype=object),
             "value": pd.Series(dtype=object),
             "reason": pd.Series(dtype=object),
+            "table": pd.Series(dtype=object),
         }
     )
 
@@ -536,12 +502,21 @@ def _empty(name: str, n: int) -> pd.Series:
     return pd.Series(pd.NA, index=range(n), dtype="string")
 
 
+MISSING_TEXT = frozenset({"", "nan", "NaN", "NAN", "None", "none", "null", "NULL", "Null", "NaT", "<NA>", "#N/A"})
+"""Text that a program writes for a missing value (pandas' ``nan``, SQL's ``NULL``, a
+spreadsheet's ``#N/A``): read as missing, never as a category of its own. ``NA`` and
+``n/a`` are not in it: a person may mean North America, or "not applicable"."""
+
+
 def _clean_text(raw: pd.Series, na: set) -> pd.Series:
+    """Cells stripped of spaces, with blanks and missing markers as ``None``."""
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        raw = raw.astype(object)
     if not (raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype)):
         return raw
     s = raw.astype(object)
     s = s.map(lambda v: v.strip() if isinstance(v, str) else v)
-    return s.where(~s.isin(na | {""}) & s.notna(), None)
+    return s.where(~s.isin(na | MISSING_TEXT) & s.notna(), None)
 
 
 def _infer(s: pd.Series) -> pd.Series:

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from importlib import metadata
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from simulate.atomic import write_text_atomic
+from simulate.output_folder import package_version
 from simulate.rules import ScoringRules
 from simulate.spec import SpecError
 
@@ -45,14 +45,6 @@ FIGURE_LABELS = {
 
 class RecommendationError(ValueError):
     """A recommendation file that cannot be used; the message names the file and the key."""
-
-
-def package_version() -> str:
-    """The installed leadfunnel version (written into every config)."""
-    try:
-        return metadata.version("leadfunnel")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0.0.0+unknown"
 
 
 def schema() -> dict:
@@ -317,7 +309,8 @@ class Recommendation:
         """The config as JSON text, validated; also written atomically to ``path`` if given."""
         data = self.to_dict()
         _validate(data, "recommendation")
-        text = json.dumps(data, indent=2, sort_keys=False)
+        _check_consistency(data, "recommendation")
+        text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False)
         if path is not None:
             write_text_atomic(path, text + "\n")
         return text
@@ -339,6 +332,8 @@ class Recommendation:
             data = json.loads(text, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise RecommendationError(f"{source}: not valid JSON ({exc})") from None
+        except RecursionError:
+            raise RecommendationError(f"{source}: not valid JSON (nested too deeply)") from None
         except ValueError as exc:
             raise RecommendationError(f"{source}: {exc}") from None
         if isinstance(data, dict) and data.get("format") not in SUPPORTED_FORMATS:
@@ -347,6 +342,7 @@ class Recommendation:
                 f"({', '.join(SUPPORTED_FORMATS)}); it may come from a newer leadfunnel"
             )
         _validate(data, source)
+        _check_consistency(data, source)
         try:
             rules = ScoringRules.from_dict(data["rules"], source=f"{source}: rules")
         except SpecError as exc:
@@ -370,11 +366,22 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a number a config may hold (JSON has no {name})")
 
 
+def _check_consistency(data: dict, source: str) -> None:
+    from calibrate.config_checks import config_problem
+
+    problem = config_problem(data)
+    if problem is not None:
+        raise RecommendationError(f"{source}: {problem}")
+
+
 def _validate(data: Any, source: str) -> None:
     import jsonschema  # deferred: with its format checkers it takes seconds to import
 
     validator = jsonschema.Draft202012Validator(schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    try:
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    except RecursionError:
+        raise RecommendationError(f"{source}: nested too deeply to be a config") from None
     if errors:
         e = errors[0]
         where = "/".join(str(p) for p in e.absolute_path) or "(top)"

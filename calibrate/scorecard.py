@@ -56,6 +56,7 @@ from calibrate._binning import (
     numeric_binning,
     parametrise,
 )
+from calibrate._design import check_design_size
 from calibrate._logistic import code_totals, covariance, fit_logistic, linear_predictor, refit_intercept
 from calibrate._monotone import (
     decide,
@@ -248,6 +249,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         rows = self._binning_rows(len(frame), w)
         binnings = self._bin(frame, names, kinds, w, rows)
         codes, offsets = encode(frame, names, kinds, binnings)
+        check_design_size(offsets, names, min(rows.size, HESSIAN_ROWS))
         monotone, result, cov, evidence = self._decide_and_solve(codes, offsets, binnings, requested, yb, w, rows)
         self.monotone_ = dict(zip(names, monotone, strict=True))
         self.monotone_evidence_ = evidence_frame(names, kinds, axes, sources, monotone, *evidence)
@@ -516,6 +518,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 fit[c.name] = {
                     v: int(pts[g]) for v, g in zip(b.values, b.group_of_value, strict=False) if g >= 0 and pts[g] != 0
                 }
+                if b.has_missing:  # a blank is the reference, said explicitly in the config
+                    fit[c.name][MISSING] = int(pts[b.missing_group])
                 used = [*pts.tolist(), 0]
             lo_total += min(used)
             hi_total += max(used)

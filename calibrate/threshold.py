@@ -29,6 +29,7 @@ from calibrate.capacity import HORIZON_DAYS, SLA_CONFIDENCE, SalesCapacity
 from calibrate.inputs import LeadInputs, as_history, prepare
 from calibrate.recommendation import Estimate, Recommendation, fingerprint
 from calibrate.scorecard import Scorecard
+from calibrate.shape import check_decision, threshold_floor
 from calibrate.sla import simulated_load, validity
 from calibrate.tradeoffs import Tradeoffs, candidate_thresholds, evaluate_tradeoffs
 from simulate.rules import ScoringRules
@@ -77,15 +78,20 @@ def choose(
     sla_target: float,
     compliance: pd.Series,
     pipeline_factor: float = 1.0,
+    min_threshold: float = -np.inf,
 ) -> tuple[int, bool]:
     """Row position of the best threshold, and whether it meets the SLA target.
 
-    ``compliance`` is what each threshold is held to (``sla_floor`` for a stated confidence).
+    ``compliance`` is what each threshold is held to (``sla_floor`` for a stated confidence);
+    only thresholds of at least ``min_threshold`` may be chosen (``calibrate.shape``: an MQL
+    list allows a higher threshold, not a lower one).
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    feasible = (compliance >= sla_target) & (table["utilisation"] < 1) & (table["mqls"] > 0)
-    pool = table[feasible] if feasible.any() else table[table["mqls"] > 0]
+    allowed = (table["threshold"] >= min_threshold) & (table["mqls"] > 0)
+    allowed = allowed if allowed.any() else table["mqls"] > 0
+    feasible = (compliance >= sla_target) & (table["utilisation"] < 1) & allowed
+    pool = table[feasible] if feasible.any() else table[allowed]
     if objective in ("revenue", "wins", "sqls"):
         # with objective "sqls" the scorecard learned reaching SQL, so its "wins" are SQLs
         column = "revenue_per_month" if objective == "revenue" else "wins_per_month"
@@ -151,7 +157,14 @@ def recommend(
     seed : the root of every random draw (bootstrap, simulated check) and the scorecard's
         ``random_state``.
     """
+    if not isinstance(capacity, SalesCapacity):
+        raise TypeError(
+            f"recommend: capacity must be a calibrate.SalesCapacity, got {capacity!r}; build one "
+            "with SalesCapacity().with_reps(6).with_sla_hours(24), or SalesCapacity(team=simulate.Team(reps=6), "
+            "sla=simulate.SLA(hours=24))"
+        )
     history = as_history(history)
+    check_decision(history.shape, history.source)
     sla = capacity.sla
     inputs = prepare(
         history,
@@ -165,6 +178,7 @@ def recommend(
     if reachability:
         capacity = inputs.with_reachability(capacity)
     pick = dict(objective=objective, target=target, sla_target=sla.target)
+    pick["min_threshold"] = threshold_floor(history.shape, inputs.score[inputs.worked])
     pick["pipeline_factor"] = _pipeline_factor(history.leads)
     table_of = dict(capacity=capacity, bootstrap=bootstrap, seed=seed, credit_unworked=credit_unworked)
     inputs, trade, pos, feasible, valid = _choose_threshold(

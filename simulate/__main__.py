@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from simulate.io import write_run
+from simulate.io import scenario_input, write_run_files
+from simulate.output_folder import MANIFEST, check_paths, output_folder
 from simulate.scenario import Scenario
 from simulate.simulation import run
 
@@ -52,21 +52,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         if args.command == "default-scenario":
+            if args.out is not None and args.out.is_dir():
+                raise IsADirectoryError(f"cannot write to {args.out}: it is a folder; give a file name")
             text = Scenario().to_toml(args.out)
             if args.out is None:
                 print(text)
             return 0
-        scenario = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
-        _check_writable(args.out)  # before the run, not after it
-        result = run(scenario, seed=args.seed)
-        written = write_run(result, args.out, events=not args.no_events)
+        return _run(args)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _run(args) -> int:
+    """``run``: every check before the simulation, the folder written as one unit after it."""
+    check_paths(inputs={"the scenario file": args.scenario}, folders={"--out": args.out})
+    scenario, inputs = scenario_input(args.scenario)
+    with output_folder(args.out, command="python -m simulate run", seed=args.seed, inputs=inputs) as stage:
+        result = run(scenario, seed=args.seed)
+        names = write_run_files(result, stage, events=not args.no_events)
     print(result.report())
     print()
-    for path in written:
-        print(f"wrote {path}")
+    for name in [*names, MANIFEST]:
+        print(f"wrote {args.out / name}")
     return 0
 
 
@@ -78,19 +86,6 @@ def _seed(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
     return value
-
-
-def _check_writable(folder: Path) -> None:
-    """Raise ``OSError`` naming ``folder`` unless it is, or can be made, a writable folder."""
-    if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"cannot write to {folder}: it is a file, not a folder")
-    existing = folder
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise NotADirectoryError(f"cannot write to {folder}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise PermissionError(f"cannot write to {folder}: {existing} is not writable")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -28,7 +29,8 @@ def write_all_atomic(files: Sequence[tuple[str | os.PathLike, Writer]]) -> list[
         for target, write in files:
             path = Path(target)
             _check_folder(path)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            remove_stale_temporaries(path)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
             os.close(fd)
             staged.append((Path(tmp), path))
             try:
@@ -50,6 +52,38 @@ def write_all_atomic(files: Sequence[tuple[str | os.PathLike, Writer]]) -> list[
             tmp.unlink(missing_ok=True)
         raise
     return [path for _, path in staged]
+
+
+def remove_stale_temporaries(path: str | os.PathLike, *, any_process: bool = False) -> list[Path]:
+    """Remove the temporary files that killed writers of ``path`` left next to it.
+
+    A temporary file is ``.NAME.PID.XXXX.tmp``; it is removed when process ``PID`` no longer
+    runs (or, with ``any_process``, always: the caller holds a lock on the folder). Other
+    files are never touched. Returns the files removed.
+    """
+    path = Path(path)
+    removed = []
+    prefix = f".{path.name}."
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(prefix) :].split(".", 1)[0]
+        if not pid.isdigit() or not tmp.is_file():
+            continue
+        if any_process or not _running(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process, or not ours to judge: keep its file
+    return True
 
 
 def _check_folder(path: Path) -> None:

@@ -105,6 +105,23 @@ class WorkingCalendar:
             except (TypeError, ValueError):
                 raise ValueError(f"WorkingCalendar.holidays must be ISO dates like '2026-12-25', got {day!r}") from None
 
+    def has_working_day(self, start: datetime.date, days: int) -> bool:
+        """Whether a working weekday that is not a holiday falls in the ``days`` days from ``start``.
+
+        Examples
+        --------
+        >>> import datetime
+        >>> WorkingCalendar(holidays=("2026-01-05",)).has_working_day(datetime.date(2026, 1, 3), 3)
+        False
+        """
+        holidays = {datetime.date.fromisoformat(h) for h in self.holidays}
+        weekdays = set(self.weekdays)
+        for offset in range(int(days)):
+            day = start + datetime.timedelta(days=offset)
+            if day.weekday() in weekdays and day not in holidays:
+                return True
+        return False
+
     def intervals(self, start: datetime.date, days: int) -> np.ndarray:
         """Working intervals in minutes since ``start`` 00:00 UTC.
 

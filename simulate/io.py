@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from simulate.atomic import write_all_atomic, write_atomic
+from simulate.output_folder import file_fingerprint, output_folder, text_fingerprint
+from simulate.scenario import Scenario
 from simulate.simulation import RunResult
 from simulate.table import validate_events, validate_leads
 
@@ -33,15 +35,24 @@ def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for j in range(frame.shape[1]):
         s = frame.iloc[:, j]
-        if s.dtype == object or isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s.dtype):
+        if _is_text(s.dtype):
             text = s.astype("object")
             escaped = text.map(_escape)
             if not escaped.equals(text):
                 out.isetitem(j, escaped)
     out.columns = [_escape(c) for c in frame.columns]
-    if out.index.dtype == object:
-        out.index = out.index.map(_escape)
+    if _is_text(out.index.dtype):
+        out.index = out.index.astype("object").map(_escape)
     return out
+
+
+def _is_text(dtype) -> bool:
+    """Object, string (pandas 3's ``str`` included) or categorical: cells that may hold text."""
+    return (
+        pd.api.types.is_object_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_string_dtype(dtype)
+    )
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike, **kwargs) -> Path:
@@ -50,33 +61,58 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike, **kwargs) -> Path:
     return write_atomic(path, _csv_writer(safe, **kwargs))
 
 
-def write_run(result: RunResult, folder: str | os.PathLike, *, events: bool = True) -> list[Path]:
+def write_run(
+    result: RunResult,
+    folder: str | os.PathLike,
+    *,
+    events: bool = True,
+    inputs: dict[str, str] | None = None,
+    command: str = "simulate.write_run",
+) -> list[Path]:
     """Write ``leads.csv``, ``events.csv``, ``summary.csv`` and ``scenario.toml`` into ``folder``.
 
-    All or nothing: the files are written next to their targets and moved into place only
-    when every one is complete, so a failure leaves the folder as it was (a folder created
-    for the run is removed again). The lead table and the events are validated first
+    The folder is written as one unit (:func:`simulate.output_folder.output_folder`): the
+    files go into a staging folder next to it, with a ``manifest.json`` (seed, ``inputs``'
+    fingerprints, package version, each file's checksum), which then replaces the folder.
+    A failure leaves the folder as it was (a folder created for the run is removed again);
+    a folder holding files that are not outputs of an earlier run is refused, and those
+    files are left alone. The lead table and the events are validated first
     (``simulate.table``): a table that breaks the contract raises ``LeadTableError`` and
-    nothing is written.
+    nothing is written. Returns the paths of the four (or three) tables, not the manifest.
     """
     validate_leads(result.leads, name="leads.csv")
     if events:
         validate_events(result.events, leads=result.leads, name="events.csv")
-    folder = Path(folder)
-    created = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
+    toml = result.scenario.to_toml()
+    known = {"scenario": text_fingerprint(toml), **(inputs or {})}
+    with output_folder(folder, command=command, seed=result.seed, inputs=known) as stage:
+        names = write_run_files(result, stage, events=events)
+    return [Path(folder) / name for name in names]
+
+
+def scenario_input(path: str | os.PathLike | None) -> tuple[Scenario, dict[str, str]]:
+    """The scenario a command runs (from ``path``, else the built-in one) and its fingerprint."""
+    if path is None:
+        scenario = Scenario()
+        return scenario, {"scenario (built-in)": text_fingerprint(scenario.to_toml())}
+    scenario = Scenario.from_toml(path)
+    return scenario, {str(path): file_fingerprint(path)}
+
+
+def write_run_files(result: RunResult, folder: Path, *, events: bool = True) -> list[str]:
+    """Write a run's tables into an existing ``folder`` (all or nothing); return their names.
+
+    For a folder already staged by :func:`simulate.output_folder.output_folder` (as
+    ``calibrate demo`` does, to add its config and plots to the same unit); use
+    :func:`write_run` otherwise.
+    """
     tables = [("leads.csv", result.leads, False), ("summary.csv", result.summary, True)]
     if events:
         tables.append(("events.csv", result.events, False))
     files = [(folder / name, _csv_writer(safe_for_spreadsheet(table), index=index)) for name, table, index in tables]
     toml = result.scenario.to_toml()
     files.append((folder / "scenario.toml", lambda tmp: tmp.write_text(toml, encoding="utf-8")))
-    try:
-        return write_all_atomic(files)
-    except BaseException:
-        if created and not any(folder.iterdir()):
-            folder.rmdir()
-        raise
+    return [p.name for p in write_all_atomic(files)]
 
 
 def _csv_writer(frame: pd.DataFrame, **kwargs):
@@ -88,7 +124,7 @@ def _csv_writer(frame: pd.DataFrame, **kwargs):
 
 
 def _has_carriage_return(frame: pd.DataFrame) -> bool:
-    labels = [*frame.columns, *(frame.index if frame.index.dtype == object else [])]
+    labels = [*frame.columns, *(frame.index if _is_text(frame.index.dtype) else [])]
     if any(isinstance(v, str) and "\r" in v for v in labels):
         return True
     for j in range(frame.shape[1]):

@@ -41,6 +41,20 @@ STAGE_LABELS = {
 _THOUSANDS = FuncFormatter(lambda x, _: f"{x:,.0f}")
 
 
+def plain_text(text: object) -> str:
+    r"""``text`` as matplotlib shows it literally: every ``$`` escaped, so no mathtext is parsed.
+
+    Category names, scenario names and user labels are data: ``"US$ 5k$^"`` must be drawn
+    as written, not fail in mathtext's parser (matplotlib turns ``\$`` back into ``$``).
+
+    Examples
+    --------
+    >>> print(plain_text("a$b$^"))
+    a\$b\$^
+    """
+    return str(text).replace("$", r"\$")
+
+
 def _axes(ax: Axes | None) -> Axes:
     if ax is None:
         _, ax = plt.subplots()
@@ -521,7 +535,7 @@ def plot_scenario_comparison(
     if target is not None:
         ax.axvline(target, color="tab:red", linewidth=1.5)
         title += f" (red line: target {show(target)})"
-    ax.set_yticks(y, [str(i) for i in mean.index])
+    ax.set_yticks(y, [plain_text(i) for i in mean.index])
     ax.set_xlim(0, top * 1.25 if top > 0 else 1.0)
     ax.xaxis.set_major_formatter(formatter)
     seeds = summary.groupby(by, sort=False).size()
@@ -561,7 +575,7 @@ def plot_monthly_comparison(
             mean.to_numpy(),
             marker="o",
             ms=3,
-            label=str(name),
+            label=plain_text(name),
             **kwargs,
         )
     if target is not None:
@@ -573,6 +587,6 @@ def plot_monthly_comparison(
         ax.yaxis.set_major_formatter(_money_formatter(float(monthly[metric].max())))
     ax.set_xticks(x, _month_labels(months), fontsize="small")
     ax.set_ylabel(label)
-    ax.set_title(f"{label[0].upper() + label[1:]} by month")
+    ax.set_title(plain_text(f"{label[0].upper() + label[1:]} by month"))
     ax.legend(fontsize="small", ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     return ax

@@ -117,7 +117,10 @@ def serve_queue(
         ``(n,)`` lead scores, required for ``"highest_score"``.
     deadline_at : array_like, optional
         ``(n,)`` time by which the first touch should start (inf for none). A lead still
-        waiting once every start possible at its deadline has been made is breached.
+        waiting once every start possible at its deadline has been made is breached. A
+        deadline before the handoff is already past when the lead arrives: the lead is
+        breached whenever it starts, and the breach action applies at its handoff (after
+        the starts possible at that instant), on both paths alike.
     breach : {"none", "escalate", "reassign", "recycle"}
         What happens at a breach. ``"escalate"``: the lead moves ahead of every
         non-escalated lead in its queue (first escalated, first served).
@@ -186,9 +189,10 @@ def serve_queue(
         sc = _float_array(score, "score", n)
     elif score is not None:
         sc = _float_array(score, "score", n)
-    deadline = None
+    deadline = late = None
     if deadline_at is not None:
         deadline = _float_array(deadline_at, "deadline_at", n, allow_inf=True)
+        late = deadline < handoff  # due before it arrives: breached on arrival
     elif breach != "none":
         raise ValueError(f"deadline_at is required for breach={breach!r}")
     tries = None
@@ -264,7 +268,7 @@ def serve_queue(
             dl_lead = np.zeros(0, dtype=np.int64)
             dl_time = np.zeros(0)
         else:
-            d = by_rank(deadline)
+            d = by_rank(np.where(late, handoff, deadline))  # a late lead's breach happens at its handoff
             finite = np.flatnonzero(np.isfinite(d))
             dl_lead = finite[np.argsort(d[finite], kind="stable")].astype(np.int64)
             dl_time = d[dl_lead]
@@ -287,6 +291,8 @@ def serve_queue(
             np.zeros(n) if att_work is None else by_rank(att_work),
             bool(followups_first),
         )
+        if late is not None:
+            breached |= by_rank(late)
         if order is not None:
             att_lead = order[att_lead]
         att_lead, att_at = _by_time_then_lead(att_lead, att_at, n)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from simulate import _toml
 from simulate.atomic import write_text_atomic
+from simulate.bounds import check_date, check_numbers, check_scenario
 from simulate.funnel import Funnel
 from simulate.rules import Bins, ScoringRules, default_rules  # noqa: F401 (default_rules: its old home)
 from simulate.spec import (
@@ -46,9 +47,11 @@ STAGES = ("awareness", "consideration", "decision")
 
 def _parse_date(owner: str, text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except (TypeError, ValueError):
         raise ValueError(f"{owner} must be an ISO date like 2026-01-31, got {text!r}") from None
+    check_date(owner, day)
+    return day
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +69,7 @@ class Campaign:
         _parse_date(f"Campaign {self.name!r} start", self.start)
         check(self.days >= 1, f"Campaign.days must be >= 1, got {self.days}")
         check(self.extra_leads >= 0, f"Campaign.extra_leads must be >= 0, got {self.extra_leads}")
+        check_numbers(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -149,6 +153,7 @@ class Arrivals:
             check(sum(values) > 0, f"Arrivals.{name} must not be all zero")
         names = [c.name for c in self.campaigns]
         check(len(set(names)) == len(names), "Arrivals.campaigns names must be unique")
+        check_numbers(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,6 +192,7 @@ class CompanySize:
             self.max_employees >= self.median_employees,
             "CompanySize.max_employees must be >= CompanySize.median_employees",
         )
+        check_numbers(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -306,6 +312,7 @@ class Population:
         )
         for key, value in self.bad_data_share.items():
             check_probability(f"Population.bad_data_share.{key}", value)
+        check_numbers(self)
 
     def categorical(self, name: str) -> Categorical:
         """The spec of a categorical fit attribute (job_level, industry, region, email_domain)."""
@@ -371,6 +378,7 @@ class Behaviour:
             check(min(values) >= 0, f"Behaviour.rates.{kind} must be >= 0, got {values}")
         extra = sorted(set(self.intent_sensitivity) - set(EVENT_KINDS))
         check(not extra, f"Behaviour.intent_sensitivity.{extra[0] if extra else ''} is not an event kind")
+        check_numbers(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -453,6 +461,7 @@ class Truth:
             check(value >= 0, f"Truth.stage_exponents.{key} must be >= 0, got {value}")
         total = sum(self.stage_exponents.values())
         check(abs(total - 1) < 1e-6, f"Truth.stage_exponents must add up to 1, got {total:.6g}")
+        check_numbers(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -507,6 +516,7 @@ class Scenario:
         columns = set(LEAD_COLUMNS)
         for column in self.rules.columns:
             check(column in columns, f"ScoringRules criterion {column!r} is not a lead-table column")
+        check_scenario(self)
 
     # --- dates --------------------------------------------------------------------------
     @property

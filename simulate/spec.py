@@ -99,15 +99,17 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise SpecError(f"{path}: expected a number, got {value!r}")
+        if isinstance(value, int):
+            return float(_whole(value, path))
         if not math.isfinite(value):
             raise SpecError(f"{path}: expected a finite number, got {value!r}")
         return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
-                return int(value)
+                return _whole(int(value), path)
             raise SpecError(f"{path}: expected a whole number, got {value!r}")
-        return value
+        return _whole(value, path)
     if hint is bool:
         if not isinstance(value, bool):
             raise SpecError(f"{path}: expected true or false, got {value!r}")
@@ -117,6 +119,17 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
             raise SpecError(f"{path}: expected a string, got {value!r}")
         return value
     raise TypeError(f"{path}: unsupported field type {hint!r}")  # a bug in a spec, not in data
+
+
+MAX_WHOLE = 2**53
+"""Whole numbers in a spec file are at most this in size (exact as a float, safe in int64)."""
+
+
+def _whole(value: int, path: str) -> int:
+    if abs(value) > MAX_WHOLE:
+        digits = len(str(abs(value)))
+        raise SpecError(f"{path}: expected a number of at most 2**53 (about 9e15) in size, got one of {digits} digits")
+    return value
 
 
 def read_text(path, kind: str) -> str:

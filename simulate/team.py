@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
+from simulate.bounds import check_numbers, check_reps
 from simulate.calendar import WorkingCalendar, add_working_minutes, shrink, working_minutes_between
 from simulate.spec import check, check_probability
 
@@ -41,6 +42,7 @@ class Duration:
     def __post_init__(self) -> None:
         check(self.median_minutes > 0, f"Duration.median_minutes must be > 0, got {self.median_minutes}")
         check(self.spread >= 0, f"Duration.spread must be >= 0, got {self.spread}")
+        check_numbers(self)
 
     @property
     def mean_minutes(self) -> float:
@@ -89,7 +91,12 @@ class Team:
     followups_first: bool = True
 
     def __post_init__(self) -> None:
+        if isinstance(self.reps, bool) or not isinstance(self.reps, int | np.integer):
+            raise TypeError(f"Team.reps must be a whole number of reps, got {self.reps!r} (for example Team(reps=6))")
+        if not isinstance(self.calendar, WorkingCalendar):
+            raise TypeError(f"Team.calendar must be a simulate.WorkingCalendar, got {self.calendar!r}")
         check(self.reps >= 1, f"Team.reps must be >= 1, got {self.reps}")
+        check_reps("Team.reps", self.size)
         if self.roster:
             names = [r.name for r in self.roster]
             check(len(set(names)) == len(names), "Team.roster names must be unique")
@@ -111,6 +118,7 @@ class Team:
             self.discipline in DISCIPLINES,
             f"Team.discipline must be one of {DISCIPLINES}, got {self.discipline!r}",
         )
+        check_numbers(self)
 
     @property
     def size(self) -> int:
@@ -153,6 +161,7 @@ class Team:
         if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
             raise ValueError(f"a team needs at least one rep, got size {size!r}")
         size = int(size)
+        check_reps("a team's size", size)
         if not self.roster:
             return dataclasses.replace(self, reps=size)
         n = len(self.roster)
@@ -194,6 +203,12 @@ class SLA:
     calendar: WorkingCalendar = WorkingCalendar(holidays=US_HOLIDAYS_2026)
 
     def __post_init__(self) -> None:
+        for name in ("hours", "target"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+                raise TypeError(f"SLA.{name} must be a number, got {value!r} (for example SLA(hours=24, target=0.9))")
+        if not isinstance(self.calendar, WorkingCalendar):
+            raise TypeError(f"SLA.calendar must be a simulate.WorkingCalendar, got {self.calendar!r}")
         check(self.hours > 0, f"SLA.hours must be > 0, got {self.hours}")
         check(self.clock in SLA_CLOCKS, f"SLA.clock must be one of {SLA_CLOCKS}, got {self.clock!r}")
         check_probability("SLA.target", self.target)
@@ -201,6 +216,7 @@ class SLA:
             self.breach in BREACH_ACTIONS,
             f"SLA.breach must be one of {BREACH_ACTIONS}, got {self.breach!r}",
         )
+        check_numbers(self)
 
     def deadlines(self, handoff_min: np.ndarray, start: dt.date, days: int) -> np.ndarray:
         """The time (minutes) by which each lead handed off at ``handoff_min`` is due."""

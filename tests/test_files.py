@@ -86,7 +86,7 @@ def test_a_run_is_written_all_or_nothing(tmp_path, small_run):
     folder = tmp_path / "run"
     write_run(small_run, folder)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    assert set(before) == {"leads.csv", "summary.csv", "events.csv", "scenario.toml"}
+    assert set(before) == {"leads.csv", "summary.csv", "events.csv", "scenario.toml", "manifest.json"}
     events = small_run.events.assign(note=None)  # an extra column: not checked, but written
     events.loc[len(events) // 2, "note"] = Boom()  # events.csv fails after leads and summary
     broken = dataclasses.replace(small_run, events=events, seed=99)
@@ -262,8 +262,8 @@ def test_loading_rules_and_recommendations_treats_code_as_plain_text(tmp_path):
     assert ScoringRules.from_json(rules.to_json()).fit["job_level"] == {code: 5}
     with pytest.raises(SpecError, match=r"__import__.*: unknown key"):
         ScoringRules.from_json(json.dumps({code: 1}))
-    rec = _recommendation(objective=PAYLOADS[0].format(marker=marker))
-    assert Recommendation.from_json(rec.to_json()).objective == rec.objective
+    rec = _recommendation(history={"leads": 300, "first_created": PAYLOADS[0].format(marker=marker)})
+    assert Recommendation.from_json(rec.to_json()).history == rec.history
     frame = pd.DataFrame(
         {
             "lead_id": [1],

@@ -480,3 +480,63 @@ def test_more_events_never_lower_a_score_with_sorted_points(data, column, more):
     busier[column] = busier[column].fillna(0) + more
     before = monotone.score(leads.assign(**{column: leads[column].fillna(0)}))
     assert np.all(monotone.score(busier) >= before)
+
+
+# --- several tables: a seeded sample of odd deals and activities exports (issue 14) ----------
+def _odd_table(rng: np.random.Generator, n_leads: int, kind: str) -> pd.DataFrame:
+    """A deals or activities table with odd keys (several in a cell, unknown, blank, floats)
+    and odd values (bad dates, text amounts, blanks)."""
+    n = int(rng.integers(1, 30))
+    keys = []
+    for _ in range(n):
+        r = rng.random()
+        ids = rng.integers(0, n_leads + 3, size=int(rng.integers(1, 3)))
+        keys.append(
+            ""
+            if r < 0.1
+            else f"{float(ids[0])}"
+            if r < 0.2
+            else ";".join(str(i) for i in ids)
+            if r < 0.4
+            else str(ids[0])
+        )
+    day = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(-30, 200, n), unit="D")
+    dates = [
+        d.strftime("%Y-%m-%d %H:%M") if rng.random() > 0.1 else rng.choice(["", "soon", "2025-02-30"]) for d in day
+    ]
+    if kind == "deals":
+        return pd.DataFrame(
+            {
+                "lead_id": keys,
+                "opportunity_at": dates,
+                "closed_at": [d if rng.random() > 0.5 else "" for d in dates],
+                "won": rng.choice(["true", "false", "", "maybe"], n),
+                "amount": rng.choice(["100", "1,200", "", "lots", "-5"], n),
+                "deal_stage": rng.choice(["closedwon", "Closed Lost", "proposal", ""], n),
+            }
+        )
+    return pd.DataFrame({"lead_id": keys, "first_touch_at": dates, "rep_id": rng.choice(["a", "b", ""], n)})
+
+
+def test_odd_deals_and_activities_tables_are_joined_or_answered_with_history_errors():
+    rng = np.random.default_rng(14)
+    leads = pd.DataFrame(
+        {
+            "lead_id": np.arange(20),
+            "created_at": (pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(20), unit="D")).astype(str),
+            "source": "web",
+            "lead_type": "new_business",
+        }
+    )
+    for _ in range(60):
+        deals, activities = _odd_table(rng, 20, "deals"), _odd_table(rng, 20, "activities")
+        try:
+            h = load_history(leads, deals=deals, activities=activities, max_reject_share=float(rng.random()))
+        except HistoryError as exc:
+            assert str(exc).startswith(("deals DataFrame", "activities DataFrame", "DataFrame")), exc
+            continue
+        for table, frame in (("deals", deals), ("activities", activities)):
+            used = int(h.tables.set_index("table").loc[table, "used"])
+            left_out = h.rejects.loc[h.rejects["table"] == table, "row"].nunique()
+            assert used + left_out == len(frame)  # every row used or reported, none twice
+        assert len(h.leads) + h.lead_rejects["row"].nunique() == len(leads)

@@ -353,7 +353,10 @@ def test_bad_arguments():
     frame = pd.DataFrame({"lead_id": [1], "created_at": ["2026-01-01"], "source": ["x"], "lead_type": ["y"]})
     with pytest.raises(ValueError, match=r"on_error must be 'reject' or 'raise', got 'ignore'"):
         load_history(frame, on_error="ignore")
-    with pytest.raises(ValueError, match=r"mapping must be 'hubspot', 'salesforce', a ColumnMapping or a dict"):
+    with pytest.raises(
+        ValueError,
+        match=r"mapping must be 'hubspot', 'salesforce', a mapping file \(.toml or .json\), a ColumnMapping or a dict",
+    ):
         load_history(frame, mapping="pipedrive")
     with pytest.raises(ValueError, match=r"ColumnMapping 'x': 'nickname' is not a lead-table column"):
         ColumnMapping(name="x", columns={"nickname": "Name"})
