@@ -59,8 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         default="end",
         help="without --events: the export's counts are end totals (default) or MQL-moment snapshots",
     )
-    rec.add_argument("--scenario", type=Path, help="scenario TOML whose team, SLA and funnel to use")
-    rec.add_argument("--reps", type=int, help="number of reps (default: the scenario's, else 4)")
+    rec.add_argument(
+        "--scenario",
+        type=Path,
+        help="scenario TOML whose team, SLA and funnel to use (default: the world fitted to the history)",
+    )
+    rec.add_argument("--reps", type=int, help="number of reps (default: the reps seen in the history)")
     rec.add_argument("--sla-hours", type=float, help="first touch within this many hours (default 8)")
     rec.add_argument("--sla-clock", choices=("business", "calendar"), help="count business or calendar hours")
     rec.add_argument("--sla-target", type=float, help="share of MQLs that must meet the SLA (default 0.9)")
@@ -79,6 +83,18 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--target", type=float, help="MQLs a month (volume) or pipeline a month (pipeline)")
     rec.add_argument(
         "--horizon-days", type=float, default=HORIZON_DAYS, help="a win counts within this many days of the MQL"
+    )
+    rec.add_argument(
+        "--replay-seeds",
+        type=int,
+        default=10,
+        help="replayed years that check the fitted world against the history (default 10; 0: none)",
+    )
+    rec.add_argument(
+        "--verify-seeds",
+        type=int,
+        default=10,
+        help="new years of the fitted world for the paired check against the current rules (default 10; 0: none)",
     )
     rec.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     rec.add_argument("--out", type=Path, required=True, help="where to write the config JSON")
@@ -100,22 +116,50 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _sales_side(args):
-    import simulate
-    from calibrate.capacity import SalesCapacity
-
-    scenario = simulate.Scenario.from_toml(args.scenario) if args.scenario else simulate.Scenario()
-    capacity = SalesCapacity.from_scenario(scenario)
-    if args.reps is not None:
-        capacity = capacity.with_reps(args.reps)
-    changes = {
+def _sla_changes(args) -> dict:
+    return {
         k: v
         for k, v in (("hours", args.sla_hours), ("clock", args.sla_clock), ("target", args.sla_target))
         if v is not None
     }
+
+
+def _sales_side(args):
+    """The capacity of ``--scenario`` (with ``--reps`` and the SLA options), or ``None``:
+    then the world fitted to the history supplies the team and the funnel."""
+    import simulate
+    from calibrate.capacity import SalesCapacity
+
+    if not args.scenario:
+        return None
+    capacity = SalesCapacity.from_scenario(simulate.Scenario.from_toml(args.scenario))
+    if args.reps is not None:
+        capacity = capacity.with_reps(args.reps)
+    changes = _sla_changes(args)
     if changes:
         capacity = capacity.replace(sla=dataclasses.replace(capacity.sla, **changes))
     return capacity
+
+
+def _fitted_world(args, history, capacity):
+    """The world fitted to the history, with ``--reps`` and the SLA options; its replay of
+    the history is printed (``--replay-seeds``)."""
+    from calibrate.replayed import replay
+    from calibrate.world import fit_world
+
+    sla = capacity.sla if capacity is not None else None
+    world = fit_world(history, sla=sla, horizon_days=args.horizon_days, seed=args.seed)
+    if capacity is None:
+        if args.reps is not None:
+            world = world.replace(team=world.scenario.team.with_size(args.reps))
+        world = world.with_sla(**_sla_changes(args))
+    if args.replay_seeds > 0:
+        shown = replay(history, world, seeds=max(2, args.replay_seeds), seed=args.seed + 2000)
+        print(shown.summary())
+        if shown.flags:
+            print(f"caution: the fitted world does not reproduce: {', '.join(shown.flags)}")
+        print()
+    return world
 
 
 def _recommend(args) -> int:
@@ -148,15 +192,21 @@ def _recommend(args) -> int:
     if len(history.rejects):
         print(f"note: {len(history.rejects)} rows of {args.history} were not used; their reasons:")
         print(history.rejects.groupby("reason").size().to_string())
+    world = _fitted_world(args, history, capacity)
     rec = recommend(
         history,
         capacity,
+        world=world,
         objective=args.objective,
         target=args.target,
         horizon_days=args.horizon_days,
         sla_confidence=args.sla_confidence,
         seed=args.seed,
     )
+    if args.verify_seeds > 0:
+        from calibrate.verification import verify
+
+        rec = rec.with_verification(verify(rec, seeds=args.verify_seeds, seed=args.seed + 1000))
     rec.to_json(args.out)
     print(rec.summary())
     print(f"\nwrote {args.out}")

@@ -139,7 +139,8 @@ def recommend(
         none (then ``capacity`` is required). The recommendation carries it
         (``Recommendation.world``): ``calibrate.verify`` runs in it by default.
     sla : the SLA to hold the fitted world's team to, when no ``capacity`` is given
-        (default ``simulate.SLA()``).
+        (default: the world's, ``simulate.SLA()`` on the team's fitted hours; its calendar
+        is the business clock, so ``FittedWorld.with_sla`` keeps the team's).
     scorecard : fitted points to use; default: fit a ``Scorecard`` to the history.
     objective : ``"revenue"``, ``"wins"`` or ``"sqls"`` (maximised; for SQLs the points are
         fitted to reaching SQL within the horizon), ``"volume"`` (reach ``target`` MQLs
@@ -267,11 +268,13 @@ def recommend(
 
 def _world_for(history, world, capacity, sla, current_rules, horizon_days, seed):
     """The fitted world ``recommend`` runs in (see its ``world`` parameter)."""
-    if world is None or isinstance(world, FittedWorld):
+    if world is None:
         return world
+    if isinstance(world, FittedWorld):
+        return world.replace(sla=sla) if sla is not None and capacity is None else world
     if not (isinstance(world, str) and world == "fit"):
         raise TypeError(f"world must be 'fit', a calibrate.FittedWorld or None, got {world!r}")
-    sla = capacity.sla if capacity is not None else (sla if sla is not None else SLA())
+    sla = capacity.sla if capacity is not None else sla
     return fit_world(
         history, rules=current_rules, sla=sla, horizon_days=horizon_days, bootstrap=WORLD_BOOTSTRAP, seed=seed
     )

@@ -94,6 +94,11 @@ class FittedWorld:
         history_rules = self.history_rules and "rules" not in changes
         return dataclasses.replace(self, scenario=self.scenario.replace(**changes), history_rules=history_rules)
 
+    def with_sla(self, **changes) -> FittedWorld:
+        """The world with its SLA's ``hours``, ``clock``, ``target`` or ``breach`` changed; the
+        business clock stays the team's fitted hours."""
+        return self.replace(sla=dataclasses.replace(self.scenario.sla, **changes))
+
     def run(self, seed: int = 0):
         """One new history of this world (a ``simulate.RunResult``)."""
         return run_sample(self.scenario, self.sample, seed, history_rules=self.history_rules)

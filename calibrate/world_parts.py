@@ -75,18 +75,25 @@ def fit_arrivals(leads: pd.DataFrame, timezone: str, first_day: dt.date, days: i
     campaign_of = _campaign_leads(leads, day, inside, dates, created)
     base = inside & ~campaign_of.any(axis=1) if campaign_of.size else inside
     per_day = np.bincount(day[base], minlength=days).astype(float)
-    weekday_counts = np.bincount(dates.day_of_week, weights=per_day, minlength=7)
-    weekday = _profile(weekday_counts, np.bincount(dates.day_of_week, minlength=7).astype(float))
+    # the first and last local days of the window are partly outside it: not in the rates
+    whole = np.ones(days, dtype=bool)
+    if days > 3:
+        whole[[0, -1]] = False
+    weekday_counts = np.bincount(dates.day_of_week[whole], weights=per_day[whole], minlength=7)
+    weekday = _profile(weekday_counts, np.bincount(dates.day_of_week[whole], minlength=7).astype(float))
     hour = np.bincount(created[base].dt.hour.to_numpy(), minlength=24).astype(float)
     hour_profile = tuple(float(x) for x in (hour + 0.5) / (hour + 0.5).mean())
-    # month multipliers: each calendar month's base leads per weekday-weighted day
+    # month multipliers: each calendar month's base leads per weekday-weighted day, over the
+    # window's rate (1 for months not seen)
     wd = np.asarray(weekday)[dates.day_of_week]
-    month_counts = np.bincount(dates.month - 1, weights=per_day, minlength=12)
-    month_exposure = np.bincount(dates.month - 1, weights=wd, minlength=12)
-    multipliers = _profile(month_counts, month_exposure)
-    # expected leads of a whole month = weekday-weighted days of an average month x rate
-    rate = per_day.sum() / max(wd.sum(), 1e-9)
-    leads_per_month = float(rate * np.mean(weekday) * DAYS_PER_MONTH)
+    rate = per_day[whole].sum() / max(wd[whole].sum(), 1e-9)
+    month_counts = np.bincount(dates.month[whole] - 1, weights=per_day[whole], minlength=12)
+    month_exposure = np.bincount(dates.month[whole] - 1, weights=wd[whole], minlength=12)
+    seen = month_exposure > 0
+    month_rate = np.divide(month_counts, month_exposure, out=np.full(12, rate), where=seen)
+    multipliers = tuple(float(x) for x in (month_rate / rate if rate > 0 else np.ones(12)))
+    # a month's expected leads are leads_per_month * multiplier / mean(multipliers)
+    leads_per_month = float(rate * np.mean(weekday) * DAYS_PER_MONTH * np.mean(multipliers))
     campaigns = _bursts(leads, campaign_of, dates, per_day, weekday, multipliers, rate, created, day, inside)
     arrivals = Arrivals(
         leads_per_month=leads_per_month,
@@ -95,7 +102,7 @@ def fit_arrivals(leads: pd.DataFrame, timezone: str, first_day: dt.date, days: i
         hour_profile=hour_profile,
         campaigns=tuple(campaigns),
     )
-    seen_months = int((month_exposure > 0).sum())
+    seen_months = int(seen.sum())
     trend, trend_se = _trend(per_day, dates)
     n = int(inside.sum())
     parts = [

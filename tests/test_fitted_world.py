@@ -159,7 +159,7 @@ def test_recommend_runs_in_the_fitted_world_and_lists_its_inputs(default_world):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rec = recommend(history, world=world, sla=truth.sla, current_rules=truth.rules, simulate_seeds=2, bootstrap=20)
-    assert rec.world is world
+    assert rec.world.sample is world.sample and rec.world.scenario.sla == truth.sla
     assert rec.constraints["reps"] == world.scenario.team.size
     inputs = rec.inputs.set_index("input")
     assert inputs.loc["response-time effect", "basis"].startswith("fitted from")
@@ -182,3 +182,14 @@ def test_without_amounts_revenue_is_not_shown_as_money(default_world):
     assert rec.objective == "wins"
     assert "revenue_per_month" not in rec.expected
     assert "revenue a month" not in rec.summary()
+
+
+def test_a_utc_export_of_a_new_york_team_gets_new_york_hours(default_world):
+    """Times exported in UTC: the reps' day moves by the daylight-saving hour there, so their
+    hours are read in the zone where it does not move (9 to 5 in New York, not 13 to 22 UTC)."""
+    _, history, _ = default_world
+    utc = dataclasses.replace(history, mapping=dataclasses.replace(history.mapping, timezone="UTC"))
+    world = fit_world(utc, bootstrap=0, refine=False)
+    for cal in world.scenario.team.calendars:
+        assert (cal.timezone, cal.start_hour, cal.end_hour) == ("America/New_York", 9.0, 17.0)
+    assert world.scenario.sla.calendar.timezone == "America/New_York"
