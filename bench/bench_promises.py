@@ -146,15 +146,27 @@ def _interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float
     return mean, mean - half, mean + half
 
 
-def check_world(name: str, *, seeds: int = SEEDS, history_seed: int = HISTORY_SEED, workers: int = 1) -> dict:
-    """Recommend on one history of world ``name`` and check its promises on new years."""
+def check_world(
+    name: str, *, seeds: int = SEEDS, history_seed: int = HISTORY_SEED, workers: int = 1, capacity: str = "fitted"
+) -> dict:
+    """Recommend on one history of world ``name`` and check its promises on new years.
+
+    ``capacity="fitted"`` (what ``recommend`` does by default): the team and the response
+    effect come from the world fitted to the history, and only the SLA is the world's;
+    ``"true"``: the world's own team and funnel are given."""
     world = WORLDS[name][1]()
     t0 = time.perf_counter()
     history = simulate.run(world, seed=history_seed)
-    capacity = calibrate.SalesCapacity.from_scenario(world)
+    given = calibrate.SalesCapacity.from_scenario(world) if capacity == "true" else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rec = calibrate.recommend(history, capacity, current_rules=world.rules, seed=history_seed)
+        rec = calibrate.recommend(
+            history,
+            given,
+            sla=None if given is not None else world.sla,
+            current_rules=world.rules,
+            seed=history_seed,
+        )
     t_rec = time.perf_counter() - t0
     scorecard = getattr(rec, "scorecard", None)
     grid = _grid(rec) if scorecard is not None else []
@@ -351,14 +363,16 @@ def rows(
     seeds: int | str = SEEDS,
     history_seed: int | str = HISTORY_SEED,
     workers: int | str | None = None,
+    capacity: str = "fitted",
 ) -> list[Row]:
-    """Check every world (or those named, comma-separated), print the detail and return the rows."""
+    """Check every world (or those named, comma-separated), print the detail and return the
+    rows (``capacity``: see ``check_world``)."""
     workers = int(workers) if workers is not None else max(1, min(2, os.cpu_count() or 1))
     results = []
     for name in _names(worlds):
         print(f"  world {name}: {WORLDS[name][0]} ...", flush=True)
         try:
-            r = check_world(name, seeds=int(seeds), history_seed=int(history_seed), workers=workers)
+            r = check_world(name, seeds=int(seeds), history_seed=int(history_seed), workers=workers, capacity=capacity)
             print(f"    recommend {r['seconds'][0]:.0f} s, all {r['seconds'][1]:.0f} s", flush=True)
         except Exception as exc:  # the recommendation is being reworked: report, do not stop
             r = {
@@ -380,8 +394,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=SEEDS, help="new years per world")
     parser.add_argument("--history-seed", type=int, default=HISTORY_SEED)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--capacity", choices=("fitted", "true"), default="fitted", help="team and funnel")
     args = parser.parse_args(argv)
-    print_table(rows(args.worlds, seeds=args.seeds, history_seed=args.history_seed, workers=args.workers))
+    found = rows(
+        args.worlds, seeds=args.seeds, history_seed=args.history_seed, workers=args.workers, capacity=args.capacity
+    )
+    print_table(found)
 
 
 if __name__ == "__main__":

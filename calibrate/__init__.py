@@ -3,7 +3,8 @@
 The names below are what a user needs; the rest is reachable from its module: the SLA model
 in ``calibrate.sla``, diagnostics (AUC, calibration, backtests, stability) in
 ``calibrate.diagnostics``, CRM mappings in ``calibrate.mappings``, plots in
-``calibrate.plotting``, the notebook explorer in ``calibrate.explorer``. They are imported
+``calibrate.plotting``, the notebook explorer in ``calibrate.explorer``, the fitted world's
+parts in ``calibrate.world_parts`` and ``calibrate.response_effect``. They are imported
 on first use, so ``import calibrate`` is instant.
 """
 
@@ -11,6 +12,8 @@ from importlib import import_module
 
 _HOMES = {
     "ColumnMapping": "calibrate.mappings",
+    "FittedWorld": "calibrate.world",
+    "Replay": "calibrate.replayed",
     "History": "calibrate.history",
     "HistoryError": "calibrate.history",
     "InfeasibleWarning": "calibrate.threshold",
@@ -24,11 +27,13 @@ _HOMES = {
     "Tradeoffs": "calibrate.tradeoffs",
     "Window": "calibrate.capacity",
     "evaluate_tradeoffs": "calibrate.tradeoffs",
+    "fit_world": "calibrate.world",
     "load_history": "calibrate.history",
     "make_labels": "calibrate.labels",
     "prepare": "calibrate.inputs",
     "promise": "calibrate.verification",
     "recommend": "calibrate.threshold",
+    "replay": "calibrate.replayed",
     "verify": "calibrate.verification",
 }
 

@@ -70,8 +70,14 @@ def _parser() -> argparse.ArgumentParser:
         default="end",
         help="without --events: the export's counts are end totals (default) or MQL-moment snapshots",
     )
-    rec.add_argument("--scenario", type=Path, help="scenario TOML whose team, SLA and funnel to use")
-    rec.add_argument("--reps", type=whole_number(1, MAX_REPS), help="number of reps (default: the scenario's, else 4)")
+    rec.add_argument(
+        "--scenario",
+        type=Path,
+        help="scenario TOML whose team, SLA and funnel to use (default: the world fitted to the history)",
+    )
+    rec.add_argument(
+        "--reps", type=whole_number(1, MAX_REPS), help="number of reps (default: the reps seen in the history)"
+    )
     rec.add_argument(
         "--sla-hours",
         type=number(0, MAX_SLA_HOURS, low_open=True),
@@ -100,6 +106,18 @@ def _parser() -> argparse.ArgumentParser:
         default=HORIZON_DAYS,
         help="a win counts within this many days of the MQL",
     )
+    rec.add_argument(
+        "--replay-seeds",
+        type=whole_number(0, 1000),
+        default=10,
+        help="replayed years that check the fitted world against the history (default 10; 0: none)",
+    )
+    rec.add_argument(
+        "--verify-seeds",
+        type=whole_number(0, 1000),
+        default=10,
+        help="new years of the fitted world for the paired check against the current rules (default 10; 0: none)",
+    )
     rec.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
     rec.add_argument("--out", type=Path, required=True, help="where to write the config JSON")
     rec.add_argument("--plot", type=Path, help="also save the frontier plot here (PNG)")
@@ -120,22 +138,50 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _sales_side(args):
-    import simulate
-    from calibrate.capacity import SalesCapacity
-
-    scenario = simulate.Scenario.from_toml(args.scenario) if args.scenario else simulate.Scenario()
-    capacity = SalesCapacity.from_scenario(scenario)
-    if args.reps is not None:
-        capacity = capacity.with_reps(args.reps)
-    changes = {
+def _sla_changes(args) -> dict:
+    return {
         k: v
         for k, v in (("hours", args.sla_hours), ("clock", args.sla_clock), ("target", args.sla_target))
         if v is not None
     }
+
+
+def _sales_side(args):
+    """The capacity of ``--scenario`` (with ``--reps`` and the SLA options), or ``None``:
+    then the world fitted to the history supplies the team and the funnel."""
+    import simulate
+    from calibrate.capacity import SalesCapacity
+
+    if not args.scenario:
+        return None
+    capacity = SalesCapacity.from_scenario(simulate.Scenario.from_toml(args.scenario))
+    if args.reps is not None:
+        capacity = capacity.with_reps(args.reps)
+    changes = _sla_changes(args)
     if changes:
         capacity = capacity.replace(sla=dataclasses.replace(capacity.sla, **changes))
     return capacity
+
+
+def _fitted_world(args, history, capacity):
+    """The world fitted to the history, with ``--reps`` and the SLA options; its replay of
+    the history is printed (``--replay-seeds``)."""
+    from calibrate.replayed import replay
+    from calibrate.world import fit_world
+
+    sla = capacity.sla if capacity is not None else None
+    world = fit_world(history, sla=sla, horizon_days=args.horizon_days, seed=args.seed)
+    if capacity is None:
+        if args.reps is not None:
+            world = world.replace(team=world.scenario.team.with_size(args.reps))
+        world = world.with_sla(**_sla_changes(args))
+    if args.replay_seeds > 0:
+        shown = replay(history, world, seeds=max(2, args.replay_seeds), seed=args.seed + 2000)
+        print(shown.summary())
+        if shown.flags:
+            print(f"caution: the fitted world does not reproduce: {', '.join(shown.flags)}")
+        print()
+    return world
 
 
 def _recommend(args) -> int:
@@ -168,15 +214,21 @@ def _recommend(args) -> int:
     )
     print(f"{args.history}: {history.shape.reason}")
     print(summarise_rejects(history))
+    world = _fitted_world(args, history, capacity)
     rec = recommend(
         history,
         capacity,
+        world=world,
         objective=args.objective,
         target=args.target,
         horizon_days=args.horizon_days,
         sla_confidence=args.sla_confidence,
         seed=args.seed,
     )
+    if args.verify_seeds > 0:
+        from calibrate.verification import verify
+
+        rec = rec.with_verification(verify(rec, seeds=args.verify_seeds, seed=args.seed + 1000))
     rec.to_json(args.out)
     print(rec.summary())
     print(f"\nwrote {args.out}")

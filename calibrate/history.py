@@ -119,7 +119,7 @@ class History:
             rejects=empty_rejects(),
             as_of=result.as_of,
             source=f"simulate.run(seed={result.seed})",
-            mapping=lead_table_mapping(leads.columns),
+            mapping=lead_table_mapping(leads.columns, timezone=result.scenario.timezone),
             extra_columns=(),
             n_input_rows=len(leads),
             events=result.events,

@@ -120,10 +120,17 @@ def as_history(history) -> History:
 
 
 def history_window(history: History) -> Window:
-    """The window a history covers: from its first lead's UTC day to its as-of moment."""
+    """The MQL window of a history: from its first lead's UTC day to the last moment a lead
+    arrived or became an MQL. Per-month figures are per month of this window; outcomes may
+    be observed later, up to the as-of date (the outcome window), which does not lengthen
+    it: an export taken months after its last lead does not spread the same MQLs thinner."""
     leads = history.leads
-    as_of = pd.Timestamp(history.as_of) if history.as_of is not None else leads["created_at"].max()
-    return Window.spanning(leads["created_at"].min(), as_of)
+    last = leads["created_at"].max()
+    if "mql_at" in leads and leads["mql_at"].notna().any():
+        last = max(last, leads["mql_at"].max())
+    if history.as_of is not None:
+        last = min(last, pd.Timestamp(history.as_of))
+    return Window.spanning(leads["created_at"].min(), last)
 
 
 def prepare(

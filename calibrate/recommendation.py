@@ -109,6 +109,9 @@ class Recommendation:
     current_rules : the rules in force it was compared with, if given (not saved).
     uplift : the expected gain over the current rules, each with its 95% interval (the
         outcome noise of the leads only one of the two sets has).
+    world : the ``FittedWorld`` it was made in (not saved; ``calibrate.verify`` runs in it).
+    inputs : every input with its basis: ``input, value, basis`` ("fitted from N leads",
+        "given", "assumed (source)").
     """
 
     rules: ScoringRules
@@ -126,6 +129,8 @@ class Recommendation:
     scorecard: Any = None
     current_rules: ScoringRules | None = None
     uplift: dict[str, Estimate] | None = None
+    world: Any = None
+    inputs: pd.DataFrame | None = None
 
     def with_verification(self, verification: pd.DataFrame) -> Recommendation:
         """The recommendation with a verification (``calibrate.verify``) attached."""
@@ -176,8 +181,19 @@ class Recommendation:
             cells = [r[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(r[1:], widths[1:], strict=True)]
             lines.append("  ".join(cells).rstrip())
         lines += self._verification_lines()
+        lines += self._input_lines()
         lines += ["", f"History {self.data_fingerprint[:19]}..., seed {self.seed}, leadfunnel {self.package_version}"]
         return "\n".join(lines)
+
+    def _input_lines(self) -> list[str]:
+        """Each input and where it comes from (fitted, given or assumed)."""
+        if self.inputs is None or not len(self.inputs):
+            return []
+        out = ["", "Inputs:"]
+        for row in self.inputs.itertuples():
+            out.append(_clip80(f"  {row.input}: {row.value}"))
+            out.append(_clip80(f"      {row.basis}"))
+        return out
 
     def _verification_lines(self) -> list[str]:
         """The verified figures: the paired uplift over the current rules where both ran."""
@@ -303,6 +319,8 @@ class Recommendation:
             out["current"] = {k: f.to_dict() for k, f in self.current.items()}
         if self.uplift is not None:
             out["uplift"] = {k: f.to_dict() for k, f in self.uplift.items()}
+        if self.inputs is not None:
+            out["inputs"] = [{k: str(v) for k, v in row.items()} for row in self.inputs.to_dict("records")]
         return out
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
@@ -359,7 +377,12 @@ class Recommendation:
             data_fingerprint=data["data_fingerprint"],
             package_version=data["package_version"],
             history=dict(data.get("history", {})),
+            inputs=pd.DataFrame(data["inputs"], columns=["input", "value", "basis"]) if "inputs" in data else None,
         )
+
+
+def _clip80(line: str) -> str:
+    return line if len(line) <= 80 else line[:77] + "..."
 
 
 def _no_constant(name: str):

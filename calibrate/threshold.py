@@ -27,12 +27,15 @@ from scipy.stats import norm
 from calibrate.baseline import current_baseline, expected_uplift
 from calibrate.capacity import HORIZON_DAYS, SLA_CONFIDENCE, SalesCapacity
 from calibrate.inputs import LeadInputs, as_history, prepare
+from calibrate.provenance import recommendation_inputs
 from calibrate.recommendation import Estimate, Recommendation, fingerprint
 from calibrate.scorecard import Scorecard
 from calibrate.shape import check_decision, threshold_floor
 from calibrate.sla import simulated_load, validity
 from calibrate.tradeoffs import Tradeoffs, candidate_thresholds, evaluate_tradeoffs
+from calibrate.world import FittedWorld, fit_world
 from simulate.rules import ScoringRules
+from simulate.team import SLA
 
 __all__ = ["EXPECTED", "OBJECTIVES", "SLA_CONFIDENCE", "InfeasibleWarning", "choose", "recommend", "sla_floor"]
 
@@ -110,8 +113,10 @@ def choose(
 
 def recommend(
     history,
-    capacity: SalesCapacity,
+    capacity: SalesCapacity | None = None,
     *,
+    world="fit",
+    sla: SLA | None = None,
     scorecard: Scorecard | None = None,
     objective: str = "revenue",
     target: float | None = None,
@@ -133,7 +138,15 @@ def recommend(
     ----------
     history : a ``History``, a lead-table DataFrame, a CSV path or a ``simulate.run`` result.
     capacity : the sales side (``calibrate.SalesCapacity``): the team and its SLA, the
-        response decay, how reachable the leads are.
+        response decay, how reachable the leads are. Given, it wins over the fitted world;
+        default: the fitted world's team and response-time effect, with ``sla``.
+    world : ``"fit"`` (default) to fit a world to the history (``calibrate.fit_world``,
+        with ``current_rules`` as the rules in force), a ``FittedWorld``, or ``None`` for
+        none (then ``capacity`` is required). The recommendation carries it
+        (``Recommendation.world``): ``calibrate.verify`` runs in it by default.
+    sla : the SLA to hold the fitted world's team to, when no ``capacity`` is given
+        (default: the world's, ``simulate.SLA()`` on the team's fitted hours; its calendar
+        is the business clock, so ``FittedWorld.with_sla`` keeps the team's).
     scorecard : fitted points to use; default: fit a ``Scorecard`` to the history.
     objective : ``"revenue"``, ``"wins"`` or ``"sqls"`` (maximised; for SQLs the points are
         fitted to reaching SQL within the horizon), ``"volume"`` (reach ``target`` MQLs
@@ -157,7 +170,7 @@ def recommend(
     seed : the root of every random draw (bootstrap, simulated check) and the scorecard's
         ``random_state``.
     """
-    if not isinstance(capacity, SalesCapacity):
+    if capacity is not None and not isinstance(capacity, SalesCapacity):
         raise TypeError(
             f"recommend: capacity must be a calibrate.SalesCapacity, got {capacity!r}; build one "
             "with SalesCapacity().with_reps(6).with_sla_hours(24), or SalesCapacity(team=simulate.Team(reps=6), "
@@ -165,6 +178,22 @@ def recommend(
         )
     history = as_history(history)
     check_decision(history.shape, history.source)
+    capacity_given = capacity is not None
+    world = _world_for(history, world, capacity, sla, current_rules, horizon_days, seed)
+    if capacity is None:
+        if world is None:
+            raise TypeError("recommend needs a capacity (calibrate.SalesCapacity) when world=None")
+        capacity = world.capacity()
+    elif sla is not None:
+        raise TypeError("recommend takes sla= only without a capacity (the capacity has its SLA)")
+    has_amounts = _has_amounts(history.leads)
+    if objective == "revenue" and not has_amounts:
+        warnings.warn(
+            "the history has no deal amounts: the objective is wins, and no revenue is shown",
+            UserWarning,
+            stacklevel=2,
+        )
+        objective = "wins"
     sla = capacity.sla
     inputs = prepare(
         history,
@@ -210,6 +239,10 @@ def recommend(
             inputs, chosen, row, base, credit_unworked=credit_unworked, kept_history=trade.kept_history
         )
     leads = history.leads
+    expected, current = _figures(row, trade), None if base is None else _figures(base.row, trade)
+    if not has_amounts:
+        expected, current = _without_money(expected), _without_money(current)
+        uplift = _without_money(uplift)
     return Recommendation(
         rules=rules,
         threshold=threshold,
@@ -227,8 +260,8 @@ def recommend(
             "sla_model_reasons": list(valid.reasons),
             "kept_current_rules": bool(keep),
         },
-        expected=_figures(row, trade),
-        current=None if base is None else _figures(base.row, trade),
+        expected=expected,
+        current=current,
         uplift=uplift,
         seed=seed,
         data_fingerprint=fingerprint(leads),
@@ -240,7 +273,42 @@ def recommend(
         tradeoffs=trade,
         scorecard=inputs.scorecard,
         current_rules=current_rules,
+        world=world,
+        inputs=recommendation_inputs(
+            history, inputs, capacity, capacity_given=capacity_given, world=world, has_amounts=has_amounts
+        ),
     )
+
+
+def _world_for(history, world, capacity, sla, current_rules, horizon_days, seed):
+    """The fitted world ``recommend`` runs in (see its ``world`` parameter)."""
+    if world is None:
+        return world
+    if isinstance(world, FittedWorld):
+        return world.replace(sla=sla) if sla is not None and capacity is None else world
+    if not (isinstance(world, str) and world == "fit"):
+        raise TypeError(f"world must be 'fit', a calibrate.FittedWorld or None, got {world!r}")
+    sla = capacity.sla if capacity is not None else sla
+    return fit_world(
+        history, rules=current_rules, sla=sla, horizon_days=horizon_days, bootstrap=WORLD_BOOTSTRAP, seed=seed
+    )
+
+
+WORLD_BOOTSTRAP = 50
+"""Resamples for the fitted world's response-time interval within ``recommend``."""
+
+MONEY = ("revenue_per_month", "revenue_lost_per_month")
+
+
+def _has_amounts(leads: pd.DataFrame) -> bool:
+    """Whether the history has deal amounts of won deals (else revenue is not money)."""
+    if "amount" not in leads or "customer_at" not in leads:
+        return False
+    return bool((leads["customer_at"].notna() & pd.to_numeric(leads["amount"], errors="coerce").notna()).any())
+
+
+def _without_money(figures: dict | None) -> dict | None:
+    return None if figures is None else {k: v for k, v in figures.items() if k not in MONEY}
 
 
 def _choose_threshold(inputs: LeadInputs, pick: dict, table_of: dict, sla_confidence, seeds, nearby, seed):

@@ -48,17 +48,23 @@ UPLIFT_FIGURES = ("mqls_per_month", "sla_compliance", "wins_per_month", "revenue
 """The figures ``paired_uplift`` compares by default."""
 
 
-def measure_year(scenario, rules: ScoringRules, seed: int, horizon_days: float = HORIZON_DAYS) -> dict[str, float]:
-    """Simulate one year of ``scenario`` under ``rules`` with ``seed`` and measure it.
+def measure_year(
+    scenario, rules: ScoringRules | None, seed: int, horizon_days: float = HORIZON_DAYS
+) -> dict[str, float]:
+    """Simulate one year of ``scenario`` (a ``Scenario`` or a ``FittedWorld``) under
+    ``rules`` with ``seed`` and measure it (``rules=None``: the world as it stands; a world
+    fitted without rules then replays the history's own MQL moments).
 
     Returns ``mqls_per_month, sla_compliance, utilisation, wins_per_month,
     revenue_per_month``: wins and revenue count deals won within ``horizon_days`` of the MQL
     moment, for MQLs old enough to be judged (as the labels the scorecard learned from), per
     month of such MQLs.
     """
+    from calibrate.world import FittedWorld
     from simulate.simulation import run
 
-    result = run(scenario.replace(rules=rules), seed=int(seed))
+    world = scenario if rules is None else scenario.replace(rules=rules)
+    result = world.run(int(seed)) if isinstance(world, FittedWorld) else run(world, seed=int(seed))
     leads = result.leads
     mql = leads["mql_at"].notna()
     judged = mql & (leads["mql_at"] <= result.as_of - pd.Timedelta(days=horizon_days))
@@ -131,7 +137,7 @@ def verify_arms(
 
 def verify(
     recommendation: Recommendation,
-    scenario,
+    scenario=None,
     *,
     current_rules: ScoringRules | bool | None = None,
     seeds: int | Sequence[int] = 20,
@@ -145,14 +151,16 @@ def verify(
     ----------
     recommendation : Recommendation
         What ``recommend`` gave: its ``rules`` are the recommended arm.
-    scenario : simulate.Scenario
-        The world to simulate; only its rules change.
+    scenario : simulate.Scenario or calibrate.FittedWorld, optional
+        The world to simulate; only its rules change. Default: the world the
+        recommendation was made in (``Recommendation.world``, fitted to its history).
     current_rules : ScoringRules, False or None
         The current arm: ``None`` (default) the rules the recommendation was compared with
         (its ``current_rules``, where it has them: the baseline of its claimed uplift), else
         the world's own rules (``scenario.rules``: in a simulated history they are the rules
-        in force); a ``ScoringRules``; or ``False`` for the recommended arm alone (half the
-        runs; no uplift to measure).
+        in force; a world fitted without rules replays the history's MQL moments); a
+        ``ScoringRules``; or ``False`` for the recommended arm alone (half the runs; no
+        uplift to measure).
     seeds, seed : a count (children of ``seed``) or the seeds; seeds other than the
         history's make it an out-of-sample check. Both arms run every seed: the same seed
         gives the same leads and behaviour whatever the rules (common random numbers).
@@ -168,12 +176,19 @@ def verify(
         MQLs old enough to be judged, per month of such MQLs. ``arm_rows`` picks one arm,
         ``paired_uplift`` compares them.
     """
+    from calibrate.world import FittedWorld
+
+    if scenario is None:
+        scenario = getattr(recommendation, "world", None)
+        if scenario is None:
+            raise ValueError("verify needs a scenario: this recommendation carries no fitted world")
     if current_rules is None or current_rules is True:
         current_rules = getattr(recommendation, "current_rules", None)
-        current_rules = scenario.rules if current_rules is None else current_rules
+        if current_rules is None and not (isinstance(scenario, FittedWorld) and scenario.history_rules):
+            current_rules = scenario.rules if not isinstance(scenario, FittedWorld) else scenario.scenario.rules
     arms = {"recommended": recommendation.rules}
     if current_rules is not False:
-        arms["current"] = current_rules
+        arms["current"] = current_rules  # None: a fitted world's own MQL moments
     return verify_arms(scenario, arms, seeds=seeds, seed=seed, horizon_days=horizon_days, workers=workers)
 
 

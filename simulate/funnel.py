@@ -340,6 +340,7 @@ def simulate_sales(
     mql_score: np.ndarray,
     *,
     rng,
+    comeback_at: np.ndarray | None = None,
 ) -> SalesArrays:
     """Run every MQL through the queue and the sales funnel (module docstring).
 
@@ -348,7 +349,9 @@ def simulate_sales(
     recycling) at which their score meets the rule again; they then queue with everyone else.
     The queue is run again with the returns until the set of returns settles (at most 3
     passes; returns that the last pass no longer implies, typically under 1%, are dropped),
-    with the same random numbers for every trip in every pass.
+    with the same random numbers for every trip in every pass. ``comeback_at`` (per lead,
+    nan for none) gives the moments leads come back instead (a replayed history whose rules
+    are not known: they come back when their copies did, if recycled by then).
     """
     rng = np.random.default_rng(rng)
     team_rng, first_rng, return_rng = rng.spawn(3)
@@ -382,16 +385,20 @@ def simulate_sales(
     # nurture_days after its MQL moment (behaviour alone decides it, not the queue)
     not_before = np.full(leads.n, np.inf)
     not_before[idx] = mql_min[idx] + funnel.nurture_days * MINUTES_PER_DAY
-    back_at, _, back_score = score_stream(
-        scenario.rules,
-        fit_points,
-        leads.created_min,
-        events.offsets,
-        events.t_min,
-        events.kind,
-        as_of,
-        not_before=not_before,
-    )
+    if comeback_at is None:
+        back_at, _, back_score = score_stream(
+            scenario.rules,
+            fit_points,
+            leads.created_min,
+            events.offsets,
+            events.t_min,
+            events.kind,
+            as_of,
+            not_before=not_before,
+        )
+    else:
+        back_at = np.where(np.isfinite(comeback_at) & (comeback_at < as_of), comeback_at, np.nan)
+        back_score = np.zeros(leads.n)
 
     def returns_after(sales: SalesArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Leads recycled to nurture by their comeback moment come back then."""

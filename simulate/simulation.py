@@ -181,17 +181,43 @@ def run(scenario: Scenario | None = None, seed: int = 0) -> RunResult:
     leads = simulate_leads(scenario, rng=np.random.default_rng(pop_seed))
     events = simulate_events(scenario, leads, rng=np.random.default_rng(event_seed))
     truth = draw_truth(scenario, leads, events.counts, rng=np.random.default_rng(truth_seed))
-    as_of = scenario.days * 1440.0
+    return assemble(scenario, leads, events, truth, sales_seed=sales_seed, seed=seed)
 
+
+def assemble(
+    scenario: Scenario,
+    leads: LeadArrays,
+    events: EventArrays,
+    truth: TruthArrays,
+    *,
+    sales_seed,
+    seed,
+    mql: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    comeback_at: np.ndarray | None = None,
+) -> RunResult:
+    """The history of drawn leads, events and truth: scored by the scenario's rules (or at
+    the given ``mql`` moments: ``(mql_min, score, mql_score)`` per lead, coming back from
+    nurture at ``comeback_at``, see ``simulate_sales``), worked by its team
+    and funnel, tabled as ``run`` returns it. ``run`` draws the world from the scenario's
+    generating model; ``calibrate.world`` draws it from a history's leads."""
+    as_of = scenario.days * 1440.0
     table = _lead_table(scenario, leads, events, as_of)
     fit = scenario.rules.fit_points(table)
-    mql_min, score, mql_score = score_stream(
-        scenario.rules, fit, leads.created_min, events.offsets, events.t_min, events.kind, as_of
-    )
+    if mql is None:
+        mql = score_stream(scenario.rules, fit, leads.created_min, events.offsets, events.t_min, events.kind, as_of)
+    mql_min, score, mql_score = mql
     table["score"] = score
     table["mql_at"] = to_timestamps(mql_min, scenario.start)
     sales = simulate_sales(
-        scenario, leads, events, truth, fit, mql_min, mql_score, rng=np.random.default_rng(sales_seed)
+        scenario,
+        leads,
+        events,
+        truth,
+        fit,
+        mql_min,
+        mql_score,
+        rng=np.random.default_rng(sales_seed),
+        comeback_at=comeback_at,
     )
     _fill_sales(table, scenario, sales, as_of)
     table = table[list(LEAD_COLUMNS)]
@@ -234,7 +260,7 @@ def _lead_table(scenario: Scenario, leads: LeadArrays, events: EventArrays, as_o
             "campaign": campaign,
             "lead_type": _categorical(leads.lead_type, cat["lead_type"]),
             **{a: _categorical(leads.attributes[a], cat[a]) for a in CATEGORICAL_ATTRIBUTES},
-            "company_size": leads.company_size.astype(np.int64),
+            "company_size": _sizes(leads.company_size),
         }
     )
     # counts of what happened by the as-of date (later events are in the future)
@@ -244,6 +270,14 @@ def _lead_table(scenario: Scenario, leads: LeadArrays, events: EventArrays, as_o
     for j, column in enumerate(BEHAVIOUR_COLUMNS):
         table[column] = seen_counts[:, j]
     return table
+
+
+def _sizes(company_size: np.ndarray) -> np.ndarray | pd.arrays.IntegerArray:
+    """Whole employees; a nullable integer column where some are unknown (a resampled
+    history's blanks stay blank)."""
+    if np.isnan(company_size).any():
+        return pd.array(np.where(np.isnan(company_size), None, np.round(company_size)), dtype="Int64")
+    return company_size.astype(np.int64)
 
 
 def _fill_sales(table: pd.DataFrame, scenario: Scenario, sales: SalesArrays, as_of: float) -> None:
