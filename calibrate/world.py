@@ -51,6 +51,9 @@ from simulate.table import BEHAVIOUR_COLUMNS, CATEGORICAL_ATTRIBUTES
 __all__ = ["FittedWorld", "fit_world"]
 
 NO_DECAY = ResponseDecay(phases=(), floor=1.0)
+MAX_MODEL_ROWS = 50_000
+"""The chance models are fitted on at most this many leads (a random subset)."""
+
 SQL_DAYS = 30.0
 """The response effect is fitted to reaching SQL within this many days of the MQL moment."""
 
@@ -192,13 +195,15 @@ def fit_world(
     p_model, n_model = _chance(X, won_in, judged, seed)
     parts.append(_chance_part(n_model, int(won_in[judged].sum())))
 
-    response, win_response = _effects(leads, X, start, wait, touched, bad, as_of, won_in, judged, bootstrap, seed)
+    response, win_response, sql_logit = _effects(
+        leads, X, start, wait, touched, bad, as_of, won_in, judged, bootstrap, seed, p_model
+    )
     parts.append(
         Part("response-time effect", _effect_text(response), response.fitted, response.n_leads, response.source)
     )
     good = touched & ~bad
     stages = _stages(leads, judged & good, reason)
-    decays = _stage_decays(response, stages, X, wait, seed)
+    decays = _stage_decays(response, stages, sql_logit, wait)
     at_wait = np.where(touched, wait, 0.0)
     d = {name: decay(at_wait) for name, decay in decays.items()}
     overall = response.decay(at_wait)
@@ -327,8 +332,11 @@ def _chance(X: np.ndarray, y: np.ndarray, fit_on: np.ndarray, seed: int) -> tupl
     yy = y[fit_on]
     if yy.all() or not yy.any():
         return np.full(len(y), float(yy.mean())), n
+    rows = np.flatnonzero(fit_on)
+    if rows.size > MAX_MODEL_ROWS:  # a random subset fits the same few dozen weights
+        rows = np.sort(np.random.default_rng([seed, 11]).choice(rows, MAX_MODEL_ROWS, replace=False))
     model = LogisticRegression(C=1.0, max_iter=500, random_state=seed)
-    model.fit(X[fit_on], yy)
+    model.fit(X[rows], y[rows])
     return model.predict_proba(X)[:, 1], n
 
 
@@ -338,11 +346,12 @@ def _chance_part(n: int, wins: int) -> Part:
     return Part("chance to win", f"{wins:,} wins of {n:,} judged worked leads", True, n, "")
 
 
-def _effects(leads, X, start, wait, touched, bad, as_of, won_in, judged, bootstrap, seed):
-    """The response effect on SQL (within ``SQL_DAYS``, first trip) and on winning."""
+def _effects(leads, X, start, wait, touched, bad, as_of, won_in, judged, bootstrap, seed, p_model):
+    """The response effect on SQL (within ``SQL_DAYS``, first trip) and on winning (on the
+    chance-to-win model's logit, ``p_model``)."""
     if not touched.any():
         reason = "the history has no first-touch times"
-        return prior_effect("sql", reason), prior_effect("won", reason)
+        return prior_effect("sql", reason), prior_effect("won", reason), None
     sql_at = leads.get("sql_at")
     if sql_at is None:
         sql_at = leads.get("opportunity_at", leads.get("customer_at"))
@@ -357,11 +366,16 @@ def _effects(leads, X, start, wait, touched, bad, as_of, won_in, judged, bootstr
         wait[pool], sql[pool], logit[pool], outcome_name="sql", bootstrap=bootstrap, rng=seed
     )
     pool_won = touched & ~bad & judged
-    won_logit = _logit(_chance(X, won_in, pool_won, seed)[0])
+    won_logit = _logit(p_model)
     win_response = fit_response_effect(
-        wait[pool_won], won_in[pool_won], won_logit[pool_won], outcome_name="won", bootstrap=bootstrap, rng=seed + 1
+        wait[pool_won],
+        won_in[pool_won],
+        won_logit[pool_won],
+        outcome_name="won",
+        bootstrap=bootstrap // 2,
+        rng=seed + 1,
     )
-    return response, win_response
+    return response, win_response, logit
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -414,16 +428,16 @@ def _stages(leads, pool, reason) -> dict[str, tuple[np.ndarray, np.ndarray]] | N
     }
 
 
-def _stage_decays(response: ResponseEffect, stages, X, wait, seed) -> dict[str, ResponseDecay]:
+def _stage_decays(response: ResponseEffect, stages, logit, wait) -> dict[str, ResponseDecay]:
     """Where the world applies the wait's effect: at acceptance (keen when reached) and at
-    qualification, each fitted to its own stage on leads of similar score; without the
-    stage dates, or where a stage has too few outcomes, the whole effect at acceptance."""
-    if stages is None or not response.fitted:
+    qualification, each fitted to its own stage on leads of similar score (``logit``, the
+    chance to reach SQL); without the stage dates, or where a stage has too few outcomes,
+    the whole effect at acceptance."""
+    if stages is None or not response.fitted or logit is None:
         return {"fit": response.decay}
     out = {}
     for name in ("fit", "bant"):
         at_risk, passed = stages[name]
-        logit = _logit(_chance(X, passed, at_risk, seed)[0])
         effect = fit_response_effect(wait[at_risk], passed[at_risk], logit[at_risk], outcome_name=name, bootstrap=0)
         if not effect.fitted:
             return {"fit": response.decay}

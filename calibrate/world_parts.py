@@ -214,15 +214,20 @@ def fit_team(leads: pd.DataFrame, timezone: str, prior: Team) -> tuple[Team, lis
         return prior, [Part("team: reps and hours", f"{prior.size} reps", False, 0, "no first touches with reps")]
     touched = leads["first_touch_at"].notna() & leads["rep_id"].notna()
     reps = leads.loc[touched, "rep_id"].astype(str)
+    codes, names = pd.factorize(reps)
     counts = reps.value_counts()
     kept = counts[counts >= MIN_REP_TOUCHES].index
     if len(kept) == 0:
         return prior, [Part("team: reps and hours", f"{prior.size} reps", False, 0, "too few touches per rep")]
     roster = []
     utc = leads.loc[touched, "first_touch_at"]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    rows_of = {name: order[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)}
     for name in sorted(kept):
-        zone = rep_zone(utc[reps == name], timezone)
-        at = _local(utc[reps == name], zone)
+        mine = utc.iloc[rows_of[name]]
+        zone = rep_zone(mine, timezone)
+        at = _local(mine, zone)
         days = np.bincount(at.dt.day_of_week.to_numpy(), minlength=7) / len(at)
         weekdays = tuple(int(d) for d in np.flatnonzero(days >= 0.02)) or (0, 1, 2, 3, 4)
         hours = at.dt.hour.to_numpy() + at.dt.minute.to_numpy() / 60.0

@@ -21,7 +21,7 @@ __all__ = ["funnel_moments", "refine_stages"]
 
 ROUNDS = 2
 SEEDS = 2
-REPLAY_LEADS = 100_000
+REPLAY_LEADS = 60_000
 """Refinement replays a world scaled to at most this many leads a year (arrivals and reps
 alike), so that a history of millions refines in seconds; the stage chances it sets do not
 depend on the volume."""

@@ -106,6 +106,15 @@ def _comebacks(leads, created, mql_after, is_mql, as_of, seed) -> np.ndarray:
     return out
 
 
+def _kind_codes(kind: pd.Series) -> np.ndarray:
+    """Codes into ``EVENT_KINDS`` (-1: another kind), cheaply through the categories."""
+    if isinstance(kind.dtype, pd.CategoricalDtype):
+        table = np.asarray([EVENT_KINDS.index(c) if c in EVENT_KINDS else -1 for c in kind.cat.categories])
+        codes = kind.cat.codes.to_numpy()
+        return np.where(codes >= 0, table[np.maximum(codes, 0)], -1)
+    return pd.Categorical(kind.astype("object"), categories=list(EVENT_KINDS)).codes
+
+
 def _event_streams(history, leads, mql_after) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each lead's events as minutes after its creation: the history's events, else its
     counts placed at its MQL moment (at its creation if never an MQL)."""
@@ -117,7 +126,7 @@ def _event_streams(history, leads, mql_after) -> tuple[np.ndarray, np.ndarray, n
         keep = np.isfinite(lead)
         lead = lead[keep].astype(np.int64)
         at = (_ns(ev["at"])[keep] - _ns(leads["created_at"])[lead]) / 6e10
-        kind = pd.Categorical(ev["kind"].astype("object")[keep], categories=list(EVENT_KINDS)).codes
+        kind = _kind_codes(ev["kind"])[keep]
     else:
         counts = np.column_stack(
             [
@@ -129,15 +138,13 @@ def _event_streams(history, leads, mql_after) -> tuple[np.ndarray, np.ndarray, n
         )
         per = counts.sum(axis=1)
         lead = np.repeat(np.arange(n), per)
-        kind = (
-            np.concatenate([np.repeat(np.arange(len(EVENT_KINDS)), row) for row in counts])
-            if per.sum()
-            else np.zeros(0, np.int64)
-        )
+        kind = np.repeat(np.tile(np.arange(len(EVENT_KINDS)), n), counts.ravel())
         at = np.nan_to_num(mql_after, nan=1.0)[lead]
     ok = kind >= 0
     lead, at, kind = lead[ok], np.maximum(at[ok], 0.0), kind[ok].astype(np.int8)
-    order = np.lexsort((at, lead))
+    step = np.diff(lead)
+    in_order = bool(np.all((step > 0) | ((step == 0) & (np.diff(at) >= 0))))
+    order = np.arange(lead.size) if in_order else np.lexsort((at, lead))
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(lead, minlength=n), out=offsets[1:])
     return offsets, at[order], kind[order]
