@@ -1,7 +1,9 @@
 """Replay the past: a fitted world run under the rules the history was made with, month by
 month against what the history shows (``seeds`` >= 2).
 
-A world that cannot reproduce its own past should not be trusted with the future.
+A world that cannot reproduce its own past should not be trusted with the future. The months
+compared are those of the MQL window; outcomes are counted as the history knew them at its
+as-of date, and the replay runs until then.
 ``replay(history, world)`` simulates ``seeds`` new versions of the history's months in the
 world (its MQL moments as recorded, when the rules in force are not known) and sets, per
 calendar month and for the whole window, the observed figure beside the replayed mean and
@@ -11,6 +13,7 @@ flagged: the world gets it wrong.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -19,6 +22,7 @@ import pandas as pd
 
 from calibrate.inputs import as_history
 from simulate import seeding
+from simulate.calendar import DAYS_PER_MONTH
 
 __all__ = ["REPLAY_FIGURES", "Replay", "replay"]
 
@@ -73,8 +77,16 @@ class Replay:
         return self.summary()
 
 
-def monthly_figures(leads: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame:
-    """``REPLAY_FIGURES`` per MQL month of a lead table (``months`` as rows), and in total."""
+def monthly_figures(leads: pd.DataFrame, months: pd.PeriodIndex, until: pd.Timestamp | None = None) -> pd.DataFrame:
+    """``REPLAY_FIGURES`` per MQL month of a lead table (``months`` as rows, the total over
+    them last), with outcomes as known at ``until`` (default: all)."""
+    month_of = leads["mql_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
+    leads = leads[month_of.isin(months)]
+    if until is not None:
+        leads = leads.copy()
+        for column in ("sql_at", "customer_at"):
+            if column in leads:
+                leads[column] = leads[column].where(leads[column] <= until)
     mql = leads["mql_at"].notna()
     month = leads.loc[mql, "mql_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
     cohort = leads[mql]
@@ -111,6 +123,16 @@ def monthly_figures(leads: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame
     return out
 
 
+def until_outcomes(world):
+    """The world run as long as its history's outcomes were observed (to its as-of date,
+    later than its last MQLs), and that date: what a replay compares with the history
+    (the extra months' leads are not compared)."""
+    end = pd.Timestamp(world.scenario.end_date, tz="UTC")
+    extra = max(0, math.ceil((world.outcome_end - end) / pd.Timedelta(days=DAYS_PER_MONTH)))
+    longer = world.replace(months=min(120, world.months + extra)) if extra else world
+    return longer, world.outcome_end
+
+
 def replay(history, world, *, seeds: int = 10, seed: int = 2000) -> Replay:
     """Replay ``history`` in ``world`` (see the module docstring).
 
@@ -124,10 +146,11 @@ def replay(history, world, *, seeds: int = 10, seed: int = 2000) -> Replay:
     if seeds < 2:
         raise ValueError(f"replay needs at least 2 seeds to give a range, got {seeds}")
     history = as_history(history)
-    start = pd.Timestamp(world.scenario.start_date)
-    months = pd.period_range(start, periods=world.months, freq="M")
+    first, last = world.mql_window
+    months = pd.period_range(pd.Timestamp(first), pd.Timestamp(last), freq="M")
     observed = monthly_figures(history.leads, months)
-    runs = [monthly_figures(world.run(int(s)).leads, months) for s in seeding.seed_list(seeds, seed=seed)]
+    longer, until = until_outcomes(world)
+    runs = [monthly_figures(longer.run(int(s)).leads, months, until) for s in seeding.seed_list(seeds, seed=seed)]
     stack = np.stack([r.to_numpy(dtype=float) for r in runs])
     with warnings.catch_warnings():  # a figure no replayed year has (no MQL that month): nan
         warnings.simplefilter("ignore", RuntimeWarning)

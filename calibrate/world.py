@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +47,7 @@ from simulate.funnel import ResponseDecay
 from simulate.resample import LeadSample, run_sample
 from simulate.rules import ScoringRules
 from simulate.scenario import Population, Scenario
-from simulate.table import BEHAVIOUR_COLUMNS, CATEGORICAL_ATTRIBUTES
+from simulate.table import BEHAVIOUR_COLUMNS, CATEGORICAL_ATTRIBUTES, reached_stages
 
 __all__ = ["FittedWorld", "fit_world"]
 
@@ -171,7 +172,7 @@ def fit_world(
     first_day = created.min().tz_convert("UTC").date()
     last_day = created.max().tz_convert("UTC").date()
     days = (last_day - first_day).days + 1
-    months = max(1, min(120, round(days / DAYS_PER_MONTH)))
+    months = max(1, min(120, math.ceil(days / DAYS_PER_MONTH - 0.1)))
     parts: list[Part] = []
 
     local = created.dt.tz_convert(tz)
@@ -230,6 +231,7 @@ def fit_world(
         timezone=tz,
         arrivals=arrivals,
         population=Population(sources=source_shares, source_fit_shift={}, source_intent_shift={}),
+        truth=dataclasses.replace(prior.truth, weights={}),  # the sample's chances stand for it
         team=team,
         sla=sla,
         funnel=funnel,
@@ -411,11 +413,14 @@ def _bad_share(leads: pd.DataFrame, touched: np.ndarray, bad: np.ndarray) -> np.
 
 def _stages(leads, pool, reason) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
     """Per stage of the funnel, the judged worked leads at its start and those that passed
-    (``None`` where the history lacks the stage dates)."""
+    (``None`` where the history lacks the stage dates). A lead counts at a stage when that
+    stage or a later one is dated (``simulate.table.reached_stages``): an export without SQL
+    dates still has its opportunities."""
     cols = ("sal_at", "sql_at", "opportunity_at", "customer_at")
-    if any(c not in leads for c in cols) or not pool.any():
+    if any(c not in leads for c in cols) or not pool.any() or leads["customer_at"].isna().all():
         return None
-    sal, sql, opp, won = (leads[c].notna().to_numpy() for c in cols)
+    reached = reached_stages(leads)
+    sal, sql, opp, won = (reached[c].to_numpy() for c in cols)
     r = reason.to_numpy()
     connected = pool & (r != "unreachable")
     existing = (leads["lead_type"].astype("object") == "existing_customer").to_numpy()

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from simulate import seeding
+from simulate.table import reached_stages
 
 __all__ = ["funnel_moments", "refine_stages"]
 
@@ -28,12 +29,14 @@ depend on the volume."""
 
 
 def funnel_moments(leads: pd.DataFrame) -> dict[str, float]:
-    """The funnel's conversions in a lead table: per stage, passed over reached."""
+    """The funnel's conversions in a lead table: per stage, passed over reached (a stage
+    counts as reached where it or a later one is dated)."""
     mql = leads["mql_at"].notna()
     reason = leads["recycled_reason"].astype("object")
     touched = leads["first_touch_at"].notna() & mql
     good = touched & (reason != "bad_data")
-    counts = {c: int(leads[c].notna().sum()) for c in ("sal_at", "sql_at", "opportunity_at", "customer_at")}
+    reached = reached_stages(leads)
+    counts = {c: int(reached[c].sum()) for c in ("sal_at", "sql_at", "opportunity_at", "customer_at")}
     unreachable = int((good & (reason == "unreachable")).sum())
     return {
         "connect": 1.0 - unreachable / max(int(good.sum()), 1),
@@ -93,5 +96,15 @@ def scaled(world, leads: int):
 
 
 def _replayed(world, seeds: int, seed: int) -> dict[str, float]:
-    rows = [funnel_moments(world.run(int(s)).leads) for s in seeding.seed_list(seeds, seed=seed)]
+    from calibrate.replayed import until_outcomes
+
+    longer, until = until_outcomes(world)
+    last = world.mql_window[1]
+    rows = []
+    for s in seeding.seed_list(seeds, seed=seed):
+        leads = longer.run(int(s)).leads
+        leads = leads[leads["created_at"] < pd.Timestamp(last, tz="UTC") + pd.Timedelta(days=1)].copy()
+        for column in ("sal_at", "sql_at", "opportunity_at", "customer_at"):
+            leads[column] = leads[column].where(leads[column] <= until)
+        rows.append(funnel_moments(leads))
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}

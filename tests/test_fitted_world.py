@@ -193,3 +193,16 @@ def test_a_utc_export_of_a_new_york_team_gets_new_york_hours(default_world):
     for cal in world.scenario.team.calendars:
         assert (cal.timezone, cal.start_hour, cal.end_hour) == ("America/New_York", 9.0, 17.0)
     assert world.scenario.sla.calendar.timezone == "America/New_York"
+
+
+def test_an_export_without_sal_and_sql_dates_still_replays_its_wins(default_world):
+    """A stage counts as reached where a later one is dated: an export with opportunities and
+    wins but no SAL or SQL dates (many CRMs) is not read as 'nobody qualified'."""
+    _, history, _ = default_world
+    leads = history.leads.copy()
+    for column in ("sal_at", "sql_at"):
+        leads[column] = pd.Series(pd.NaT, index=leads.index, dtype=leads[column].dtype)
+    bare = dataclasses.replace(history, leads=leads)
+    world = fit_world(bare, bootstrap=0)
+    totals = replay(bare, world, seeds=4).totals
+    assert totals.loc["wins", "inside"], totals
