@@ -190,9 +190,11 @@ class Recommendation:
         if self.inputs is None or not len(self.inputs):
             return []
         out = ["", "Inputs:"]
+        from calibrate.world import wrap80
+
         for row in self.inputs.itertuples():
-            out.append(_clip80(f"  {row.input}: {row.value}"))
-            out.append(_clip80(f"      {row.basis}"))
+            out.append(wrap80(f"  {row.input}: {row.value}"))
+            out.append(wrap80(f"      {row.basis}"))
         return out
 
     def _verification_lines(self) -> list[str]:
@@ -379,10 +381,6 @@ class Recommendation:
             history=dict(data.get("history", {})),
             inputs=pd.DataFrame(data["inputs"], columns=["input", "value", "basis"]) if "inputs" in data else None,
         )
-
-
-def _clip80(line: str) -> str:
-    return line if len(line) <= 80 else line[:77] + "..."
 
 
 def _no_constant(name: str):

@@ -259,6 +259,7 @@ def recommend(
             "sla_model": "analytic" if valid.settings_trusted else "simulation",
             "sla_model_reasons": list(valid.reasons),
             "kept_current_rules": bool(keep),
+            **({"target": float(target)} if target is not None else {}),
         },
         expected=expected,
         current=current,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,14 +123,16 @@ class FittedWorld:
         for row in self.parts.itertuples():
             lines.append(f"  {row.part}: {row.value}")
             lines.append(f"      {row.basis}")
-        return "\n".join(_fit80(line) for line in lines)
+        return "\n".join(wrap80(line) for line in lines)
 
     def __repr__(self) -> str:
         return f"FittedWorld(leads={self.n_leads:,}, months={self.months}, reps={self.scenario.team.size})"
 
 
-def _fit80(line: str) -> str:
-    return line if len(line) <= 80 else line[:77] + "..."
+def wrap80(line: str) -> str:
+    """A line of a summary folded at 80 columns, its continuation indented under it."""
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    return "\n".join(textwrap.wrap(line, width=80, subsequent_indent=indent, break_on_hyphens=False)) or line
 
 
 def fit_world(
@@ -253,7 +256,7 @@ def fit_world(
             "given" if rules is not None else "not given: MQL moments replayed as recorded",
             rules is None,
             int(is_mql.sum()),
-            "given by the caller",
+            "given",
         )
     )
     has_amounts = "amount" in leads and pd.to_numeric(leads["amount"], errors="coerce").notna().any()

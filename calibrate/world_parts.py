@@ -44,8 +44,10 @@ class Part:
 
     @property
     def basis(self) -> str:
-        """``"fitted from N leads"`` or ``"assumed (source)"``."""
-        return f"fitted from {self.n:,} leads" if self.fitted else f"assumed ({self.source})"
+        """``"fitted from N leads"``, ``"given"`` (by the caller) or ``"assumed (source)"``."""
+        if self.fitted:
+            return f"fitted from {self.n:,} leads"
+        return "given" if self.source == "given" else f"assumed ({self.source})"
 
 
 def _local(times: pd.Series, timezone: str) -> pd.Series:

@@ -109,7 +109,7 @@ def test_replay_flags_a_world_that_gets_the_team_wrong(default_world):
 def test_every_part_says_fitted_or_assumed(default_world):
     _, _, world = default_world
     basis = world.parts["basis"]
-    assert basis.str.match(r"^(fitted from [\d,]+ leads|assumed \(.+\))$").all()
+    assert basis.str.match(r"^(fitted from [\d,]+ leads|given|assumed \(.+\))$").all()
     assumed = world.parts.loc[~world.parts["fitted"], "part"].tolist()
     assert "team: work per touch and cadence" in assumed
     text = world.summary()
