@@ -325,13 +325,14 @@ def _demo_steps(args, scenario, out: Path) -> list[str]:
     import matplotlib.pyplot as plt
 
     import simulate
-    from calibrate.capacity import SalesCapacity
     from calibrate.diagnostics import evaluate
     from calibrate.history import load_history
     from calibrate.labels import make_labels
     from calibrate.plotting import plot_points, plot_reliability
+    from calibrate.replayed import replay
     from calibrate.threshold import recommend
     from calibrate.verification import verification_report, verify
+    from calibrate.world import fit_world
     from simulate.atomic import write_atomic
     from simulate.io import write_run_files
 
@@ -340,9 +341,13 @@ def _demo_steps(args, scenario, out: Path) -> list[str]:
     written = [out / name for name in write_run_files(result, out)]
     print(result.report(), "\n")
 
-    print("2. fitting points to the history and weighing every threshold ...", flush=True)
+    print("2. fitting a world to the history, points to its deals, and weighing every threshold ...", flush=True)
     history = load_history(result)
-    rec = recommend(history, SalesCapacity.from_scenario(scenario), current_rules=scenario.rules, seed=args.seed)
+    # the team, its hours and the response effect come from the world fitted to the history
+    # (as for a CRM export); only the SLA, the promise, is the scenario's
+    world = fit_world(history, rules=scenario.rules, sla=scenario.sla, seed=args.seed)
+    print(replay(history, world, seeds=5, seed=args.seed + 2000).summary(), "\n")
+    rec = recommend(history, world=world, current_rules=scenario.rules, seed=args.seed)
     with warnings.catch_warnings():
         # the history only has outcomes for leads that were MQLs: said once, below
         warnings.simplefilter("ignore")
