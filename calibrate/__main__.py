@@ -241,14 +241,29 @@ def _recommend(args) -> int:
     return 0
 
 
+def _header(path: Path) -> list[str]:
+    """The column names of a CSV's first line, read as a CSV line: a byte-order mark, quoted
+    names and ``;`` or tab separators are the file's, not part of the names."""
+    import csv
+
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        first = f.readline()
+    if not first.strip():
+        return []
+    try:
+        dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [name.strip() for name in next(csv.reader([first], dialect))]
+
+
 def _input_mapping(args):
     """The mapping the input options describe: a name or a file, the time zone, the join keys."""
     from calibrate.joining import with_keys
     from calibrate.mappings import lead_table_mapping, resolve_mapping
 
     if args.mapping is None:
-        header = args.history.read_text(encoding="utf-8", errors="replace").splitlines()[:1]
-        mapping = lead_table_mapping(header[0].split(",") if header else [])
+        mapping = lead_table_mapping(_header(args.history))
     elif args.mapping in ("hubspot", "salesforce") or args.mapping.lower().endswith((".toml", ".json")):
         mapping = resolve_mapping(args.mapping, [])
     else:
