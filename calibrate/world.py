@@ -184,7 +184,7 @@ def fit_world(
     parts += p
     team, p = fit_team(leads, tz, prior.team)
     parts += p
-    team = _with_holidays(team, leads, tz, first_day, days, parts)
+    team = _with_holidays(team, leads, first_day, days, parts)
 
     worked, is_mql, start, _ = _clock_start(leads)
     X = _design(leads)
@@ -219,7 +219,7 @@ def fit_world(
     exponents, p = _exponents(stages, p0, d, prior)
     parts += p
 
-    funnel, p = fit_after_touch(leads, prior.funnel, horizon_days)
+    funnel, p = fit_after_touch(leads, prior.funnel)
     parts += p
     funnel = dataclasses.replace(funnel, connect_decay=decays["fit"], qualify_decay=decays.get("bant", NO_DECAY))
     sample = lead_sample(history, leads, p0, bad_share, is_mql, exponents, seed)
@@ -483,7 +483,7 @@ def _team_calendar(team, tz: str) -> WorkingCalendar:
     )
 
 
-def _with_holidays(team, leads, tz, first_day, days, parts):
+def _with_holidays(team, leads, first_day, days, parts):
     """Working weekdays on which nobody touched a lead, amid days with many touches: the
     team's holidays."""
     if not team.roster or "first_touch_at" not in leads:

@@ -74,7 +74,7 @@ def fit_arrivals(leads: pd.DataFrame, timezone: str, first_day: dt.date, days: i
     day = (created.dt.tz_localize(None).dt.normalize() - pd.Timestamp(first_day)).dt.days.to_numpy()
     inside = (day >= 0) & (day < days)
     dates = pd.date_range(first_day, periods=days, freq="D")
-    campaign_of = _campaign_leads(leads, day, inside, dates, created)
+    campaign_of = _campaign_leads(leads, inside)
     base = inside & ~campaign_of.any(axis=1) if campaign_of.size else inside
     per_day = np.bincount(day[base], minlength=days).astype(float)
     # the first and last local days of the window are partly outside it: not in the rates
@@ -96,7 +96,7 @@ def fit_arrivals(leads: pd.DataFrame, timezone: str, first_day: dt.date, days: i
     multipliers = tuple(float(x) for x in (month_rate / rate if rate > 0 else np.ones(12)))
     # a month's expected leads are leads_per_month * multiplier / mean(multipliers)
     leads_per_month = float(rate * np.mean(weekday) * DAYS_PER_MONTH * np.mean(multipliers))
-    campaigns = _bursts(leads, campaign_of, dates, per_day, weekday, multipliers, rate, created, day, inside)
+    campaigns = _bursts(leads, campaign_of, dates, per_day, weekday, multipliers, rate, day, inside)
     arrivals = Arrivals(
         leads_per_month=leads_per_month,
         month_multipliers=multipliers,
@@ -135,18 +135,18 @@ def fit_arrivals(leads: pd.DataFrame, timezone: str, first_day: dt.date, days: i
     return arrivals, parts
 
 
-def _campaign_leads(leads, day, inside, dates, created) -> np.ndarray:
-    """(leads x bursts) membership: named campaigns, else detected bursts (later)."""
+def _campaign_leads(leads, inside) -> np.ndarray:
+    """(leads x named campaigns) membership, inside the window (no columns without any)."""
     if "campaign" not in leads or leads["campaign"].isna().all():
         return np.zeros((len(leads), 0), dtype=bool)
     names = leads["campaign"].astype("object").where(leads["campaign"].notna())
-    named = [n for n in pd.unique(names.dropna())]
+    named = list(pd.unique(names.dropna()))
     return (
         np.column_stack([(names == n).to_numpy() & inside for n in named]) if named else np.zeros((len(leads), 0), bool)
     )
 
 
-def _bursts(leads, campaign_of, dates, per_day, weekday, multipliers, rate, created, day, inside) -> list[Campaign]:
+def _bursts(leads, campaign_of, dates, per_day, weekday, multipliers, rate, day, inside) -> list[Campaign]:
     sources = leads["source"].astype("object").to_numpy()
     out = []
     if campaign_of.size:
@@ -335,7 +335,7 @@ def stage_exponents(
     return out
 
 
-def fit_after_touch(leads: pd.DataFrame, prior: Funnel, horizon_days: float) -> tuple[Funnel, list[Part]]:
+def fit_after_touch(leads: pd.DataFrame, prior: Funnel) -> tuple[Funnel, list[Part]]:
     """Times between stages, deal amounts and time to close, from the history's deals."""
     day = pd.Timedelta(days=1)
     changes, parts = {}, []
@@ -370,7 +370,7 @@ def fit_after_touch(leads: pd.DataFrame, prior: Funnel, horizon_days: float) -> 
     g = length[length.index.isin(leads.index[won]) & (length > 0)]
     if len(g) >= 20:
         changes["close_spread"] = float(np.std(np.log(g)))
-    amounts = _amounts(leads, won, existing, prior)
+    amounts = _amounts(leads, won, existing)
     changes.update(amounts[0])
     parts += amounts[1]
     if "deal_stage" in leads:
@@ -381,7 +381,7 @@ def fit_after_touch(leads: pd.DataFrame, prior: Funnel, horizon_days: float) -> 
     return dataclasses.replace(prior, **changes), parts
 
 
-def _amounts(leads, won, existing, prior: Funnel) -> tuple[dict, list[Part]]:
+def _amounts(leads, won, existing) -> tuple[dict, list[Part]]:
     """Deal amounts: new business log-linear in log company size, expansion a median."""
     if "amount" not in leads or leads.loc[won, "amount"].notna().sum() < 20:
         return {}, [Part("funnel: deal amounts", "none in the history", False, 0, "no amounts: revenue is not money")]

@@ -22,7 +22,7 @@ import numpy as np
 from simulate.arrivals import simulate_arrivals
 from simulate.behaviour import EventArrays
 from simulate.leads import LeadArrays
-from simulate.scenario import Scenario
+from simulate.scenario import Scenario, Truth
 from simulate.table import CATEGORICAL_ATTRIBUTES, EVENT_KINDS, LEAD_TYPES
 from simulate.truth import BANT, TruthArrays
 
@@ -66,9 +66,7 @@ class LeadSample:
     event_kind: np.ndarray
     mql_after_min: np.ndarray
     returned_after_min: np.ndarray
-    stage_exponents: dict[str, float] = field(
-        default_factory=lambda: {"connect": 0.15, "fit": 0.10, "bant": 0.15, "opportunity": 0.15, "won": 0.45}
-    )
+    stage_exponents: dict[str, float] = field(default_factory=lambda: dict(Truth().stage_exponents))
     pool: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -139,12 +137,12 @@ def draw_from_sample(
         bad_data=bad,
         categories=cats,
     )
-    events = _events(sample, picked, arrivals.created_min, bad)
+    events = _events(sample, picked, arrivals.created_min)
     truth = _truth(sample, picked, bad, truth_rng)
     return leads, events, truth, picked
 
 
-def _events(sample: LeadSample, picked: np.ndarray, created: np.ndarray, bad: np.ndarray) -> EventArrays:
+def _events(sample: LeadSample, picked: np.ndarray, created: np.ndarray) -> EventArrays:
     """The picked leads' events, re-timed to their new creation (in time order per lead)."""
     lo, hi = sample.event_offsets[picked], sample.event_offsets[picked + 1]
     per_lead = hi - lo
