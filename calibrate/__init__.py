@@ -12,6 +12,7 @@ from importlib import import_module
 
 _HOMES = {
     "ColumnMapping": "calibrate.mappings",
+    "ExplorationPlan": "calibrate.exploration",
     "FittedWorld": "calibrate.world",
     "Replay": "calibrate.replayed",
     "History": "calibrate.history",
@@ -27,6 +28,7 @@ _HOMES = {
     "Tradeoffs": "calibrate.tradeoffs",
     "Window": "calibrate.capacity",
     "evaluate_tradeoffs": "calibrate.tradeoffs",
+    "exploration_plan": "calibrate.exploration",
     "fit_world": "calibrate.world",
     "load_history": "calibrate.history",
     "make_labels": "calibrate.labels",

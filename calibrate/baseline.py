@@ -95,7 +95,8 @@ def current_baseline(
         confidence=trade.confidence,
         returns_score=None if inputs.returns_score is None else mql[inputs.returns_index].astype(float),
         returns_handoff_min=inputs.returns_handoff_min,
-        unworked=~inputs.worked,
+        unworked=~inputs.outcome_known,
+        extrapolated_p=inputs.plausible_high_p(),
         amount_dispersion=inputs.amount_dispersion,
     )
     if not (isinstance(simulate_seeds, int | np.integer) and simulate_seeds == 0):

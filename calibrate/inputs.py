@@ -16,13 +16,16 @@ import pandas as pd
 
 from calibrate.capacity import HORIZON_DAYS, SalesCapacity, Window
 from calibrate.history import History, load_history
-from calibrate.labels import make_labels, worked_leads
+from calibrate.labels import explored_leads, make_labels, worked_leads
 from calibrate.point_in_time import PointInTimeWarning, ScorePath, counts_at, look_ahead_backtest, peak_scores
 from calibrate.reachability import estimate_reachability
 from calibrate.scorecard import Scorecard
 from simulate.table import BEHAVIOUR_COLUMNS
 
-__all__ = ["LeadInputs", "as_history", "prepare"]
+__all__ = ["LeadInputs", "as_history", "prepare", "represented_by_exploration"]
+
+NEIGHBOURS = 200
+"""Worked leads whose mean chance bounds an unworked lead's from above (``plausible_high_p``)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -39,7 +42,9 @@ class LeadInputs:
     history's first touches (``calibrate.reachability``; ``None`` where the history does not
     record it); ``with_reachability`` puts them into a ``SalesCapacity``.
     ``old_mql`` marks the leads the rules in force made MQLs, ``worked`` those sales worked
-    (the only ones with an outcome, see ``credited_p_win``); ``point_in_time`` says whether
+    (the only ones with an outcome, see ``credited_p_win``), ``represented`` the unworked
+    leads an exploration sample stands for (``represented_by_exploration``);
+    ``point_in_time`` says whether
     the scores and chances are what was known at the decision (events or snapshot counts).
     """
 
@@ -61,6 +66,15 @@ class LeadInputs:
     path: ScorePath | None = None
     contact_rate: np.ndarray | None = None
     bad_data_share: np.ndarray | None = None
+    represented: np.ndarray | None = None
+
+    @property
+    def outcome_known(self) -> np.ndarray:
+        """Leads whose region of the score the history has outcomes for: worked, or stood
+        for by an exploration sample."""
+        n = self.score.size
+        worked = np.ones(n, dtype=bool) if self.worked is None else self.worked
+        return worked if self.represented is None else worked | self.represented
 
     def with_handoff_for(self, threshold: float) -> LeadInputs:
         """The leads handed to sales when a threshold of ``threshold`` makes them MQLs: at the
@@ -100,7 +114,32 @@ class LeadInputs:
         """
         if credit_unworked or self.worked is None:
             return self.p_win
-        return np.where(self.worked, self.p_win, 0.0)
+        return np.where(self.outcome_known, self.p_win, 0.0)
+
+    def plausible_high_p(self, neighbours: int = NEIGHBOURS) -> np.ndarray:
+        """The highest plausible chance of each lead (its own chance where the outcome is known).
+
+        For a lead in a region the history never worked, two curves are plausible where
+        nothing was observed: the scorecard's extrapolation (``p_win``), and a conversion as
+        good as that of the worked leads just above it on the same points (the mean chance
+        of the ``neighbours`` worked leads whose score is the next at or above its own: the
+        most a lead can have if the chance grows with the score). The higher of the two is
+        the top of the envelope; the bottom is 0 (such leads may not convert at all).
+        """
+        known = self.outcome_known
+        if known.all() or not known.any():
+            return self.p_win.copy()
+        order = np.argsort(self.score[known], kind="stable")
+        scores, chances = self.score[known][order], self.p_win[known][order]
+        cumulative = np.r_[0.0, np.cumsum(chances)]
+        start = np.searchsorted(scores, self.score[~known], side="left")
+        start = np.minimum(start, scores.size - 1)
+        stop = np.minimum(start + neighbours, scores.size)
+        start = np.maximum(stop - neighbours, 0)
+        above = (cumulative[stop] - cumulative[start]) / (stop - start)
+        out = self.p_win.copy()
+        out[~known] = np.maximum(self.p_win[~known], above)
+        return out
 
     def load_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Scores and handoff times of every trip to sales (first trips, then returns)."""
@@ -143,6 +182,8 @@ def prepare(
     random_state: int = 0,
     score_until: str = "as_of",
     cross_fit: int = 5,
+    exploration: str | np.ndarray | None = None,
+    exploration_share: float | str | np.ndarray | None = None,
 ) -> LeadInputs:
     """Fit (or use) a scorecard and compute every lead's score, chance, handoff and amount.
 
@@ -170,6 +211,10 @@ def prepare(
         from one of this many fold fits that did not see it (1: the fit's own, in-sample
         chance). Summing in-sample chances over the leads the same points rank highest
         promises more than new leads give (the fit has learned those leads' own outcomes).
+    exploration, exploration_share : an exploration sample of below-threshold leads worked
+        at random (see ``calibrate.make_labels``): weighted in the fit, and the unworked
+        leads it stands for count as leads with known outcomes
+        (``represented_by_exploration``).
     """
     if score_until not in ("as_of", "first_touch"):
         raise ValueError(f"score_until must be 'as_of' or 'first_touch', got {score_until!r}")
@@ -177,7 +222,13 @@ def prepare(
     leads = history.leads
     labels = None
     if scorecard is None:
-        labels = make_labels(history, target=target, horizon_days=horizon_days)
+        labels = make_labels(
+            history,
+            target=target,
+            horizon_days=horizon_days,
+            exploration=exploration,
+            exploration_share=exploration_share,
+        )
         scorecard = Scorecard(random_state=random_state).fit(labels.X, labels.y, labels.sample_weight)
     _warn_end_totals(history, labels, scorecard, random_state)
     features = list(scorecard.feature_names_in_)
@@ -234,8 +285,31 @@ def prepare(
         returns_index=np.flatnonzero(back),
         old_mql=old_mql,
         worked=worked_leads(leads),
+        represented=represented_by_exploration(leads, exploration),
         point_in_time=history.events is not None or history.counts_at == "decision",
     )
+
+
+def represented_by_exploration(leads: pd.DataFrame, exploration) -> np.ndarray | None:
+    """The unworked leads an exploration sample stands for (``None`` without one).
+
+    The sample was drawn at random among the leads the old rules left below the threshold,
+    so it stands for those whose old score lies within the range it was drawn from (the
+    lowest to the highest old ``score`` of the explored leads; every unworked lead where the
+    history has no old score).
+    """
+    if exploration is None:
+        return None
+    worked = worked_leads(leads)
+    explored = explored_leads(leads, exploration)
+    if not explored.any():
+        return np.zeros(len(leads), dtype=bool)
+    unworked = ~worked
+    if "score" not in leads or leads["score"].isna().all():
+        return unworked
+    old = pd.to_numeric(leads["score"], errors="coerce").to_numpy(dtype=float)
+    low, high = np.nanmin(old[explored]), np.nanmax(old[explored])
+    return unworked & (old >= low) & (old <= high)
 
 
 def _cross_fitted(p, labels, scorecard: Scorecard, X: pd.DataFrame, leads: pd.DataFrame, folds: int, seed: int):

@@ -33,6 +33,7 @@ from calibrate.history import History
 from calibrate.leakage import NAME_RULES, SALES_SIDE, LeakageError, leakage_report  # noqa: F401
 from calibrate.point_in_time import counts_at
 from calibrate.shape import check_decision
+from simulate.exploration import EXPLORATION_COLUMNS
 from simulate.table import BEHAVIOUR_COLUMNS, CATEGORICAL_ATTRIBUTES, validate_events
 
 FEATURE_DEFAULTS = (
@@ -133,7 +134,7 @@ def make_labels(
     features: Sequence[str] | None = None,
     allow: Sequence[str] = (),
     exploration: str | np.ndarray | None = None,
-    exploration_share: float | None = None,
+    exploration_share: float | str | np.ndarray | None = None,
     events: pd.DataFrame | None = None,
 ) -> Labels:
     """Label the leads of a history (see the module docstring).
@@ -152,8 +153,13 @@ def make_labels(
         anyway, at random): ``"auto"`` for the worked leads that never became MQLs, a boolean
         mask, a column name, or ``None`` (default) for no correction. Only name leads that
         were picked at random: a lead sales chose to work is not a sample of the others.
-    exploration_share : the share of below-threshold leads the exploration policy sampled;
-        default: explored leads / all leads that never became MQLs.
+    exploration_share : the chance with which the exploration policy sampled each explored
+        lead: one number, an array with one entry per lead, or a column name (an experiment
+        of ``simulate.run_with_exploration`` or ``calibrate.exploration_plan`` records
+        ``"exploration_share"``, which differs by score band); each explored lead weighs
+        ``1 / its share``. Default: explored leads / all leads that never became MQLs.
+        The exploration columns (``simulate.exploration.EXPLORATION_COLUMNS``) are never
+        features.
     events : the behaviour events (``lead_id, at, kind``); default the history's own
         (``History.events``). With events the count columns are recounted up to each lead's
         clock start (its MQL moment), so activity after it cannot leak. They are validated
@@ -180,8 +186,6 @@ def make_labels(
         raise ValueError(f"target must be 'won' or 'sql', got {target!r}")
     if horizon_days is not None and not horizon_days > 0:
         raise ValueError(f"horizon_days must be > 0 or None, got {horizon_days!r}")
-    if exploration_share is not None and not 0 < exploration_share <= 1:
-        raise ValueError(f"exploration_share must be in (0, 1], got {exploration_share!r}")
     leads = history.leads
     n = len(leads)
     if n == 0:
@@ -200,14 +204,17 @@ def make_labels(
     _check_judged(history, judged, worked, young, y_all, target, horizon_days)
 
     explored = _explored(exploration, leads, worked, is_mql)
-    weights, share = _exploration_weights(explored, ~is_mql, exploration_share)
+    weights, share = _exploration_weights(
+        explored, ~is_mql, _shares(exploration_share, leads, history.source), history.source
+    )
     old_enough = np.ones(n, dtype=bool)
     if horizon_days is not None:
         old = _column(leads, "created_at") <= as_of - pd.Timedelta(days=float(horizon_days))
         old_enough = old.to_numpy(dtype=bool, na_value=False)
     _warn_selection(leads, worked, is_mql, explored, judged, share, old_enough, history.source)
 
-    features = _features(leads, features, allow, y_all, worked, judged, history)
+    design = {c for c in (exploration, exploration_share) if isinstance(c, str)} | set(EXPLORATION_COLUMNS)
+    features = _features(leads, features, allow, y_all, worked, judged, history, design)
     X = leads.loc[judged, features].reset_index(drop=True)
     kinds = [c for c in BEHAVIOUR_COLUMNS if c in X.columns]
     if events is not None and kinds:
@@ -249,6 +256,18 @@ def _counts(worked, young, judged, y_all, undated, explored) -> pd.Series:
     )
 
 
+def _explored_at(leads: pd.DataFrame) -> pd.Series:
+    """When an exploration experiment handed each lead to sales (missing for the others)."""
+    at = _column(leads, "explored_at")
+    if pd.api.types.is_datetime64_any_dtype(at):
+        return at.dt.tz_localize("UTC") if at.dt.tz is None else at
+    parsed = pd.to_datetime(at, utc=True, errors="coerce")
+    bad = np.flatnonzero(parsed.isna().to_numpy() & at.notna().to_numpy())
+    if bad.size:
+        raise ValueError(f"column 'explored_at', row {int(bad[0])}: {at.iloc[bad[0]]!r} is not a date")
+    return parsed
+
+
 def _column(leads: pd.DataFrame, name: str | None) -> pd.Series:
     """A time column of the lead table, or missing times where the history has none."""
     if name in leads.columns:
@@ -277,7 +296,8 @@ def worked_leads(leads: pd.DataFrame) -> np.ndarray:
 def _clock_start(leads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Series, np.ndarray]:
     """Which leads were worked and became MQLs, when each lead's clock starts, and the known wins.
 
-    The clock starts at the MQL moment, else at the first touch, else at the earliest later
+    The clock starts at the MQL moment, else when an exploration experiment handed the lead
+    to sales (``explored_at``), else at the first touch, else at the earliest later
     stage; a lead never worked starts at its creation.
     """
     won = leads["won"] if "won" in leads.columns else pd.Series(pd.NA, index=leads.index, dtype="boolean")
@@ -289,7 +309,9 @@ def _clock_start(leads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Series
     mql = _column(leads, "mql_at")
     is_mql = mql.notna().to_numpy()
     worked = is_mql | first_later.notna().to_numpy() | won.notna().to_numpy()
-    start = mql.where(mql.notna(), _column(leads, "first_touch_at"))
+    # an explored lead's clock starts when it was handed to sales (``explored_at``)
+    start = mql.where(mql.notna(), _explored_at(leads))
+    start = start.where(start.notna(), _column(leads, "first_touch_at"))
     start = start.where(start.notna(), first_later)
     start = start.where(start.notna() | ~pd.Series(worked, index=leads.index), _column(leads, "created_at"))
     return worked, is_mql, start, won_true
@@ -308,14 +330,47 @@ def _target_reached(leads: pd.DataFrame, target: str, won_true: np.ndarray) -> t
     return event_at, event_at.notna().to_numpy() | won_true
 
 
+def _shares(exploration_share, leads: pd.DataFrame, source: str) -> np.ndarray | None:
+    """The sampling chance of every lead (``make_labels(exploration_share=...)``)."""
+    if exploration_share is None:
+        return None
+    if isinstance(exploration_share, str):
+        if exploration_share not in leads.columns:
+            raise KeyError(f"{source}: exploration_share column {exploration_share!r} is not in the lead table")
+        return pd.to_numeric(leads[exploration_share], errors="coerce").to_numpy(dtype=float)
+    if np.ndim(exploration_share) == 0:
+        share = float(exploration_share)
+        if not 0 < share <= 1:
+            raise ValueError(f"exploration_share must be in (0, 1], got {exploration_share!r}")
+        return np.full(len(leads), share)
+    values = np.asarray(exploration_share, dtype=float)
+    if values.shape != (len(leads),):
+        raise ValueError(f"exploration_share must have one entry per lead ({len(leads)}), got {values.shape}")
+    return values
+
+
 def _exploration_weights(
-    explored: np.ndarray, below: np.ndarray, exploration_share: float | None
+    explored: np.ndarray, below: np.ndarray, shares: np.ndarray | None, source: str = "history"
 ) -> tuple[np.ndarray, float | None]:
-    """Weight ``1 / share`` for each explored lead (1 for the others), and the share."""
+    """Weight ``1 / share`` for each explored lead (1 for the others), and the mean share.
+
+    An explored lead whose own share is missing or outside (0, 1] is an error naming it."""
     if not explored.any():
         return np.ones(explored.size), None
-    share = explored.sum() / max(below.sum(), 1) if exploration_share is None else float(exploration_share)
-    return np.where(explored, 1.0 / share, 1.0), share
+    if shares is None:
+        share = explored.sum() / max(below.sum(), 1)
+        return np.where(explored, 1.0 / share, 1.0), float(share)
+    own = shares[explored]
+    bad = np.flatnonzero(~((own > 0) & (own <= 1)))
+    if bad.size:
+        row = int(np.flatnonzero(explored)[bad[0]])
+        raise ValueError(
+            f"{source}: explored lead at row {row} has exploration share {own[bad[0]]!r}; each explored "
+            "lead's share must be in (0, 1]"
+        )
+    weights = np.ones(explored.size)
+    weights[explored] = 1.0 / own
+    return weights, float(explored.sum() / weights[explored].sum())
 
 
 def _history_events(events: pd.DataFrame, history: History) -> pd.DataFrame:
@@ -353,6 +408,12 @@ def _check_judged(history, judged, worked, young, y_all, target, horizon_days) -
             f"columns ({history.column_label('won')!r}, {history.column_label('customer_at')!r} in the "
             "export), the horizon and the as-of date)"
         )
+
+
+def explored_leads(leads: pd.DataFrame, exploration) -> np.ndarray:
+    """Which leads are the exploration sample (``make_labels(exploration=...)``)."""
+    worked, is_mql, _, _ = _clock_start(leads)
+    return _explored(exploration, leads, worked, is_mql)
 
 
 def _explored(exploration, leads, worked, is_mql) -> np.ndarray:
@@ -407,11 +468,13 @@ def _warn_selection(leads, worked, is_mql, explored, judged, share, old_enough, 
         )
 
 
-def _features(leads, features, allow, y_all, worked, judged, history) -> list[str]:
+def _features(leads, features, allow, y_all, worked, judged, history, design=frozenset()) -> list[str]:
+    """The feature columns (``make_labels(features=...)``); ``design`` names the columns of
+    the exploration design, never features by default."""
     allow = set(allow)
     if features is None:
         candidates = [c for c in FEATURE_DEFAULTS if c in leads.columns]
-        candidates += [c for c in history.extra_columns if c in leads.columns]
+        candidates += [c for c in history.extra_columns if c in leads.columns and c not in design]
         candidates += [c for c in allow if c not in candidates]
         report = leakage_report(leads, candidates, y=y_all, worked=worked, judged=judged)
         refused = set(report["column"]) - allow

@@ -229,9 +229,22 @@ def rules_mql(rules, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd
         if moments:
             raise ValueError("the MQL moments of rules need the behaviour events")
         return np.asarray(rules.is_mql(leads), dtype=bool)
+    fit = rules.fit_points(leads)
+    created, offsets, at, kind, origin = event_arrays(leads, events)
+    as_of_min = float((_ns(pd.Series([pd.Timestamp(as_of)]))[0] - origin) / 6e10)
+    mql_min, _, _ = score_stream(rules, fit, created, offsets, at, kind, as_of_min)
+    if not moments:
+        return np.isfinite(mql_min)
+    ns = np.where(np.isfinite(mql_min), origin + np.nan_to_num(mql_min) * 6e10, np.nan)
+    return pd.Series(pd.to_datetime(ns, utc=True))
+
+
+def event_arrays(leads: pd.DataFrame, events: pd.DataFrame):
+    """The events as the simulator's scoring reads them: ``(created_min, offsets, at_min,
+    kind, origin_ns)``, minutes since the first lead's creation, grouped by lead in table
+    order and in time order within a lead (``simulate.scoring.score_stream``)."""
     n = len(leads)
     origin = _ns(leads["created_at"]).min()
-    minutes = lambda ns: (ns - origin) / 6e10  # noqa: E731 - one conversion, used twice
     pos = pd.Series(np.arange(n), index=pd.Index(leads["lead_id"].to_numpy()))
     row = pos.reindex(events["lead_id"].to_numpy()).to_numpy()
     keep = ~np.isnan(row)
@@ -240,13 +253,17 @@ def rules_mql(rules, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd
     order = np.lexsort((at, row))
     row, at, kind = row[order], at[order], kind[order]
     offsets = np.searchsorted(row, np.arange(n + 1))
-    fit = rules.fit_points(leads)
-    as_of_min = float(minutes(_ns(pd.Series([pd.Timestamp(as_of)]))[0]))
-    mql_min, _, _ = score_stream(rules, fit, minutes(_ns(leads["created_at"])), offsets, minutes(at), kind, as_of_min)
-    if not moments:
-        return np.isfinite(mql_min)
-    ns = np.where(np.isfinite(mql_min), origin + np.nan_to_num(mql_min) * 6e10, np.nan)
-    return pd.Series(pd.to_datetime(ns, utc=True))
+    return (_ns(leads["created_at"]) - origin) / 6e10, offsets, (at - origin) / 6e10, kind, origin
+
+
+def scores_after(rules, leads: pd.DataFrame, events: pd.DataFrame, days: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each lead's score under ``rules`` ``days`` after its creation, through its events as
+    the CRM scores them, and whether the rules had made it an MQL by then."""
+    from simulate.exploration import scores_at_age
+
+    created, offsets, at, kind, _ = event_arrays(leads, events)
+    score, mql = scores_at_age(rules, rules.fit_points(leads), created, offsets, at, kind, days * 1440.0)
+    return score, mql <= created + days * 1440.0
 
 
 def look_ahead_backtest(labels, columns: list[str], *, random_state: int = 0) -> tuple[float, float] | None:

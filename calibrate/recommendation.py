@@ -40,6 +40,8 @@ FIGURE_LABELS = {
     "revenue_lost_per_month": ("revenue lost, slow response", "{:,.0f}"),
     "reps_needed": ("reps needed for the SLA", "{:,.0f}"),
     "unworked_mqls_per_month": ("MQLs never worked before", "{:,.0f}"),
+    "extrapolated_share": ("share of MQLs never worked", "{:.0%}"),
+    "extrapolated_wins_per_month": ("most wins they may add", "{:,.1f}"),
 }
 
 
@@ -180,10 +182,28 @@ class Recommendation:
         for r in [head, *rows]:
             cells = [r[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(r[1:], widths[1:], strict=True)]
             lines.append("  ".join(cells).rstrip())
+        lines += self._extrapolation_lines()
         lines += self._verification_lines()
         lines += self._input_lines()
         lines += ["", f"History {self.data_fingerprint[:19]}..., seed {self.seed}, leadfunnel {self.package_version}"]
         return "\n".join(lines)
+
+    def _extrapolation_lines(self) -> list[str]:
+        """How much of the volume and wins comes from regions the history never worked."""
+        share = self.expected.get("extrapolated_share")
+        if share is None or share.value is None or share.value < 0.005:
+            return []
+        from calibrate.world import wrap80
+
+        wins = self.expected.get("extrapolated_wins_per_month")
+        most = f" and at most {wins.value:,.1f} a month" if wins is not None and wins.value is not None else ""
+        text = (
+            f"{share.value:.0%} of these MQLs come from regions of the score the history never "
+            f"worked (no outcome was seen there): their wins count as none in 'expected'{most} "
+            "at the top of the plausible range; the wins and revenue ranges span both. "
+            "calibrate.exploration_plan(history) plans the experiment that measures them."
+        )
+        return ["", wrap80(text)]
 
     def _input_lines(self) -> list[str]:
         """Each input and where it comes from (fitted, given or assumed)."""

@@ -53,6 +53,8 @@ EXPECTED = (
     "revenue_lost_per_month",
     "reps_needed",
     "unworked_mqls_per_month",
+    "extrapolated_share",
+    "extrapolated_wins_per_month",
 )
 
 
@@ -130,6 +132,8 @@ def recommend(
     credit_unworked: bool = False,
     score_until: str = "as_of",
     reachability: bool = True,
+    exploration: str | np.ndarray | None = None,
+    exploration_share: float | str | np.ndarray | None = None,
     seed: int = 0,
 ) -> Recommendation:
     """Recommend the MQL threshold (and points) for this team and SLA.
@@ -167,6 +171,10 @@ def recommend(
     reachability : give each lead its own contact rate and bad-data share, learned from the
         history's first touches (``calibrate.reachability``), instead of the capacity's one
         rate: better leads are reached sooner and cost less work.
+    exploration, exploration_share : an exploration sample in the history (below-threshold
+        leads worked at random, see ``calibrate.make_labels`` and
+        ``calibrate.exploration_plan``): weighted in the fit, and the regions of the score
+        it covers no longer count as extrapolated.
     seed : the root of every random draw (bootstrap, simulated check) and the scorecard's
         ``random_state``.
     """
@@ -203,6 +211,8 @@ def recommend(
         random_state=seed,
         target="sql" if objective == "sqls" else "won",
         score_until=score_until,
+        exploration=exploration,
+        exploration_share=exploration_share,
     )
     if reachability:
         capacity = inputs.with_reachability(capacity)
@@ -362,7 +372,8 @@ def _table(inputs: LeadInputs, *, capacity, bootstrap, seed, credit_unworked) ->
         seed=seed,
         returns_score=inputs.returns_score,
         returns_handoff_min=inputs.returns_handoff_min,
-        unworked=~inputs.worked,
+        unworked=~inputs.outcome_known,
+        extrapolated_p=inputs.plausible_high_p(),
         amount_dispersion=inputs.amount_dispersion,
     )
 

@@ -25,6 +25,15 @@ their mean; revenue's adds the spread of deal sizes, ``amount_dispersion``), plu
 compliance and value kept, the spread of the queue over simulated seeds and the effect of a
 year's volume on it (the slope of compliance against volume across thresholds).
 
+Regions the history never worked. Where ``unworked`` leads (no outcome was ever seen in their
+region of the score) are MQLs, the wins credited for them (0 by default, see
+``LeadInputs.credited_p_win``) are one end of an envelope of plausible conversion curves and
+``extrapolated_p`` (the highest plausible chance, ``LeadInputs.plausible_high_p``) the other:
+``extrapolated_share`` is the share of the MQLs in such regions, ``extrapolated_wins_per_month``
+/ ``extrapolated_revenue_per_month`` what they bring at the top of the envelope, and every
+wins and revenue interval (of the expectation and of a new year) is widened to span the
+envelope: its low end counts them at nothing, its high end at the top.
+
 Where the simulation overrides the analytic SLA model (``calibrate.sla.overrides``), it
 supplies every figure of that threshold: utilisation, SLA compliance, response times and value
 kept, and the wins and revenue that follow from the value kept (``analytic_*`` keep the
@@ -64,6 +73,12 @@ FIGURES_WITH_INTERVALS = (
     "wins_per_month",
     "revenue_per_month",
 )
+VALUE_COLUMNS = tuple(
+    f"{name}{suffix}"
+    for name in ("wins_per_month", "revenue_per_month")
+    for suffix in ("", "_low", "_high", "_year_low", "_year_high")
+) + ("extrapolated_wins_per_month", "extrapolated_revenue_per_month")
+"""The figures that follow the value kept (rescaled where the simulation supplies it)."""
 SIMULATED = ("utilisation", "sla_compliance", "median_response_hours", "p90_response_hours", "value_kept")
 """The load figures the simulation supplies where it overrides the analytic model."""
 
@@ -165,10 +180,9 @@ def _kept_follows(out: pd.DataFrame, rows: np.ndarray, kept_history: float) -> p
     out["reps_needed"] = out["reps_needed"].astype("Float64").where(~rows, pd.NA)
     ratio = np.where(rows, out["value_kept"] / out["analytic_value_kept"], 1.0)
     ratio = np.where(np.isfinite(ratio), ratio, 1.0)
-    for name in ("wins_per_month", "revenue_per_month"):
-        for suffix in ("", "_low", "_high", "_year_low", "_year_high"):
-            if f"{name}{suffix}" in out:
-                out[f"{name}{suffix}"] = out[f"analytic_{name}{suffix}"] * ratio
+    for name in VALUE_COLUMNS:
+        if name in out:
+            out[name] = out[f"analytic_{name}"] * ratio
     kept_now = out["value_kept"].to_numpy() / kept_history
     with np.errstate(invalid="ignore", divide="ignore"):
         per_kept = np.where(kept_now > 0, out["revenue_per_month"] / kept_now, 0.0)
@@ -206,12 +220,7 @@ def _analytic(table: pd.DataFrame) -> pd.DataFrame:
     """The table as the analytic model made it, with ``analytic_*`` copies of what a
     simulated check may replace (a check merged before is taken out again)."""
     out = table.drop(columns=[c for c in table if c.startswith("sim_") or c == "sla_source"])
-    replaced = [*SIMULATED, "revenue_lost_per_month", "reps_needed"]
-    replaced += [
-        f"{name}{suffix}"
-        for name in ("wins_per_month", "revenue_per_month")
-        for suffix in ("", "_low", "_high", "_year_low", "_year_high")
-    ]
+    replaced = [*SIMULATED, "revenue_lost_per_month", "reps_needed", *VALUE_COLUMNS]
     for name in replaced:
         if f"analytic_{name}" in out:
             out[name] = out[f"analytic_{name}"]
@@ -297,6 +306,7 @@ def evaluate_tradeoffs(
     returns_score: ArrayLike | None = None,
     returns_handoff_min: ArrayLike | None = None,
     unworked: ArrayLike | None = None,
+    extrapolated_p: ArrayLike | None = None,
     amount_dispersion: float = 1.0,
     seed: int = 0,
 ) -> Tradeoffs:
@@ -321,6 +331,9 @@ def evaluate_tradeoffs(
         sales a second time (their score and the moment): they add load, not MQLs.
     unworked : (n,) bool, leads the history never worked (counted in
         ``unworked_mqls_per_month``; their ``p_win`` is whatever the caller credits them).
+    extrapolated_p : (n,) with ``unworked``, the highest plausible chance of each unworked
+        lead: the wins and revenue intervals span from crediting them ``p_win`` at the low
+        end less their credit, to this at the high end (see the module docstring).
     amount_dispersion : ``E[amount^2] / E[amount]^2`` of a won deal around its expected
         amount (1: every deal is worth its expectation), for the revenue range of a new year.
     seed : the root of the randomness: the bootstrap draws from ``default_rng(seed)``, a
@@ -376,6 +389,9 @@ def evaluate_tradeoffs(
         "revenue_per_month": sums["pv2"] * kept * float(amount_dispersion) / months / 12.0,
     }
     _year_range(table, per_month_variance, confidence)
+    if unworked is not None:
+        high = p if extrapolated_p is None else _vector(extrapolated_p, n, "extrapolated_p")
+        _widen_for_extrapolation(table, score, thresholds, p, high, value, unworked_mask, kept / months)
 
     trade = Tradeoffs(
         table=_sla_year_spread(table, months),
@@ -390,6 +406,34 @@ def evaluate_tradeoffs(
         load_score, load_handoff, thresholds, capacity=capacity, window=window, seeds=simulate_seeds, seed=seed
     )
     return trade.with_simulation(sim)
+
+
+def _widen_for_extrapolation(table, score, thresholds, p, high, value, unworked, per_month) -> None:
+    """The extrapolated columns, and the wins and revenue intervals over the envelope of
+    plausible chances of the unworked MQLs (module docstring)."""
+    _, sums = _cumulative_by_score(
+        score,
+        {
+            "credited": p * unworked,
+            "credited_value": p * value * unworked,
+            "high": high * unworked,
+            "high_value": high * value * unworked,
+        },
+        thresholds,
+    )
+    mqls = table["mqls_per_month"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["extrapolated_share"] = np.where(mqls > 0, table["unworked_mqls_per_month"] / mqls, 0.0)
+    for name, key in (("wins_per_month", ""), ("revenue_per_month", "_value")):
+        credited = sums[f"credited{key}"] * per_month
+        top = sums[f"high{key}"] * per_month
+        table[f"extrapolated_{name}"] = top
+        for end in ("_low", "_year_low"):
+            if f"{name}{end}" in table:
+                table[f"{name}{end}"] = np.maximum(table[f"{name}{end}"] - credited, 0.0)
+        for end in ("_high", "_year_high"):
+            if f"{name}{end}" in table:
+                table[f"{name}{end}"] = table[f"{name}{end}"] + np.maximum(top - credited, 0.0)
 
 
 def _year_range(table: pd.DataFrame, per_month_variance: dict, confidence: float) -> None:

@@ -7,7 +7,9 @@ moment, each lead is scored through its events as the CRM scores it, wins are cr
 leads the history worked, the expected intervals include the outcomes' noise, a new year's
 range is added, the SLA is chosen with a stated confidence, the analytic SLA model has
 follow-ups as their own load and a validity rule, and the Scorecard's default is
-``monotonic_cst="auto"``. The simulator's own outputs did not move.
+``monotonic_cst="auto"``. The simulator's own outputs did not move. Rewritten for issue 20:
+the wins and revenue intervals span the plausible chances of MQLs from regions the history
+never worked (``extrapolated_*`` columns); every point value and the threshold are unchanged.
 """
 
 import dataclasses
