@@ -138,12 +138,19 @@ class ExplorationPlan:
         x = np.arange(len(t))
         eligible = t["eligible_per_month"].to_numpy(float) * self.weeks * 12 / 52
         left.bar(x - 0.2, eligible, width=0.4, label=f"eligible in {self.weeks:g} weeks", color="#bbbbbb")
-        left.bar(x + 0.2, t["leads_needed"], width=0.4, label="needed for the precision", color="#1f77b4")
+        needed = t["leads_needed"].to_numpy(float)
+        left.bar(x + 0.2, needed, width=0.4, label="to work at random", color="#1f77b4")
+        for xi, n, share in zip(x, needed, t["share"], strict=True):
+            left.annotate(
+                f"{share:.1%}", (xi + 0.2, n), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8
+            )
+        left.set_yscale("log")
         left.set_xticks(x, names)
         left.set_xlabel("band of the old score (points)")
-        left.set_ylabel("leads (count)")
-        left.set_title(f"Leads to work at random, +-{self.precision:.1%}")
-        left.legend(loc="upper left", frameon=False)
+        left.set_ylabel("leads (count, log scale)")
+        left.set_title(f"Leads for \u00b1{self.precision:.1%} per band (share drawn)")
+        left.legend(loc="upper left", frameon=False, fontsize=8)
+        left.set_ylim(top=left.get_ylim()[1] * 4)
         o = self.options
         right.plot(o["weeks"], 100 * o["sla_during"], marker="o", label="during the experiment")
         right.axhline(100 * self.cost["sla_without"], color="grey", linestyle="--", label="without it")

@@ -242,3 +242,23 @@ def test_the_plan_refuses_bad_input(runs):
     leads = runs[0].leads.drop(columns="score")
     with pytest.raises(ValueError, match="'score'"):
         exploration_plan(leads, calibrate.SalesCapacity())
+
+
+def test_after_the_experiment_less_of_the_recommendation_is_extrapolated(runs, world):
+    plain, explored = runs
+    capacity = calibrate.SalesCapacity.from_scenario(world)
+    args = dict(world=None, current_rules=world.rules, simulate_seeds=0, bootstrap=20, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = calibrate.recommend(plain, capacity, **args)
+        after = calibrate.recommend(
+            explored, capacity, exploration="explored", exploration_share="exploration_share", **args
+        )
+    share_before = before.expected["extrapolated_share"].value
+    share_after = after.expected["extrapolated_share"].value
+    assert share_before > 0.05
+    assert share_after < share_before / 2
+    # the ranges span the envelope: the top exceeds the credited value by the most they may add
+    wins = before.expected["wins_per_month"]
+    assert wins.high >= wins.value + before.expected["extrapolated_wins_per_month"].value - 1e-9
+    assert "never worked" in before.summary()
