@@ -24,6 +24,7 @@ _HOMES = {
     "SalesCapacity": "calibrate.capacity",
     "Scorecard": "calibrate.scorecard",
     "SelectionBiasWarning": "calibrate.labels",
+    "SparseReport": "calibrate.sparse_card",
     "Tradeoffs": "calibrate.tradeoffs",
     "Window": "calibrate.capacity",
     "evaluate_tradeoffs": "calibrate.tradeoffs",
@@ -34,6 +35,7 @@ _HOMES = {
     "promise": "calibrate.verification",
     "recommend": "calibrate.threshold",
     "replay": "calibrate.replayed",
+    "sparse_copy": "calibrate.sparse_card",
     "verify": "calibrate.verification",
 }
 
