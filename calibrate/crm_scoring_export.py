@@ -34,11 +34,17 @@ points travel in ``leadfunnel`` beside them (HubSpot sets an MQL threshold in a 
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import math
+import os
+from pathlib import Path
 
 import pandas as pd
 
 from calibrate._binning import MISSING
+from simulate.atomic import write_text_atomic
 from simulate.rules import ScoringRules
 
 CSV_COLUMNS = ["field", "operator", "value", "points"]
@@ -148,3 +154,150 @@ def _markdown(table: pd.DataFrame) -> str:
 
     rule = "|" + "|".join(("-" * (w + 1) + ":") if n else (":" + "-" * (w + 1)) for w, n in zip(widths, numeric)) + "|"
     return "\n".join([line(cols), rule, *(line([cells[i][r] for i in range(len(cols))]) for r in range(len(table)))])
+
+
+# --- files ------------------------------------------------------------------------------
+def _write(path: str | os.PathLike, text: str, overwrite: bool) -> Path:
+    """Write ``text`` to ``path`` atomically; an existing file is refused unless ``overwrite``."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    return write_text_atomic(path, text)
+
+
+def criteria_frame(rules_or_card) -> pd.DataFrame:
+    """The criteria CSV's table: ``field``, ``operator``, ``value`` (lists joined by ``;``), ``points``."""
+    rows = rule_rows(rules_or_card)
+    values = []
+    for field, v in zip(rows["field"], rows["value"], strict=True):
+        items = v if isinstance(v, list) else [] if v is None else [v]
+        for item in items:
+            if ";" in str(item):
+                raise ValueError(f"criterion {field!r}: value {item!r} holds ';', the criteria CSV's list separator")
+        values.append(";".join(str(i) for i in items))
+    return pd.DataFrame(
+        {"field": rows["field"], "operator": rows["operator"], "value": values, "points": rows["points"]}
+    )
+
+
+def to_criteria_csv(rules_or_card, path: str | os.PathLike | None = None, *, overwrite: bool = False) -> str:
+    """The rules as a Salesforce/Marketo-style criteria CSV: ``field, operator, value, points``.
+
+    One row per rule (the operators: the module docstring); a text that a spreadsheet would
+    run as a formula (starting with ``=``, ``+``, ``-``, ``@``) gets a ``'`` in front. The
+    score limits and the MQL threshold are not in the file (``to_hubspot`` carries them).
+
+    Parameters
+    ----------
+    rules_or_card : ``ScoringRules``, a fitted ``Scorecard`` or a ``Recommendation``.
+    path : also written there (atomically) when given.
+    overwrite : replace an existing file at ``path``; by default it is refused.
+
+    Returns
+    -------
+    str
+        The CSV text.
+    """
+    from simulate.io import safe_for_spreadsheet
+
+    buffer = io.StringIO()
+    safe_for_spreadsheet(criteria_frame(rules_or_card)).to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
+    text = buffer.getvalue()
+    if path is not None:
+        _write(path, text, overwrite)
+    return text
+
+
+def _filters(field: str, operator: str, value) -> list[dict]:
+    """HubSpot CRM-search-shaped filters that together match the rule."""
+    if operator == "EQ":
+        return [{"propertyName": field, "operator": "EQ", "value": value}]
+    if operator == "IS_ANY_OF":
+        return [{"propertyName": field, "operator": "IN", "values": list(value)}]
+    if operator in ("LT", "GTE"):
+        return [{"propertyName": field, "operator": operator, "value": value}]
+    if operator == "GTE_AND_LT":
+        return [
+            {"propertyName": field, "operator": "GTE", "value": value[0]},
+            {"propertyName": field, "operator": "LT", "value": value[1]},
+        ]
+    return [{"propertyName": field, "operator": "HAS_PROPERTY" if operator == "IS_KNOWN" else "NOT_HAS_PROPERTY"}]
+
+
+def hubspot_rule_set(rules_or_card, *, name: str = "leadfunnel score", object_type_id: str = "0-1") -> dict:
+    """The rules as a HubSpot score configuration (plain data; see the module docstring)."""
+    rules = _rules(rules_or_card)
+    rows = rule_rows(rules)
+    groups = []
+    for (axis, field), part in rows.groupby(["axis", "field"], sort=False):
+        pts = part["points"].astype(int).tolist()
+        groups.append(
+            {
+                "groupCategory": axis.upper(),
+                "groupName": field,
+                "minValue": min(0, *pts),
+                "maxValue": max(0, *pts),
+                "ruleConfigurations": [
+                    {
+                        "enabled": True,
+                        "minimumValue": p,
+                        "maximumValue": p,
+                        "configuration": {
+                            "filters": _filters(field, op, v),
+                            "calculation": {"type": "CONSTANT", "value": p},
+                        },
+                    }
+                    for op, v, p in zip(part["operator"], part["value"], pts, strict=True)
+                ],
+            }
+        )
+    return {
+        "name": name,
+        "objectTypeId": object_type_id,
+        "maxScore": _number(rules.score_max),
+        "groupConfigs": groups,
+        "leadfunnel": {
+            "mql_threshold": _number(rules.mql_threshold),
+            "score_min": _number(rules.score_min),
+            "score_max": _number(rules.score_max),
+            "decay_half_life_days": rules.decay_half_life_days,
+            "note": "score = clip(sum of the points of the matching rules, score_min, score_max)",
+        },
+    }
+
+
+def to_hubspot(
+    rules_or_card,
+    path: str | os.PathLike | None = None,
+    *,
+    overwrite: bool = False,
+    name: str = "leadfunnel score",
+) -> dict:
+    """The rules as a HubSpot score-property rule set: groups of rules with round criteria.
+
+    Parameters
+    ----------
+    rules_or_card : ``ScoringRules``, a fitted ``Scorecard`` or a ``Recommendation``.
+    path : also written there as JSON (atomically) when given.
+    overwrite : replace an existing file at ``path``; by default it is refused.
+    name : the score's name in HubSpot.
+
+    Returns
+    -------
+    dict
+        The rule set (``hubspot_rule_set``), as written.
+    """
+    data = hubspot_rule_set(rules_or_card, name=name)
+    if path is not None:
+        _write(path, json.dumps(data, indent=2, allow_nan=False) + "\n", overwrite)
+    return data
+
+
+__all__ = [
+    "criteria_frame",
+    "hubspot_rule_set",
+    "points_table",
+    "rule_rows",
+    "to_criteria_csv",
+    "to_hubspot",
+]
