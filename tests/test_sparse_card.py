@@ -2,7 +2,6 @@
 points where the full card's are, and little AUC lost on newer leads."""
 
 import dataclasses
-import math
 import warnings
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 
 import simulate
 from calibrate import Scorecard
+from calibrate._testing import hanley_mcneil_se
 from calibrate.crm_scoring_export import rule_rows
 from calibrate.diagnostics import roc_auc
 from calibrate.history import History
@@ -85,13 +85,6 @@ def test_points_monotone_where_the_full_cards_are(cards):
     assert checked >= 3
 
 
-def _hanley_mcneil_se(auc: float, n_pos: int, n_neg: int) -> float:
-    """Standard error of an ROC AUC (Hanley & McNeil 1982, Radiology 143:29)."""
-    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
-    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg)
-    return math.sqrt(var)
-
-
 def test_auc_cost_on_newer_leads_is_small(cards):
     """On the held-out newer leads the sparse card's AUC is at most two Hanley-McNeil
     standard errors (of one AUC, so a generous bound for a paired difference) below the
@@ -101,7 +94,7 @@ def test_auc_cost_on_newer_leads_is_small(cards):
     y = np.asarray(held.y)
     auc_full = roc_auc(y, full.predict_points(held.X))
     auc_sparse = roc_auc(y, sparse.predict_points(held.X))
-    se = _hanley_mcneil_se(auc_full, int(y.sum()), int((1 - y).sum()))
+    se = hanley_mcneil_se(auc_full, int(y.sum()), int((1 - y).sum()))
     assert auc_full - auc_sparse <= 2 * se, (auc_full, auc_sparse, se)
 
 
