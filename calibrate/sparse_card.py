@@ -201,13 +201,15 @@ class _Feature:
 
     def candidates(self):
         """Pairs of groups a merge may join (each joins two and drops one rule)."""
-        groups = [g for g, wg in self.weight.items() if wg > 0]
+        groups = [g for g, wg in self.weight.items() if wg > 0 or g == self.ref]
         if self.kind == "numeric":
             runs = [g for g in dict.fromkeys(self.group.tolist()) if g in groups and g != self.missing]
             pairs = list(zip(runs, runs[1:], strict=False))
             if self.missing is not None and self.missing in groups and self.missing != self.ref:
                 pairs.append((self.ref, self.missing))
             return pairs
+        # the reference (of no training weight when blanks have no group of their own) joins
+        # the value next to it: that value then gets 0 points, the others shift alike
         ordered = sorted(groups, key=lambda g: self.value[g])
         return list(zip(ordered, ordered[1:], strict=False))
 
