@@ -4,7 +4,7 @@ Per seed, a simulated year of the default world (10,000 leads a month, 13 reps, 
 each lead's clock start); the full card and its sparse copy (``max_rules=25``) fitted on the
 older 70% of the judged leads, both scored on the newer 30% (out of time). Target: at most 25
 rules, and the sparse card's held-out AUC no more than two Hanley-McNeil standard errors
-below the full card's. Run: ``python -m bench sparse`` (about a minute a seed; ``--seeds 1``).
+below the full card's. Run: ``python -m bench sparse`` (about 5 s a seed; ``--seeds 1``).
 """
 
 from __future__ import annotations
