@@ -121,6 +121,7 @@ EDITED_BY_A_USER = {
         "MAPPING",
         "EVENTS_CSV",
         "CURRENT_RULES_JSON",
+        "TIMEZONE",
         "REPS",
         "SLA_HOURS",
         "SLA_CLOCK",
