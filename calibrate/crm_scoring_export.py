@@ -73,7 +73,9 @@ def rule_rows(rules_or_card) -> pd.DataFrame:
     """The rules, one row per CRM line: ``axis``, ``field``, ``operator``, ``value``, ``points``.
 
     ``value`` is a number, a list of numbers (``GTE_AND_LT``), a list of texts
-    (``IS_ANY_OF``), a text (``EQ``) or ``None``; rows of 0 points are left out.
+    (``IS_ANY_OF``), a text (``EQ``) or ``None``; rows of 0 points are left out. A category's
+    ``"(missing)"`` entry becomes ``IS_UNKNOWN`` (a fitted card always gives it 0, the
+    reference, so it only appears for hand-written rules).
     """
     rules = _rules(rules_or_card)
     rows = []

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import simulate
 from calibrate import Scorecard
@@ -125,3 +126,16 @@ def test_bad_max_rules_is_named(bad):
     X = pd.DataFrame({"a": [0, 1, 2, 3] * 10})
     with pytest.raises(ValueError, match="Scorecard.max_rules must be an integer >= 1"):
         Scorecard(max_rules=bad).fit(X, [0, 1] * 20)
+
+
+@parametrize_with_checks([Scorecard(max_rules=3)])
+def test_sklearn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tiny random data: convergence and constant-feature warnings
+        check(estimator)
+
+
+def test_sparse_copy_needs_the_full_card(cards):
+    train, _, _, sparse = cards
+    with pytest.raises(ValueError, match="needs the full card"):
+        sparse_copy(sparse, train.X, train.y)
