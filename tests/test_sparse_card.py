@@ -60,6 +60,10 @@ def test_edges_are_round_numbers(cards):
     edges = [e for b in (*sparse.rules_.fit_numeric.values(), *sparse.rules_.engagement.values()) for e in b.edges]
     assert edges, "no numeric rule left to check"
     assert all(_round(e) for e in edges), edges
+    for c in sparse.criteria_:  # chosen on the data: every bin keeps its share of the leads
+        if c.kind == "numeric":
+            share = c.weight[: c.binning.n_bins] / c.weight.sum()
+            assert share.min() >= sparse.min_bin_size - 1e-9, (c.name, share)
     size = full.rules_.fit_numeric["company_size"].edges
     assert not all(_round(e) for e in size)  # the full card's are not: there was work to do
 
