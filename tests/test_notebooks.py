@@ -158,6 +158,19 @@ def test_widget_outputs_have_a_static_fallback(path):
                 assert {"image/png", "text/html"} & set(data), f"a widget with no static picture: {c.source[:60]!r}"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_an_html_export_shows_every_picture(path):
+    """The committed notebook exported to HTML (nbconvert, as a user shares it) holds every
+    saved picture, the explorer's among them, as an embedded image."""
+    nbconvert = pytest.importorskip("nbconvert")
+    nb = nbformat.read(path, as_version=4)
+    pictures = [
+        o["data"]["image/png"][:80] for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+    ]
+    html, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    assert pictures and all(p in html for p in pictures)
+
+
 def test_notebook_3_works_in_the_fitted_world():
     code = "\n".join(
         c.source for c in nbformat.read(ROOT / "notebooks" / "03_recommend_threshold.ipynb", as_version=4).cells
