@@ -25,6 +25,7 @@ _HOMES = {
     "SalesCapacity": "calibrate.capacity",
     "Scorecard": "calibrate.scorecard",
     "SelectionBiasWarning": "calibrate.labels",
+    "SparseReport": "calibrate.sparse_card",
     "Tradeoffs": "calibrate.tradeoffs",
     "Window": "calibrate.capacity",
     "evaluate_tradeoffs": "calibrate.tradeoffs",
@@ -32,10 +33,14 @@ _HOMES = {
     "fit_world": "calibrate.world",
     "load_history": "calibrate.history",
     "make_labels": "calibrate.labels",
+    "points_table": "calibrate.crm_scoring_export",
     "prepare": "calibrate.inputs",
     "promise": "calibrate.verification",
     "recommend": "calibrate.threshold",
     "replay": "calibrate.replayed",
+    "sparse_copy": "calibrate.sparse_card",
+    "to_criteria_csv": "calibrate.crm_scoring_export",
+    "to_hubspot": "calibrate.crm_scoring_export",
     "verify": "calibrate.verification",
 }
 

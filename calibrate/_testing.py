@@ -10,6 +10,7 @@ cost of slow responses, so tests that compare with ``p_buy`` ask for ``outcomes=
 from __future__ import annotations
 
 import datetime
+import math
 
 import numpy as np
 import pandas as pd
@@ -217,3 +218,11 @@ def profiled_handoffs(n: int, rng: np.random.Generator, *, start: datetime.date,
     day = rng.choice(days, size=n, p=p_day / p_day.sum())
     hour = rng.choice(24, size=n, p=p_hour / p_hour.sum())
     return np.sort(day * 1440.0 + (hour + rng.random(n)) * 60.0)
+
+
+def hanley_mcneil_se(auc: float, n_pos: int, n_neg: int) -> float:
+    """Standard error of an ROC AUC from ``n_pos`` wins and ``n_neg`` losses (Hanley &
+    McNeil 1982, Radiology 143:29, their equation 2 with their Q1, Q2 approximations)."""
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg)
+    return math.sqrt(var)

@@ -123,6 +123,9 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     tol : stop when the log-likelihood can gain less than this many nats.
     random_state : seed of the subsample (fixed by default, so the same history always gives
         the same points).
+    max_rules : ``None`` (default) for the full card; a number for a sparse card a CRM can
+        take: monotone runs, round bin edges, no zero-point rows, at most this many rules,
+        refitted (``calibrate.sparse_card``).
 
     Attributes
     ----------
@@ -136,6 +139,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         ``z``, ``monotone`` and ``source`` (``"auto"``: decided from ``z``; ``"user"``,
         ``"engagement"``, ``"none"``: given, and then ``trend``, ``se``, ``z`` are NaN).
     n_iter_ : solver iterations (of both fits when ``"auto"`` fitted twice).
+    sparse_report_ : with ``max_rules``, the training AUC and rules of the full and the
+        sparse card (``SparseReport``; ``print(card.sparse_report_)`` says it in a line).
 
     Examples
     --------
@@ -176,6 +181,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         max_iter: int = 100,
         tol: float = 1e-4,
         random_state=0,
+        max_rules: int | None = None,
     ):
         self.max_bins = max_bins
         self.min_bin_size = min_bin_size
@@ -189,6 +195,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
+        self.max_rules = max_rules
 
     # --- scikit-learn plumbing ----------------------------------------------------------
     def __sklearn_tags__(self):
@@ -209,6 +216,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             raise ValueError(f"Scorecard.points_to_double_odds must be > 0, got {self.points_to_double_odds!r}")
         if self.mql_probability is not None and not 0 < self.mql_probability < 1:
             raise ValueError(f"Scorecard.mql_probability must be in (0, 1), got {self.mql_probability!r}")
+        if self.max_rules is not None and not (isinstance(self.max_rules, int | np.integer) and self.max_rules >= 1):
+            raise ValueError(f"Scorecard.max_rules must be an integer >= 1 or None, got {self.max_rules!r}")
         if self.subsample is not None and self.subsample < 1:
             raise ValueError(f"Scorecard.subsample must be >= 1 or None, got {self.subsample!r}")
 
@@ -251,8 +260,17 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         codes, offsets = encode(frame, names, kinds, binnings)
         check_design_size(offsets, names, min(rows.size, HESSIAN_ROWS))
         monotone, result, cov, evidence = self._decide_and_solve(codes, offsets, binnings, requested, yb, w, rows)
-        self.monotone_ = dict(zip(names, monotone, strict=True))
         self.monotone_evidence_ = evidence_frame(names, kinds, axes, sources, monotone, *evidence)
+        self._set_points(names, kinds, axes, monotone, binnings, result, codes, offsets, yb, w, cov)
+        if self.max_rules is not None:
+            from calibrate.sparse_card import sparsify
+
+            sparsify(self, frame, yb, w)
+        return self
+
+    def _set_points(self, names, kinds, axes, monotone, binnings, result, codes, offsets, yb, w, cov) -> None:
+        """The fitted attributes from a solved fit: criteria, intercepts, rules."""
+        self.monotone_ = dict(zip(names, monotone, strict=True))
         self.criteria_, ref_total = self._criteria(
             names, kinds, axes, monotone, binnings, result, codes, offsets, yb, w, cov
         )
@@ -260,7 +278,6 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.intercept_unrounded_ = result.intercept + ref_total
         self._calibrate_points(codes, axes, yb, w)
         self.rules_ = self.to_rules()
-        return self
 
     def _bin(self, frame, names, kinds, w, rows) -> list[NumericBinning | CategoryBinning]:
         """The binning of each feature, chosen on the binning rows."""

@@ -472,6 +472,8 @@ _METRIC_LABELS = {
     "max_backlog": ("largest month-end backlog (MQLs)", "{:,.0f}"),
     "wins": ("wins in the period", "{:,.0f}"),
     "revenue": ("revenue in the period", "{:,.0f}"),
+    "wins_per_month": ("wins a month", "{:,.1f}"),
+    "revenue_per_month": ("revenue a month", "{:,.0f}"),
 }
 
 

@@ -160,7 +160,7 @@ def sweep(
     *,
     executor: cf.Executor | None = None,
     max_workers: int | None = None,
-    progress: bool = True,
+    progress: bool | str = True,
     keep_runs: bool = False,
     seed: int = 0,
 ) -> SweepResult:
@@ -175,7 +175,8 @@ def sweep(
     executor : any ``concurrent.futures.Executor`` (a Dask ``client.get_executor()`` for a
         cluster, ``SerialExecutor()`` for in-process); default a local process pool with
         ``max_workers`` processes (all cores), created and shut down here.
-    progress : show a progress bar.
+    progress : show a progress bar (a notebook widget where one can be drawn); ``"text"``
+        for a plain-text bar, which also shows in a notebook's HTML export.
     keep_runs : also keep every full ``RunResult`` (memory grows with the sweep; by default
         only summaries are kept, so a sweep of thousands of tasks stays small).
 
@@ -183,7 +184,10 @@ def sweep(
     parameters and error; the other tasks' results are kept. A lost worker in the default
     pool is retried once in a fresh pool.
     """
-    from tqdm.auto import tqdm
+    if progress == "text":
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
 
     if isinstance(scenarios, Scenario):
         scenarios = [scenarios]

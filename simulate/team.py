@@ -165,14 +165,15 @@ class Team:
         if not self.roster:
             return dataclasses.replace(self, reps=size)
         n = len(self.roster)
-        roster = tuple(
-            Rep(
-                name=self.roster[i].name if i < n else f"{self.roster[i % n].name}~{i // n}",
-                calendar=self.roster[i % n].calendar,
-            )
-            for i in range(size)
-        )
-        return dataclasses.replace(self, roster=roster, reps=size)
+        roster = [Rep(name=r.name, calendar=r.calendar) for r in self.roster[:size]]
+        taken = {r.name for r in roster}
+        for i in range(n, size):  # a copy's name is new even if the roster was grown before
+            k, source = i // n, self.roster[i % n]
+            while f"{source.name}~{k}" in taken:
+                k += 1
+            taken.add(f"{source.name}~{k}")
+            roster.append(Rep(name=f"{source.name}~{k}", calendar=source.calendar))
+        return dataclasses.replace(self, roster=tuple(roster), reps=size)
 
     def working_intervals(self, start: dt.date, days: int, *, rng) -> list[np.ndarray]:
         """Each rep's working intervals over ``days`` days, after shrinkage."""

@@ -29,6 +29,8 @@ def test_a_roster_is_cut_or_repeated_in_order():
         "America/New_York",
     ]
     assert simulate.Team().with_size(6).size == 6
+    regrown = grown.with_size(6)  # a grown team grows again: names stay unique
+    assert regrown.rep_names[:5] == grown.rep_names and len(set(regrown.rep_names)) == 6
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="a team needs at least one rep"):
             team.with_size(bad)

@@ -10,8 +10,10 @@ To refresh the committed outputs after a change (full parameters, small images):
     .venv/bin/python tests/test_notebooks.py 02_fit_weights.ipynb
 
 It also turns progress bars off (a saved bar shows its first state, 0%) and reduces the
-images to a 128-colour palette. Notebook 2 reads the X Education export when ``../shared/data`` holds it (the refresh
-points it there through ``LEADFUNNEL_DATA``), else a CSV written from a simulated year.
+images to a 128-colour palette. Notebook 2's parameters cell reads ``LEADFUNNEL_DATA`` for the
+folder of the X Education export (the refresh points it at ``../shared/data`` when that exists;
+the suite runs without it, on a CSV written from a simulated year, and once more with it when it
+is there).
 """
 
 from __future__ import annotations
@@ -110,6 +112,72 @@ def test_committed_notebook_is_clean(path):
     assert any("image/png" in o.get("data", {}) for c in code for o in c.outputs), "outputs are missing"
     assert "widgets" not in nb.metadata, "widget state is not committed (it doubles the images)"
     assert path.stat().st_size < MAX_BYTES
+
+
+EDITED_BY_A_USER = {
+    "01_explore_scenarios.ipynb": ("REPS", "SLA_HOURS", "SLA_CLOCK", "SLA_TARGET"),
+    "02_fit_weights.ipynb": ("HISTORY_CSV", "MAPPING", "EVENTS_CSV", "DATA_DIR", "MAX_RULES"),
+    "03_recommend_threshold.ipynb": (
+        "HISTORY_CSV",
+        "MAPPING",
+        "EVENTS_CSV",
+        "CURRENT_RULES_JSON",
+        "TIMEZONE",
+        "REPS",
+        "SLA_HOURS",
+        "SLA_CLOCK",
+        "SLA_TARGET",
+    ),
+}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_parameters_cell_is_all_a_user_edits(path):
+    """The names a user sets to run on an own export are assigned in the first code cell and
+    nowhere else; no cell looks for data in parent folders or reads the environment for a
+    path outside the parameters cell."""
+    code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    for name in EDITED_BY_A_USER[path.name]:
+        assert f"\n{name} = " in "\n" + code[0].source, f"{name} is not set in the parameters cell"
+        for c in code[1:]:
+            assert f"\n{name} = " not in "\n" + c.source, f"{name} is set again in {c.source[:60]!r}"
+    for c in code:
+        assert ".parents" not in c.source and "shared/data" not in c.source.replace("\\", "/")
+    assert not any("os.environ" in c.source for c in code[1:]), "only the parameters cell reads the environment"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_widget_outputs_have_a_static_fallback(path):
+    """An HTML export (no kernel, no widget code from the internet) shows every output: a
+    widget's output carries a picture or a table beside it, and no saved output is a bare
+    widget (a progress bar)."""
+    nb = nbformat.read(path, as_version=4)
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            data = o.get("data", {})
+            if "application/vnd.jupyter.widget-view+json" in data:
+                assert {"image/png", "text/html"} & set(data), f"a widget with no static picture: {c.source[:60]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_an_html_export_shows_every_picture(path):
+    """The committed notebook exported to HTML (nbconvert, as a user shares it) holds every
+    saved picture, the explorer's among them, as an embedded image."""
+    nbconvert = pytest.importorskip("nbconvert")
+    nb = nbformat.read(path, as_version=4)
+    pictures = [
+        o["data"]["image/png"][:80] for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+    ]
+    html, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    assert pictures and all(p in html for p in pictures)
+
+
+def test_notebook_3_works_in_the_fitted_world():
+    code = "\n".join(
+        c.source for c in nbformat.read(ROOT / "notebooks" / "03_recommend_threshold.ipynb", as_version=4).cells
+    )
+    assert "world = calibrate.fit_world(history" in code
+    assert "calibrate.verify(rec, world," in code and "recommend(\n        history,\n        world=world," in code
 
 
 # --- refreshing the committed outputs -----------------------------------------------------

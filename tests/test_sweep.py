@@ -89,3 +89,11 @@ def test_replace_path_and_errors():
         replace_path(simulate.Scenario(), "team.reps", 0)
     with pytest.raises(TypeError, match=r"scenario 'x' is a dict"):
         sweep({"x": {}}, seeds=[1], executor=SerialExecutor(), progress=False)
+
+
+def test_a_text_progress_bar_is_plain_text(capsys):
+    """``progress="text"``: a plain bar on stderr (it shows in a notebook's HTML export,
+    where a widget bar is blank)."""
+    sweep(simulate.Scenario(months=1), seeds=[1], executor=SerialExecutor(), progress="text")
+    err = capsys.readouterr().err
+    assert "sweep" in err and "1/1" in err
