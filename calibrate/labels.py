@@ -416,6 +416,20 @@ def explored_leads(leads: pd.DataFrame, exploration) -> np.ndarray:
     return _explored(exploration, leads, worked, is_mql)
 
 
+def _flags(column: pd.Series, name: str) -> np.ndarray:
+    """A true/false column as booleans (blank: false); text as a CRM export writes it
+    (true/false, yes/no, 1/0), anything else an error naming the row."""
+    if pd.api.types.is_bool_dtype(column):
+        return column.fillna(False).to_numpy(dtype=bool)
+    from calibrate.reading import _BAD, _bool
+
+    values = [_bool(v) for v in column.astype(object).where(column.notna(), None)]
+    bad = [i for i, v in enumerate(values) if v is _BAD]
+    if bad:
+        raise ValueError(f"exploration column {name!r}, row {bad[0]}: {column.iloc[bad[0]]!r} is not true or false")
+    return np.array([bool(v) for v in values], dtype=bool)
+
+
 def _explored(exploration, leads, worked, is_mql) -> np.ndarray:
     if exploration is None:
         return np.zeros(len(leads), dtype=bool)
@@ -424,7 +438,7 @@ def _explored(exploration, leads, worked, is_mql) -> np.ndarray:
             return worked & ~is_mql if is_mql.any() else np.zeros(len(leads), dtype=bool)
         if exploration not in leads.columns:
             raise KeyError(f"exploration column {exploration!r} is not in the lead table")
-        mask = leads[exploration].fillna(False).astype(bool).to_numpy()
+        mask = _flags(leads[exploration], exploration)
     else:
         mask = np.asarray(exploration, dtype=bool)
         if mask.shape != (len(leads),):

@@ -262,3 +262,20 @@ def test_after_the_experiment_less_of_the_recommendation_is_extrapolated(runs, w
     wins = before.expected["wins_per_month"]
     assert wins.high >= wins.value + before.expected["extrapolated_wins_per_month"].value - 1e-9
     assert "never worked" in before.summary()
+
+
+def test_an_exported_experiment_reads_back_the_same(runs, tmp_path):
+    leads = runs[1].leads
+    path = tmp_path / "leads.csv"
+    leads.to_csv(path, index=False)  # True/False as text, times as ISO text
+    args = dict(exploration="explored", exploration_share="exploration_share")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = calibrate.make_labels(calibrate.load_history(leads, as_of=runs[1].as_of), **args)
+        csv = calibrate.make_labels(calibrate.load_history(path, as_of=runs[1].as_of), **args)
+        assert csv.counts["explored"] == frame.counts["explored"] > 0
+        assert np.allclose(np.sort(csv.sample_weight), np.sort(frame.sample_weight))
+        bad = leads.assign(explored=leads["explored"].map({True: "yes", False: "no"}).astype(object))
+        bad.loc[7, "explored"] = "maybe"
+        with pytest.raises(ValueError, match="'explored', row 7: 'maybe'"):
+            calibrate.make_labels(calibrate.load_history(bad, as_of=runs[1].as_of), **args)
