@@ -128,6 +128,7 @@ EDITED_BY_A_USER = {
         "SLA_CLOCK",
         "SLA_TARGET",
     ),
+    "05_learn_below_threshold.ipynb": ("MONTHS", "SEED", "PRECISION", "BANDS"),
 }
 
 
