@@ -182,6 +182,7 @@ def plot_frontier(
     ax = _axes(ax)
     t = table["threshold"].to_numpy()
     ax.fill_between(t, table["mqls_per_month"], step="mid", color="0.85", label="MQLs a month")
+    _shade_extrapolated(ax, table)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("MQL threshold (score)")
     ax.set_ylabel("MQLs a month")
@@ -230,6 +231,27 @@ def plot_frontier(
     right.legend(handles, labels, loc="center left", bbox_to_anchor=(0.0, 0.55), fontsize=8, framealpha=0.95)
     ax.set_title("Threshold frontier: volume, SLA and revenue")
     return ax
+
+
+def _shade_extrapolated(ax: Axes, table: pd.DataFrame) -> None:
+    """Hatch the part of the volume that comes from regions of the score the history never
+    worked (``extrapolated_share``): there the wins are a range, not a measurement."""
+    if "extrapolated_share" not in table or not (table["extrapolated_share"] > 0.005).any():
+        return
+    t = table["threshold"].to_numpy()
+    volume = table["mqls_per_month"].to_numpy(float)
+    known = volume * (1 - table["extrapolated_share"].to_numpy(float))
+    ax.fill_between(
+        t,
+        known,
+        volume,
+        step="mid",
+        facecolor="none",
+        edgecolor="tab:orange",
+        hatch="////",
+        linewidth=0,
+        label="of which never worked (wins extrapolated)",
+    )
 
 
 # --- the SLA load and staffing of each threshold (notebook 3, the explorer) ----------------
