@@ -103,18 +103,17 @@ def _band_estimates(result, plan) -> np.ndarray:
     return np.array(out, dtype=float)
 
 
-def precision(seeds: int = 30) -> list[Row]:
+def _planned():
+    """The default world, its history (seed 1) and the plan for it, with the world's team."""
     world = simulate.Scenario()
     history = simulate.run(world, seed=HISTORY_SEED)
     capacity = calibrate.SalesCapacity.from_scenario(world)
-    plan = _quiet(
-        calibrate.exploration_plan,
-        history,
-        capacity,
-        rules=world.rules,
-        bands=BANDS,
-        precision=PRECISION,
-    )
+    plan = _quiet(calibrate.exploration_plan, history, capacity, rules=world.rules, bands=BANDS, precision=PRECISION)
+    return world, history, plan
+
+
+def precision(seeds: int = 30) -> list[Row]:
+    world, history, plan = _planned()
     print(plan.summary(), flush=True)
     months = math.ceil((plan.weeks * 7 + plan.rule.decide_after_days + plan.horizon_days) / 30.4) + 1
     run_world = world.replace(months=months)
@@ -152,18 +151,8 @@ def precision(seeds: int = 30) -> list[Row]:
 
 
 def regret(seeds: int = 8, workers: int = 2) -> list[Row]:
-    world = simulate.Scenario()
-    capacity = calibrate.SalesCapacity.from_scenario(world)
-    history = simulate.run(world, seed=HISTORY_SEED)
-    plan = _quiet(
-        calibrate.exploration_plan,
-        history,
-        capacity,
-        rules=world.rules,
-        bands=BANDS,
-        precision=PRECISION,
-    )
-    explored = simulate.run_with_exploration(world.replace(rules=world.rules), plan.rule, seed=HISTORY_SEED)
+    world, history, plan = _planned()
+    explored = simulate.run_with_exploration(world, plan.rule, seed=HISTORY_SEED)
     t0 = time.perf_counter()
     without = _quiet(calibrate.recommend, history, sla=world.sla, current_rules=world.rules, seed=HISTORY_SEED)
     with_sample = _quiet(
