@@ -1,0 +1,136 @@
+"""Next month's MQLs: the training year's seasonality, the level the new months show, and
+the campaigns the user plans, with a predictive interval.
+
+Model, for the MQLs that no campaign brought (``calibrate.monitor_reference``):
+
+* seasonality ``s_m``: the training year's MQLs of calendar month ``m`` (campaign MQLs
+  apart), scaled to the days of the month;
+* level ``L``: the mean of ``observed_k / s_k`` over the last ``LEVEL_MONTHS`` new months
+  (1 without any: the training year's level); the trend is that level carried forward;
+* next month: ``L s_next`` plus each planned campaign's ``extra_leads * mql_share``.
+
+Its interval is normal on the count: the Poisson spread of a month, inflated by the
+over-dispersion the new months show (at least 1), plus the uncertainty of ``L`` (the
+Poisson spread of the months it averages and of the training months it divides by).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+__all__ = ["LEVEL_MONTHS", "PlannedCampaign", "VolumeForecast", "forecast_mqls"]
+
+LEVEL_MONTHS = 3
+"""The level of the forecast is the mean of the last this many new months."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedCampaign:
+    """A campaign planned for next month: ``extra_leads`` it brings and the share of them
+    that become MQLs (default: the share the training campaigns' leads had)."""
+
+    name: str
+    extra_leads: float
+    mql_share: float | None = None
+
+    def __post_init__(self) -> None:
+        if not np.isfinite(self.extra_leads) or self.extra_leads < 0:
+            raise ValueError(f"PlannedCampaign {self.name!r}: extra_leads must be >= 0, got {self.extra_leads!r}")
+        if self.mql_share is not None and not 0 <= self.mql_share <= 1:
+            raise ValueError(f"PlannedCampaign {self.name!r}: mql_share must be in [0, 1], got {self.mql_share!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeForecast:
+    """MQLs next month (``month``): ``mqls`` expected, ``low`` / ``high`` its ``confidence``
+    interval, ``sd`` the predictive standard deviation; ``level`` the new months over the
+    training year's same months, with its standard error; ``campaign_mqls`` planned."""
+
+    month: str
+    mqls: float
+    low: float
+    high: float
+    sd: float
+    level: float
+    level_se: float
+    campaign_mqls: float
+    confidence: float = 0.9
+
+    def chance_above(self, mqls: float) -> float:
+        """The chance that next month has more than ``mqls`` MQLs."""
+        if not np.isfinite(mqls):
+            return 0.0
+        return float(norm.sf(mqls, loc=self.mqls, scale=max(self.sd, 1e-9)))
+
+
+def _seasonal(reference_volume: dict) -> pd.Series:
+    """Training MQLs (campaigns apart) per day, by calendar month number 1..12."""
+    months = pd.PeriodIndex(reference_volume["months"], freq="M")
+    base = np.asarray(reference_volume["mqls"], float) - np.asarray(reference_volume["campaign_mqls"], float)
+    per_day = pd.Series(base / months.days_in_month.to_numpy(), index=months.month)
+    per_day = per_day.groupby(level=0).mean()
+    overall = float(per_day.mean()) if len(per_day) else 0.0
+    return per_day.reindex(range(1, 13), fill_value=overall)
+
+
+def forecast_mqls(
+    reference_volume: dict,
+    observed: pd.DataFrame,
+    *,
+    campaigns: Sequence[PlannedCampaign] = (),
+    campaign_mql_share: float = 0.0,
+    confidence: float = 0.9,
+) -> VolumeForecast:
+    """Forecast next month's MQLs (see the module docstring).
+
+    Parameters
+    ----------
+    reference_volume : the config's ``monitor_reference["volume"]``.
+    observed : the new months, ``month`` (``pandas.Period``), ``mqls``, ``campaign_mqls``
+        (``calibrate.monitor_reference.monthly_mqls`` of the new history); next month is
+        the one after the last.
+    campaigns : campaigns planned for next month.
+    campaign_mql_share : the MQL share of a campaign's leads where a campaign gives none.
+    """
+    seasonal = _seasonal(reference_volume)
+    if not len(observed):
+        raise ValueError("forecast_mqls needs at least one whole new month of MQLs")
+    last = observed.tail(LEVEL_MONTHS)
+    days = last["month"].map(lambda p: p.days_in_month).to_numpy(float)
+    train = seasonal.loc[[p.month for p in last["month"]]].to_numpy() * days
+    seen = (last["mqls"] - last["campaign_mqls"]).to_numpy(float)
+    ok = train > 0
+    if not ok.any():
+        level, level_se = 1.0, 0.0
+    else:
+        ratio = seen[ok] / train[ok]
+        level = float(ratio.mean())
+        # Poisson spread of each month and of the training month it divides by
+        var = (seen[ok] / train[ok] ** 2 + seen[ok] ** 2 / train[ok] ** 3).sum() / ok.sum() ** 2
+        level_se = float(np.sqrt(var))
+    nxt = last["month"].iloc[-1] + 1
+    base = level * float(seasonal.loc[nxt.month]) * nxt.days_in_month
+    extra = sum(c.extra_leads * (campaign_mql_share if c.mql_share is None else c.mql_share) for c in campaigns)
+    mqls = base + extra
+    expected = level * train
+    dispersion = 1.0
+    if ok.sum() >= 2:
+        dispersion = max(1.0, float(np.mean((seen[ok] - expected[ok]) ** 2 / np.maximum(expected[ok], 1.0))))
+    sd = float(np.sqrt(dispersion * max(mqls, 1.0) + (base / max(level, 1e-9) * level_se) ** 2))
+    z = float(norm.ppf(0.5 + confidence / 2))
+    return VolumeForecast(
+        month=str(nxt),
+        mqls=float(mqls),
+        low=max(0.0, mqls - z * sd),
+        high=mqls + z * sd,
+        sd=sd,
+        level=level,
+        level_se=level_se,
+        campaign_mqls=float(extra),
+        confidence=confidence,
+    )
