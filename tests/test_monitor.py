@@ -122,3 +122,29 @@ def test_a_config_without_reference_is_refused(world):
     result, rec = world
     with pytest.raises(RecommendationError, match="monitor_reference"):
         monitor(dataclasses.replace(rec, monitor_reference=None), known_at(result, "2026-08-01"))
+
+
+def test_the_command_line_prints_writes_and_refuses_to_overwrite(world, tmp_path, capsys):
+    from calibrate.__main__ import main
+
+    result, rec = world
+    config = tmp_path / "config.json"
+    rec.to_json(config)
+    new = known_at(result, "2026-08-01")
+    new.leads.to_csv(tmp_path / "new.csv", index=False)
+    new.events.to_csv(tmp_path / "events.csv", index=False)
+    out = tmp_path / "report.json"
+    args = [str(config), str(tmp_path / "new.csv"), "--events", str(tmp_path / "events.csv"), "--out", str(out)]
+    args += ["--as-of", "2026-08-01T00:00:00+00:00"]
+    code = main(["monitor", *args, "--team-change", "-1"])
+    printed = capsys.readouterr().out
+    assert code in (0, 1) and "Monitor of 2026-07" in printed
+    import json
+
+    written = json.loads(out.read_text())
+    assert written["decision"] in ("keep", "re-tune") and written["sla_risk"]["planned"]["reps"] >= 1
+    before = out.read_text()
+    assert main(["monitor", *args]) == 2
+    assert "exists" in capsys.readouterr().err and out.read_text() == before
+    assert main(["monitor", str(config), str(config), "--out", str(config), "--overwrite"]) == 2
+    assert "replace your input" in capsys.readouterr().err
