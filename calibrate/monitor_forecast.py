@@ -5,13 +5,15 @@ Model, for the MQLs that no campaign brought (``calibrate.monitor_reference``):
 
 * seasonality ``s_m``: the training year's MQLs of calendar month ``m`` (campaign MQLs
   apart), scaled to the days of the month;
-* level ``L``: the mean of ``observed_k / s_k`` over the last ``LEVEL_MONTHS`` new months
-  (1 without any: the training year's level); the trend is that level carried forward;
+* level ``L``: the ratio ``observed_k / s_k`` of the last ``LEVEL_MONTHS`` new months,
+  their mean with fewer than three, else the least-squares line through them one month on
+  (the trend); 1 without any (the training year's level);
 * next month: ``L s_next`` plus each planned campaign's ``extra_leads * mql_share``.
 
 Its interval is normal on the count: the Poisson spread of a month, inflated by the
-over-dispersion the new months show (at least 1), plus the uncertainty of ``L`` (the
-Poisson spread of the months it averages and of the training months it divides by).
+over-dispersion the new months show around the line (at least 1), plus the uncertainty of
+``L`` (the Poisson spread of the months it is made of and of the training months it
+divides by).
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from scipy.stats import norm
 
 __all__ = ["LEVEL_MONTHS", "PlannedCampaign", "VolumeForecast", "forecast_mqls"]
 
-LEVEL_MONTHS = 3
-"""The level of the forecast is the mean of the last this many new months."""
+LEVEL_MONTHS = 4
+"""The level of the forecast comes from the last this many new months."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,6 +80,34 @@ def _seasonal(reference_volume: dict) -> pd.Series:
     return per_day.reindex(range(1, 13), fill_value=overall)
 
 
+def _weights(k: int) -> np.ndarray:
+    """Weights of ``k`` monthly ratios that give the level one month after the last: their
+    mean for fewer than three, else the least-squares line through them, carried one step."""
+    if k < 3:
+        return np.full(k, 1.0 / k)
+    t = np.arange(k, dtype=float)
+    centred = t - t.mean()
+    return 1.0 / k + centred * (k - t.mean()) / np.sum(centred**2)
+
+
+def _level(seen: np.ndarray, train: np.ndarray) -> tuple[float, float]:
+    """Next month's level (new over last year's same month) and its standard error from the
+    Poisson spread of each month and of the training month it divides by."""
+    if not seen.size:
+        return 1.0, 0.0
+    w = _weights(seen.size)
+    ratio = seen / train
+    var = seen / train**2 + seen**2 / train**3
+    return max(float(w @ ratio), 0.0), float(np.sqrt(np.sum(w**2 * var)))
+
+
+def _fitted(seen: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """The least-squares line through the ratios, at each month (for the dispersion)."""
+    t = np.arange(seen.size, dtype=float)
+    slope, intercept = np.polyfit(t, seen / train, 1)
+    return intercept + slope * t
+
+
 def forecast_mqls(
     reference_volume: dict,
     observed: pd.DataFrame,
@@ -105,22 +135,15 @@ def forecast_mqls(
     train = seasonal.loc[[p.month for p in last["month"]]].to_numpy() * days
     seen = (last["mqls"] - last["campaign_mqls"]).to_numpy(float)
     ok = train > 0
-    if not ok.any():
-        level, level_se = 1.0, 0.0
-    else:
-        ratio = seen[ok] / train[ok]
-        level = float(ratio.mean())
-        # Poisson spread of each month and of the training month it divides by
-        var = (seen[ok] / train[ok] ** 2 + seen[ok] ** 2 / train[ok] ** 3).sum() / ok.sum() ** 2
-        level_se = float(np.sqrt(var))
+    level, level_se = _level(seen[ok], train[ok])
     nxt = last["month"].iloc[-1] + 1
     base = level * float(seasonal.loc[nxt.month]) * nxt.days_in_month
     extra = sum(c.extra_leads * (campaign_mql_share if c.mql_share is None else c.mql_share) for c in campaigns)
     mqls = base + extra
-    expected = level * train
     dispersion = 1.0
-    if ok.sum() >= 2:
-        dispersion = max(1.0, float(np.mean((seen[ok] - expected[ok]) ** 2 / np.maximum(expected[ok], 1.0))))
+    if ok.sum() >= 3:
+        fitted = _fitted(seen[ok], train[ok]) * train[ok]
+        dispersion = max(1.0, float(np.mean((seen[ok] - fitted) ** 2 / np.maximum(fitted, 1.0))))
     sd = float(np.sqrt(dispersion * max(mqls, 1.0) + (base / max(level, 1e-9) * level_se) ** 2))
     z = float(norm.ppf(0.5 + confidence / 2))
     return VolumeForecast(

@@ -12,7 +12,7 @@
   creation; leads younger than that and not MQLs are left out, on both sides.
 * ``model``: the ROC AUC on the judged training leads with its 95% interval (out of fold:
   each lead ranked by a fit that did not learn its outcome), and
-  its calibration: the win rate of each score bin (what a score promises).
+  its calibration: the win rate of each score bin (what a score promises; out of fold too).
 * ``volume``: MQLs per calendar month under the recommended rules on the training data
   (but its first month, a warm-up), campaign leads apart (the seasonality and the base
   level of the forecast), and the range of a month.
@@ -195,10 +195,12 @@ def auc_interval(auc: float, wins: int, losses: int, confidence: float = 0.95) -
 
 
 def score_calibration(score: np.ndarray, y: np.ndarray, edges: list[float]) -> dict:
-    """Win rate of each score bin (``edges`` as in ``distribution``) on judged leads."""
+    """Win rate of each score bin (``edges`` as in ``distribution``) on judged leads; ``y``
+    the outcomes, or the chances a fit that did not learn them gives (an honest promise:
+    the bins' own win rates are those the points were fitted to)."""
     k = np.searchsorted(np.asarray(edges, float), score, side="right")
     leads = np.bincount(k, minlength=len(edges) + 1)
-    wins = np.bincount(k, weights=y.astype(float), minlength=len(edges) + 1)
+    wins = np.bincount(k, weights=np.asarray(y, float), minlength=len(edges) + 1)
     overall = wins.sum() / max(leads.sum(), 1)
     rate = np.where(leads > 0, wins / np.maximum(leads, 1), overall)
     return {"edges": [float(e) for e in edges], "win_rate": rate.tolist(), "leads": leads.tolist()}
@@ -261,7 +263,9 @@ def monitor_reference(
             "auc_high": _finite(high),
             "judged": int(len(labels.y)),
             "wins": wins,
-            "calibration": score_calibration(judged, labels.y, reference_score["edges"]),
+            "calibration": score_calibration(
+                judged, labels.y if out_of_fold is None else ranked, reference_score["edges"]
+            ),
         },
         "volume": {
             "months": [str(m) for m in months["month"]],

@@ -10,6 +10,8 @@ there are any) and the config ``recommend`` wrote:
 2. honesty: the score's ROC AUC and calibration (observed over expected wins, the expected
    from the config's win rate per score bin) on the new leads whose outcome is known
    (``make_labels`` with the config's horizon), with 95% intervals, against the config's;
+   lost when the AUC's interval lies below the config's, or the wins surely fall short of
+   the promise by ``CALIBRATION_SLACK``;
 3. volume: the latest month's MQLs against the training months' range, and next month's
    forecast (``calibrate.monitor_forecast``);
 4. SLA risk: the chance that the threshold in force breaks the SLA next month with the team
@@ -51,6 +53,10 @@ __all__ = ["ALARM_RISK", "MIN_WINS", "MonitorReport", "monitor", "psi_band"]
 ALARM_RISK = 0.35
 """Re-tune when the chance of breaking the SLA next month is above this (the backtest,
 ``python -m bench monitor``, sets it on stationary years with a margin)."""
+
+CALIBRATION_SLACK = 0.2
+"""The score has lost its calibration when the new leads' observed over expected wins is
+surely (95%) below ``1 - CALIBRATION_SLACK``: fewer wins than promised by a fifth or more."""
 
 MIN_WINS = 20
 """Honesty is judged only with at least this many judged wins among the new leads."""
@@ -186,7 +192,7 @@ def _honesty(new, rules, reference: dict, since: pd.Timestamp | None) -> dict:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            labels = make_labels(new, horizon_days=reference["horizon_days"])
+            labels = make_labels(new, horizon_days=reference["horizon_days"], features=list(rules.columns))
     except ValueError:  # no judged lead yet
         return out | {"judged": 0, "wins": 0, "broken": False}
     fresh = np.ones(len(labels.y), dtype=bool) if since is None else (labels.created_at >= since).to_numpy()
@@ -203,8 +209,8 @@ def _honesty(new, rules, reference: dict, since: pd.Timestamp | None) -> dict:
     half = 1.96 * np.sqrt(wins) / expected if expected > 0 else float("nan")
     out |= {"auc": auc, "auc_low": low, "auc_high": high, "observed_over_expected": ratio}
     out |= {"oe_low": max(0.0, ratio - half), "oe_high": ratio + half, "expected_wins": expected}
-    config_auc = model["auc"]
-    out["broken"] = bool((config_auc is not None and high < config_auc) or ratio + half < 1.0)
+    clearly_lower = model["auc_low"] is not None and high < model["auc_low"]
+    out["broken"] = bool(clearly_lower or ratio + half < 1.0 - CALIBRATION_SLACK)
     return out
 
 
