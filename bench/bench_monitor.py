@@ -191,7 +191,7 @@ DRIFT_FROM = {"source_shift": 3, "campaign": int(LAUNCH.start[5:7]), "rep_leavin
 def score(frame: pd.DataFrame, alarm_risk: float = ALARM_RISK) -> dict:
     """Alarms in time per drift kind (for the first break from the drift's month on), and
     false alarms on the stationary years (alarms for a next month that met the SLA)."""
-    frame = frame.assign(alarm=(frame["chance"] > alarm_risk) | frame["honesty_broken"])
+    frame = frame.assign(alarm=frame["chance"] > alarm_risk)
     out = {}
     for kind in KINDS[1:]:
         hit = total = 0
@@ -264,8 +264,11 @@ def table_rows(frame: pd.DataFrame) -> list[Row]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_monitor")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--save", help="also write the month-by-month rows to this CSV")
     args = parser.parse_args(argv)
     frame = pd.concat([run_seed(s) for s in range(args.seeds)], ignore_index=True)
+    if args.save:
+        frame.to_csv(args.save, index=False)
     still = frame[frame["kind"] == "stationary"]["chance"]
     print(f"stationary months' chance of breach: 95th percentile {still.quantile(0.95):.0%}, max {still.max():.0%}")
     print(f"{'alarm level':>12}  " + "  ".join(f"{k:>22}" for k in (*KINDS[1:], "false alarms")))

@@ -8,7 +8,8 @@ Model, for the MQLs that no campaign brought (``calibrate.monitor_reference``):
 * level ``L``: the ratio ``observed_k / s_k`` of the last ``LEVEL_MONTHS`` new months,
   their mean with fewer than three, else the least-squares line through them one month on
   (the trend); 1 without any (the training year's level);
-* next month: ``L s_next`` plus each planned campaign's ``extra_leads * mql_share``.
+* next month: ``L s_next`` plus each planned campaign's ``extra_leads * mql_share``, times
+  the share of a campaign's MQLs that fall in the month it begins.
 
 Its interval is normal on the count: the Poisson spread of a month, inflated by the
 over-dispersion the new months show around the line (at least 1), plus the uncertainty of
@@ -114,6 +115,7 @@ def forecast_mqls(
     *,
     campaigns: Sequence[PlannedCampaign] = (),
     campaign_mql_share: float = 0.0,
+    in_month_share: float = 1.0,
     confidence: float = 0.9,
 ) -> VolumeForecast:
     """Forecast next month's MQLs (see the module docstring).
@@ -126,6 +128,8 @@ def forecast_mqls(
         the one after the last.
     campaigns : campaigns planned for next month.
     campaign_mql_share : the MQL share of a campaign's leads where a campaign gives none.
+    in_month_share : the share of a campaign's MQLs that fall in the month it begins (the
+        training campaigns'; the rest spill into the month after).
     """
     seasonal = _seasonal(reference_volume)
     if not len(observed):
@@ -138,7 +142,9 @@ def forecast_mqls(
     level, level_se = _level(seen[ok], train[ok])
     nxt = last["month"].iloc[-1] + 1
     base = level * float(seasonal.loc[nxt.month]) * nxt.days_in_month
-    extra = sum(c.extra_leads * (campaign_mql_share if c.mql_share is None else c.mql_share) for c in campaigns)
+    extra = in_month_share * sum(
+        c.extra_leads * (campaign_mql_share if c.mql_share is None else c.mql_share) for c in campaigns
+    )
     mqls = base + extra
     dispersion = 1.0
     if ok.sum() >= 3:

@@ -183,6 +183,22 @@ def monthly_mqls(history, rules, *, skip_first: bool = False) -> pd.DataFrame:
     return table.rename_axis("month").reset_index().astype({"mqls": int, "campaign_mqls": int})
 
 
+def _in_month_share(history, rules) -> float:
+    """Of the MQLs a campaign brought, the share in the month it began (the rest spill into
+    the next); 1 without campaigns."""
+    leads = history.leads.reset_index(drop=True)
+    if "campaign" not in leads or leads["campaign"].isna().all():
+        return 1.0
+    mql = mql_moments(history, rules)
+    tagged = leads["campaign"].notna().to_numpy() & mql.notna().to_numpy()
+    if not tagged.any():
+        return 1.0
+    month = lambda t: t.dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")  # noqa: E731
+    name = leads.loc[tagged, "campaign"].astype(str).to_numpy()
+    began = month(leads["created_at"][tagged]).groupby(name).min()
+    return float(np.mean(month(mql[tagged]).to_numpy() == began.reindex(name).to_numpy()))
+
+
 def auc_interval(auc: float, wins: int, losses: int, confidence: float = 0.95) -> tuple[float, float]:
     """Hanley and McNeil's (1982) normal interval of a ROC AUC from ``wins`` and ``losses``."""
     if wins < 1 or losses < 1 or not np.isfinite(auc):
@@ -272,6 +288,7 @@ def monitor_reference(
             "mqls": months["mqls"].tolist(),
             "campaign_mqls": months["campaign_mqls"].tolist(),
             "campaign_leads": int(history.leads["campaign"].notna().sum()) if "campaign" in history.leads else 0,
+            "campaign_in_month_share": _in_month_share(history, rules),
             "mqls_per_month_low": float(np.min(base)) if base.size else None,
             "mqls_per_month_high": float(np.max(base)) if base.size else None,
         },

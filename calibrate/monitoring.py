@@ -16,10 +16,11 @@ there are any) and the config ``recommend`` wrote:
    forecast (``calibrate.monitor_forecast``);
 4. SLA risk: the chance that the threshold in force breaks the SLA next month with the team
    as it is and with a planned change (``calibrate.monitor_risk``);
-5. the answer: ``"re-tune"`` when that chance exceeds ``alarm_risk`` or the score lost its
-   honesty, else ``"keep"``; with the re-tuned threshold and what it changes
-   (``calibrate.monitor_retune``). Drift alone does not raise the alarm: a campaign shifts
-   the lead mix every time, and what matters is whether the team can serve what comes.
+5. the answer: ``"re-tune"`` when that chance exceeds ``alarm_risk``, else ``"keep"``; with
+   the re-tuned threshold and what it changes (``calibrate.monitor_retune``). Drift alone
+   does not raise the alarm: a campaign shifts the lead mix every time, and what matters is
+   whether the team can serve what comes. Nor does a loss of honesty: it is said, with the
+   advice to re-fit the points (the threshold alone does not mend it).
 """
 
 from __future__ import annotations
@@ -261,7 +262,13 @@ def monitor(
     drift, n_drift = _drift(new, rules, reference, month)
     honesty = _honesty(new, rules, reference, since)
     share = _campaign_share(reference)
-    forecast = forecast_mqls(reference["volume"], months, campaigns=campaigns, campaign_mql_share=share)
+    forecast = forecast_mqls(
+        reference["volume"],
+        months,
+        campaigns=campaigns,
+        campaign_mql_share=share,
+        in_month_share=reference["volume"].get("campaign_in_month_share", 1.0),
+    )
     capacity = capacity_of(reference)
     mql = mql_moments(new, rules)
     in_month = (mql.dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M") == month).to_numpy()
@@ -356,5 +363,8 @@ def _reasons(risk, planned, honesty, alarm_risk, reps, team_size) -> list[str]:
     if reps < team_size:
         out.append(f"{team_size - reps} of the config's {team_size} reps touched no lead in the last 14 days")
     if honesty.get("broken"):
-        out.append("!the score is less honest than the config says (AUC or calibration, see above)")
+        out.append(
+            "the score is less honest than the config says (AUC or calibration, see above): "
+            "its promised wins are too high; re-fit the points on the longer history (recommend)"
+        )
     return out

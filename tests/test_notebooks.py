@@ -87,6 +87,7 @@ def test_notebooks_exist():
         "01_explore_scenarios.ipynb",
         "02_fit_weights.ipynb",
         "03_recommend_threshold.ipynb",
+        "04_monitor.ipynb",
     ]
 
 
