@@ -109,7 +109,7 @@ def _plan(scenario: simulate.Scenario, kind: str, month: pd.Period) -> tuple[lis
     (the shift is not a campaign) and the team change."""
     nxt = month + 1
     planned = [
-        PlannedCampaign(name=c.name, extra_leads=c.extra_leads)
+        PlannedCampaign(name=c.name, extra_leads=c.extra_leads, start=c.start)
         for c in scenario.arrivals.campaigns
         if pd.Timestamp(c.start).to_period("M") == nxt and not c.name.startswith("shift")
     ]
@@ -249,6 +249,20 @@ def table_rows(frame: pd.DataFrame) -> list[Row]:
             met=k / max(n, 1) <= FALSE_ALARM_TARGET,
         )
     )
+    for low, high in ((0.0, 0.1), (0.1, 0.5), (0.5, 1.01)):
+        sel = frame[(frame["chance"] >= low) & (frame["chance"] < high) & frame["sla_next"].notna()]
+        broke = int((sel["sla_next"] < sel["target"]).sum())
+        out.append(
+            Row(
+                figure=f"monitor: chance of breach {low:.0%}-{min(high, 1):.0%}, months that broke",
+                size=f"{len(sel)} months, all kinds",
+                measured=_fraction(broke, len(sel)),
+                target=f"mean chance {sel['chance'].mean():.0%}" if len(sel) else "",
+                met=None
+                if not len(sel)
+                else wilson(broke, len(sel))[0] <= sel["chance"].mean() <= wilson(broke, len(sel))[1],
+            )
+        )
     k, n = result["stationary_warned"]
     out.append(
         Row(

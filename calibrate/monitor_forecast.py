@@ -6,8 +6,8 @@ Model, for the MQLs that no campaign brought (``calibrate.monitor_reference``):
 * seasonality ``s_m``: the training year's MQLs of calendar month ``m`` (campaign MQLs
   apart), scaled to the days of the month;
 * level ``L``: the ratio ``observed_k / s_k`` of the last ``LEVEL_MONTHS`` new months,
-  their mean with fewer than three, else the least-squares line through them one month on
-  (the trend); 1 without any (the training year's level);
+  their mean, or, with three or more and a slope beyond ``TREND_Z`` standard errors, the
+  least-squares line through them one month on (the trend); 1 without any;
 * next month: ``L s_next`` plus each planned campaign's ``extra_leads * mql_share``, times
   the share of a campaign's MQLs that fall in the month it begins.
 
@@ -31,15 +31,25 @@ __all__ = ["LEVEL_MONTHS", "PlannedCampaign", "VolumeForecast", "forecast_mqls"]
 LEVEL_MONTHS = 4
 """The level of the forecast comes from the last this many new months."""
 
+TREND_Z = 2.0
+"""A trend is carried forward when its slope is beyond this many standard errors."""
+
+TREND_DISPERSION = 0.05
+"""A month's level varies by this share beyond the Poisson spread (the weekday mix of the
+month, holidays); it widens the slope's standard error and the level's."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlannedCampaign:
-    """A campaign planned for next month: ``extra_leads`` it brings and the share of them
-    that become MQLs (default: the share the training campaigns' leads had)."""
+    """A campaign planned for next month: ``extra_leads`` it brings, the share of them that
+    become MQLs (default: the share the training campaigns' leads had) and the day it
+    starts (``"2027-06-08"``; then the share of its MQLs that fall next month follows from
+    how the training campaigns' MQLs spread over the weeks after their start)."""
 
     name: str
     extra_leads: float
     mql_share: float | None = None
+    start: str | None = None
 
     def __post_init__(self) -> None:
         if not np.isfinite(self.extra_leads) or self.extra_leads < 0:
@@ -93,12 +103,19 @@ def _weights(k: int) -> np.ndarray:
 
 def _level(seen: np.ndarray, train: np.ndarray) -> tuple[float, float]:
     """Next month's level (new over last year's same month) and its standard error from the
-    Poisson spread of each month and of the training month it divides by."""
+    Poisson spread of each month and of the training month it divides by. The trend is
+    carried only where its slope is beyond ``TREND_Z`` standard errors (else the mean: a
+    line through noise would swing the forecast)."""
     if not seen.size:
         return 1.0, 0.0
-    w = _weights(seen.size)
     ratio = seen / train
-    var = seen / train**2 + seen**2 / train**3
+    var = seen / train**2 + seen**2 / train**3 + (TREND_DISPERSION * ratio) ** 2
+    w = _weights(seen.size)
+    if seen.size >= 3:
+        t = np.arange(seen.size, dtype=float) - (seen.size - 1) / 2
+        c = t / np.sum(t**2)
+        if abs(c @ ratio) <= TREND_Z * np.sqrt(np.sum(c**2 * var)):
+            w = np.full(seen.size, 1.0 / seen.size)
     return max(float(w @ ratio), 0.0), float(np.sqrt(np.sum(w**2 * var)))
 
 
@@ -116,6 +133,7 @@ def forecast_mqls(
     campaigns: Sequence[PlannedCampaign] = (),
     campaign_mql_share: float = 0.0,
     in_month_share: float = 1.0,
+    mql_days: Sequence[float] = (),
     confidence: float = 0.9,
 ) -> VolumeForecast:
     """Forecast next month's MQLs (see the module docstring).
@@ -129,7 +147,9 @@ def forecast_mqls(
     campaigns : campaigns planned for next month.
     campaign_mql_share : the MQL share of a campaign's leads where a campaign gives none.
     in_month_share : the share of a campaign's MQLs that fall in the month it begins (the
-        training campaigns'; the rest spill into the month after).
+        training campaigns'; the rest spill into the month after), for a campaign without
+        a start day.
+    mql_days : quantiles of the days from a training campaign's start to its MQLs.
     """
     seasonal = _seasonal(reference_volume)
     if not len(observed):
@@ -142,9 +162,13 @@ def forecast_mqls(
     level, level_se = _level(seen[ok], train[ok])
     nxt = last["month"].iloc[-1] + 1
     base = level * float(seasonal.loc[nxt.month]) * nxt.days_in_month
-    extra = in_month_share * sum(
-        c.extra_leads * (campaign_mql_share if c.mql_share is None else c.mql_share) for c in campaigns
-    )
+    extra = 0.0
+    for c in campaigns:
+        share = in_month_share
+        if c.start is not None and len(mql_days):
+            left = (nxt.end_time - pd.Timestamp(c.start)).total_seconds() / 86400.0
+            share = float(np.mean(np.asarray(mql_days, float) <= left))
+        extra += share * c.extra_leads * (campaign_mql_share if c.mql_share is None else c.mql_share)
     mqls = base + extra
     dispersion = 1.0
     if ok.sum() >= 3:

@@ -199,6 +199,22 @@ def _in_month_share(history, rules) -> float:
     return float(np.mean(month(mql[tagged]).to_numpy() == began.reindex(name).to_numpy()))
 
 
+def _mql_days(history, rules) -> list[float]:
+    """Days from a campaign's first lead to each MQL it brought, as 20 quantiles (empty
+    without campaigns): how a campaign's MQLs spread over the weeks after it starts."""
+    leads = history.leads.reset_index(drop=True)
+    if "campaign" not in leads or leads["campaign"].isna().all():
+        return []
+    mql = mql_moments(history, rules)
+    tagged = leads["campaign"].notna().to_numpy() & mql.notna().to_numpy()
+    if not tagged.any():
+        return []
+    name = leads.loc[tagged, "campaign"].astype(str).to_numpy()
+    began = leads["created_at"][tagged].groupby(name).min().reindex(name).to_numpy()
+    days = (mql[tagged].to_numpy() - began) / np.timedelta64(1, "D")
+    return [float(q) for q in np.quantile(days.astype(float), np.linspace(0.025, 0.975, 20))]
+
+
 def auc_interval(auc: float, wins: int, losses: int, confidence: float = 0.95) -> tuple[float, float]:
     """Hanley and McNeil's (1982) normal interval of a ROC AUC from ``wins`` and ``losses``."""
     if wins < 1 or losses < 1 or not np.isfinite(auc):
@@ -289,6 +305,7 @@ def monitor_reference(
             "campaign_mqls": months["campaign_mqls"].tolist(),
             "campaign_leads": int(history.leads["campaign"].notna().sum()) if "campaign" in history.leads else 0,
             "campaign_in_month_share": _in_month_share(history, rules),
+            "campaign_mql_days": _mql_days(history, rules),
             "mqls_per_month_low": float(np.min(base)) if base.size else None,
             "mqls_per_month_high": float(np.max(base)) if base.size else None,
         },

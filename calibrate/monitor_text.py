@@ -83,7 +83,7 @@ def report_lines(report) -> list[str]:
         + ("" if rt.feasible else ": no threshold meets the SLA target with this team")
     )
     lines.append(f"    {'next month':<18}{'in force':>12}{'re-tuned':>12}")
-    fmt = {"MQLs a month": "{:,.0f}", "SLA met": "{:.1%}", "rep utilisation": "{:.0%}", "wins a month": "{:,.1f}"}
+    fmt = {"MQLs a month": "{:,.0f}", "SLA met": "{:.1%}", "rep utilisation": "{:.0%}"}
     for row in rt.table.itertuples():
         spec = fmt.get(row.figure, "{:,.2f}")
         lines.append(f"    {row.figure:<18}{spec.format(row.current):>12}{spec.format(row.retuned):>12}")

@@ -268,6 +268,7 @@ def monitor(
         campaigns=campaigns,
         campaign_mql_share=share,
         in_month_share=reference["volume"].get("campaign_in_month_share", 1.0),
+        mql_days=reference["volume"].get("campaign_mql_days", ()),
     )
     capacity = capacity_of(reference)
     mql = mql_moments(new, rules)
