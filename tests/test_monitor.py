@@ -148,3 +148,24 @@ def test_the_command_line_prints_writes_and_refuses_to_overwrite(world, tmp_path
     assert "exists" in capsys.readouterr().err and out.read_text() == before
     assert main(["monitor", str(config), str(config), "--out", str(config), "--overwrite"]) == 2
     assert "replace your input" in capsys.readouterr().err
+
+
+def test_known_at_holds_nothing_after_its_moment(world):
+    result, _ = world
+    at = pd.Timestamp("2026-04-01", tz="UTC")
+    history = known_at(result, at)
+    assert history.as_of == at and (history.events["at"] < at).all()
+    for column in ("mql_at", "first_touch_at", "customer_at", "closed_at"):
+        assert not (history.leads[column] >= at).any()
+    # counts are the events' up to the moment
+    ids = history.leads["lead_id"].to_numpy()[:50]
+    kept = history.events[history.events["lead_id"].isin(ids)]
+    assert history.leads["page_views"].to_numpy()[:50].sum() == (kept["kind"].astype(str) == "page_view").sum()
+
+
+def test_with_fewer_reps_the_retuned_threshold_serves_the_sla_better(world):
+    result, rec = world
+    report = monitor(rec, known_at(result, "2026-08-01"), team_change=-1, seed=0)
+    table = report.retune.table.set_index("figure")
+    assert report.retune.threshold >= report.threshold or not report.retune.feasible
+    assert table.loc["SLA met", "retuned"] >= table.loc["SLA met", "current"] - 1e-9
