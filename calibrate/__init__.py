@@ -3,7 +3,8 @@
 The names below are what a user needs; the rest is reachable from its module: the SLA model
 in ``calibrate.sla``, diagnostics (AUC, calibration, backtests, stability) in
 ``calibrate.diagnostics``, CRM mappings in ``calibrate.mappings``, plots in
-``calibrate.plotting``, the notebook explorer in ``calibrate.explorer``, the fitted world's
+``calibrate.plotting``, the notebook explorer in ``calibrate.explorer``, the monitor's parts
+in ``calibrate.monitor_*``, the fitted world's
 parts in ``calibrate.world_parts`` and ``calibrate.response_effect``. They are imported
 on first use, so ``import calibrate`` is instant.
 """
@@ -19,6 +20,8 @@ _HOMES = {
     "HistoryError": "calibrate.history",
     "InfeasibleWarning": "calibrate.threshold",
     "Labels": "calibrate.labels",
+    "MonitorReport": "calibrate.monitoring",
+    "PlannedCampaign": "calibrate.monitor_forecast",
     "LeakageError": "calibrate.labels",
     "Recommendation": "calibrate.recommendation",
     "RecommendationError": "calibrate.recommendation",
@@ -33,6 +36,7 @@ _HOMES = {
     "fit_world": "calibrate.world",
     "load_history": "calibrate.history",
     "make_labels": "calibrate.labels",
+    "monitor": "calibrate.monitoring",
     "points_table": "calibrate.crm_scoring_export",
     "prepare": "calibrate.inputs",
     "promise": "calibrate.verification",

@@ -1,9 +1,10 @@
-"""Command line: ``python -m calibrate recommend HISTORY.csv ...`` and ``python -m calibrate demo``.
+"""Command line: ``python -m calibrate recommend HISTORY.csv ...``, ``monitor`` and ``demo``.
 
 ``recommend`` reads a history (a CRM export or a simulated ``leads.csv``), fits the points,
 weighs every threshold against the team's SLA and writes the recommended config as JSON.
 ``demo`` runs the whole loop on the built-in default scenario: simulate a year, fit,
 recommend, verify in simulation, write the config and the plots, print the summary.
+``monitor`` checks a new month against the config in force (``calibrate.monitor_cli``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ EPILOG = """examples:
   python -m calibrate recommend out/leads.csv --reps 4 --sla-hours 8 --sla-target 0.9 --out config.json
   python -m calibrate recommend hubspot.csv --mapping hubspot --timezone Europe/Berlin \\
       --reps 6 --sla-hours 24 --sla-clock calendar --objective pipeline --target 100000 --out config.json
+  python -m calibrate monitor config.json leads.csv --events events.csv
   python -m calibrate demo --out out/
 """
 
@@ -122,6 +124,9 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--out", type=Path, required=True, help="where to write the config JSON")
     rec.add_argument("--plot", type=Path, help="also save the frontier plot here (PNG)")
 
+    from calibrate.monitor_cli import add_monitor_parser
+
+    add_monitor_parser(commands)
     demo = commands.add_parser(
         "demo",
         help="the whole loop on the default scenario",
@@ -421,6 +426,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            if args.command == "monitor":
+                from calibrate.monitor_cli import run_monitor
+
+                return run_monitor(args, _input_mapping)
             return _recommend(args) if args.command == "recommend" else _demo(args)
     except (HistoryError, RecommendationError, SpecError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

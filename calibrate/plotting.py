@@ -421,3 +421,23 @@ def _sla_label(table: pd.DataFrame) -> str:
     """The SLA line's name: the analytic model's, or the figure trusted per threshold (the
     simulation's where it overrides the model or the model is outside its validity)."""
     return "SLA met (expected)" if "sla_source" in table else "SLA met (analytic)"
+
+
+def plot_monitor(report, *, ax: Axes | None = None, **kwargs) -> Axes:
+    """Next month's expected SLA compliance against its MQL volume (``MonitorReport``), with
+    the target, the forecast and its interval; one curve per team looked at."""
+    ax = _axes(ax)
+    risks = [("team as it is", report.risk)]
+    if report.planned_risk is not None:
+        risks.append(("planned team", report.planned_risk))
+    for label, r in risks:
+        ax.plot(r.curve["mqls"], r.curve["sla_compliance"], label=f"{label} ({r.reps} reps)", **kwargs)
+    f = report.forecast
+    ax.axhline(report.risk.target, color="k", lw=0.8, ls="--", label="SLA target")
+    ax.axvspan(f.low, f.high, color="tab:orange", alpha=0.15, label=f"forecast {f.month}, {f.confidence:.0%}")
+    ax.axvline(f.mqls, color="tab:orange", lw=1)
+    ax.set_xlabel("MQLs next month (per month)")
+    ax.set_ylabel("SLA met (share of MQLs)")
+    ax.set_title(f"Monitor of {report.month}: {report.decision}")
+    ax.legend(loc="lower left")
+    return ax

@@ -114,6 +114,8 @@ class Recommendation:
     world : the ``FittedWorld`` it was made in (not saved; ``calibrate.verify`` runs in it).
     inputs : every input with its basis: ``input, value, basis`` ("fitted from N leads",
         "given", "assumed (source)").
+    monitor_reference : what ``calibrate.monitor`` compares a new month with (plain data,
+        see ``calibrate.monitor_reference``), or ``None``.
     """
 
     rules: ScoringRules
@@ -133,6 +135,7 @@ class Recommendation:
     uplift: dict[str, Estimate] | None = None
     world: Any = None
     inputs: pd.DataFrame | None = None
+    monitor_reference: dict | None = None
 
     def with_verification(self, verification: pd.DataFrame) -> Recommendation:
         """The recommendation with a verification (``calibrate.verify``) attached."""
@@ -343,6 +346,8 @@ class Recommendation:
             out["uplift"] = {k: f.to_dict() for k, f in self.uplift.items()}
         if self.inputs is not None:
             out["inputs"] = [{k: str(v) for k, v in row.items()} for row in self.inputs.to_dict("records")]
+        if self.monitor_reference is not None:
+            out["monitor_reference"] = self.monitor_reference
         return out
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
@@ -400,6 +405,7 @@ class Recommendation:
             package_version=data["package_version"],
             history=dict(data.get("history", {})),
             inputs=pd.DataFrame(data["inputs"], columns=["input", "value", "basis"]) if "inputs" in data else None,
+            monitor_reference=data.get("monitor_reference"),
         )
 
 

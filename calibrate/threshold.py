@@ -288,6 +288,22 @@ def recommend(
         inputs=recommendation_inputs(
             history, inputs, capacity, capacity_given=capacity_given, world=world, has_amounts=has_amounts
         ),
+        monitor_reference=_monitor_reference(history, rules, capacity, horizon_days, row, inputs),
+    )
+
+
+def _monitor_reference(history, rules, capacity, horizon_days, row, inputs) -> dict | None:
+    """What ``calibrate.monitor`` compares a new month with (``calibrate.monitor_reference``);
+    ``None`` for a two-axis rule, whose score is not one number."""
+    if rules.grades is not None:
+        return None
+    from calibrate.monitor_reference import monitor_reference
+
+    sd = row.get("sla_compliance_sd")
+    sd = float(sd) if sd is not None and pd.notna(sd) else None
+    chance = pd.Series(inputs.p_win, index=history.leads["lead_id"].to_numpy())
+    return monitor_reference(
+        history, rules, capacity, horizon_days=horizon_days, sla_compliance_sd_year=sd, out_of_fold=chance
     )
 
 

@@ -89,6 +89,7 @@ def test_notebooks_exist():
         "01_explore_scenarios.ipynb",
         "02_fit_weights.ipynb",
         "03_recommend_threshold.ipynb",
+        "04_monitor.ipynb",
         "05_learn_below_threshold.ipynb",
     ]
 
@@ -128,6 +129,7 @@ EDITED_BY_A_USER = {
         "SLA_CLOCK",
         "SLA_TARGET",
     ),
+    "04_monitor.ipynb": ("SEED", "MONTHS", "SHIFT_FROM", "SHIFT_STEP", "LEAVES"),
     "05_learn_below_threshold.ipynb": ("MONTHS", "SEED", "PRECISION", "BANDS"),
 }
 
