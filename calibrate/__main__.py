@@ -118,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
         default=10,
         help="new years of the fitted world for the paired check against the current rules (default 10; 0: none)",
     )
+    rec.add_argument("--currency", default="USD", type=_currency_code, help="ISO code of the deal amounts")
     rec.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
     rec.add_argument("--out", type=Path, required=True, help="where to write the config JSON")
     rec.add_argument("--plot", type=Path, help="also save the frontier plot here (PNG)")
@@ -135,7 +136,33 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
     demo.add_argument("--verify-seeds", type=whole_number(1, 1000), default=5, help="simulated years for the check")
     demo.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
+    report = commands.add_parser(
+        "report",
+        help="write the one-page sign-off report (HTML) of a saved config",
+        description=(
+            "Read CONFIG (a recommendation JSON written by recommend) and write the sign-off "
+            "report: one self-contained HTML page that prints on two A4 pages."
+        ),
+    )
+    report.add_argument("config", type=Path, help="recommendation config JSON")
+    report.add_argument("--out", type=Path, default=Path("report.html"), help="where to write the HTML")
+    report.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     return parser
+
+
+def _currency_code(text: str) -> str:
+    if not (len(text) == 3 and text.isalpha() and text.isupper()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a three-letter ISO currency code such as USD or EUR")
+    return text
+
+
+def _report(args) -> int:
+    from calibrate.recommendation import Recommendation
+
+    rec = Recommendation.from_json(args.config)
+    path = rec.report(args.out, overwrite=args.overwrite)
+    print(f"wrote {path}")
+    return 0
 
 
 def _sla_changes(args) -> dict:
@@ -223,6 +250,7 @@ def _recommend(args) -> int:
         target=args.target,
         horizon_days=args.horizon_days,
         sla_confidence=args.sla_confidence,
+        currency=args.currency,
         seed=args.seed,
     )
     if args.verify_seeds > 0:
@@ -421,7 +449,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
-            return _recommend(args) if args.command == "recommend" else _demo(args)
+            run = {"recommend": _recommend, "demo": _demo, "report": _report}[args.command]
+            return run(args)
     except (HistoryError, RecommendationError, SpecError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
