@@ -26,6 +26,8 @@ _HOMES = {
     "SelectionBiasWarning": "calibrate.labels",
     "Tradeoffs": "calibrate.tradeoffs",
     "Window": "calibrate.capacity",
+    "compare": "calibrate.comparison",
+    "plot_comparison": "calibrate.comparison",
     "evaluate_tradeoffs": "calibrate.tradeoffs",
     "fit_world": "calibrate.world",
     "load_history": "calibrate.history",

@@ -147,7 +147,29 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("config", type=Path, help="recommendation config JSON")
     report.add_argument("--out", type=Path, default=Path("report.html"), help="where to write the HTML")
     report.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    compare = commands.add_parser(
+        "compare",
+        help="print what changed between two saved configs",
+        description="Print the points per rule, the threshold and the expected figures that differ from A to B.",
+    )
+    compare.add_argument("a", type=Path, help="config JSON A (the old one)")
+    compare.add_argument("b", type=Path, help="config JSON B (the new one)")
+    compare.add_argument("--plot", type=Path, help="also save the points' changes here (PNG; refuses to overwrite)")
     return parser
+
+
+def _compare(args) -> int:
+    from calibrate.comparison import compare, comparison_text, plot_comparison
+
+    if args.plot is not None and args.plot.exists():
+        raise FileExistsError(f"{args.plot}: already exists; choose another --plot path")
+    table = compare(args.a, args.b)
+    print(comparison_text(table))
+    if args.plot is not None:
+        ax = plot_comparison(table)
+        ax.figure.savefig(args.plot, dpi=110, bbox_inches="tight")
+        print(f"wrote {args.plot}")
+    return 0
 
 
 def _currency_code(text: str) -> str:
@@ -449,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
-            run = {"recommend": _recommend, "demo": _demo, "report": _report}[args.command]
+            run = {"recommend": _recommend, "demo": _demo, "report": _report, "compare": _compare}[args.command]
             return run(args)
     except (HistoryError, RecommendationError, SpecError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

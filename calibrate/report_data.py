@@ -13,6 +13,7 @@ import pandas as pd
 
 FRONTIER_COLUMNS = (
     "threshold",
+    "mqls",
     "mqls_per_month",
     "sla_compliance",
     "utilisation",

@@ -4,6 +4,8 @@ The browser is Debian's ``chromium``: found at /usr/bin/chromium or installed wi
 by the session fixture (skipped, with the reason, only where apt cannot install it).
 """
 
+import dataclasses
+import json
 import re
 import shutil
 import subprocess
@@ -12,13 +14,17 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import simulate
+from calibrate import explorer
 from calibrate.__main__ import main as calibrate_main
 from calibrate.capacity import SalesCapacity
+from calibrate.comparison import compare, plot_comparison
 from calibrate.history import load_history
 from calibrate.recommendation import Recommendation
+from calibrate.scorecard_json import scorecard_from_json, scorecard_to_json
 from calibrate.threshold import recommend
 from calibrate.verification import verify
 
@@ -56,10 +62,18 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def rec():
+def world():
+    return simulate.Scenario(months=8)
+
+
+@pytest.fixture(scope="module")
+def history(world):
+    return load_history(simulate.run(world, seed=1))
+
+
+@pytest.fixture(scope="module")
+def rec(world, history):
     """A small recommendation against the world's own rules, verified on two seeds."""
-    world = simulate.Scenario(months=8)
-    history = load_history(simulate.run(world, seed=1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         made = recommend(
@@ -173,3 +187,51 @@ def test_the_report_refuses_to_overwrite(saved, page):
 def test_a_bad_currency_is_refused(rec):
     with pytest.raises(ValueError, match="currency"):
         recommend(None, currency="dollars")
+
+
+# --- compare, the explorer on a saved config, the scorecard as JSON ---------------------------
+def test_compare_lists_what_changed(rec, saved, tmp_path):
+    rules = rec.rules
+    name, values = next(iter(rules.fit.items()))
+    value = next(iter(values))
+    changed = dataclasses.replace(
+        rules, fit={**rules.fit, name: {**values, value: values[value] + 5}}, mql_threshold=rec.threshold + 3
+    )
+    other = dataclasses.replace(rec, rules=changed, threshold=rec.threshold + 3, tradeoffs=None, verification=None)
+    b = tmp_path / "b.json"
+    other.to_json(b)
+    table = compare(saved, b)
+    points = table[table["kind"] == "points"]
+    assert list(points["item"]) == [f"{name}: {value}"] and points["change"].tolist() == [5.0]
+    th = table[table["kind"] == "threshold"].iloc[0]
+    assert (th["a"], th["b"], th["change"]) == (rec.threshold, rec.threshold + 3, 3)
+    assert (table[table["kind"] == "expected"]["change"] == 0).all()
+    same = compare(saved, saved)
+    assert not (same["kind"] == "points").any() and (same["change"].fillna(0) == 0).all()
+    ax = plot_comparison(table)
+    assert "threshold" in ax.get_title() and ax.get_xlabel().startswith("change in points")
+    assert calibrate_main(["compare", str(saved), str(b)]) == 0
+
+
+def test_compare_prints_within_80_columns(saved, capsys):
+    assert calibrate_main(["compare", str(saved), str(saved)]) == 0
+    assert max(len(line) for line in capsys.readouterr().out.splitlines()) <= 80
+
+
+def test_the_explorer_opens_a_saved_config(rec, saved):
+    fig = explorer.explore(Recommendation.from_json(saved), widgets=False)
+    lines = [ln for ln in fig.axes[0].get_lines() if ln.get_color() == "tab:red"]
+    assert any(np.isclose(ln.get_xdata()[0], rec.threshold) for ln in lines)
+
+
+def test_a_fitted_scorecard_round_trips_through_json(rec, history, tmp_path):
+    path = scorecard_to_json(rec.scorecard, tmp_path / "card.json")
+    assert json.loads(path.read_text(encoding="utf-8"))["format"] == "leadfunnel.scorecard/1"  # plain JSON
+    card = scorecard_from_json(path)
+    X = history.leads[list(rec.scorecard.feature_names_in_)]
+    np.testing.assert_array_equal(card.predict_points(X), rec.scorecard.predict_points(X))
+    np.testing.assert_array_equal(card.predict_proba(X), rec.scorecard.predict_proba(X))
+    pd.testing.assert_frame_equal(card.table(), rec.scorecard.table())
+    assert card.to_rules(threshold=rec.threshold) == rec.scorecard.to_rules(threshold=rec.threshold)
+    with pytest.raises(FileExistsError, match="card.json"):
+        scorecard_to_json(rec.scorecard, path)
