@@ -16,12 +16,17 @@ from pathlib import Path
 
 from calibrate.capacity import HORIZON_DAYS, SLA_CONFIDENCE
 from simulate.bounds import MAX_DAYS, MAX_REPS, MAX_SLA_HOURS
+from simulate.cli_help import HelpFormatter, add_version
 from simulate.cli_numbers import number, whole_number
 
 EPILOG = """examples:
-  python -m calibrate recommend out/leads.csv --reps 4 --sla-hours 8 --sla-target 0.9 --out config.json
-  python -m calibrate recommend hubspot.csv --mapping hubspot --timezone Europe/Berlin \\
-      --reps 6 --sla-hours 24 --sla-clock calendar --objective pipeline --target 100000 --out config.json
+  python -m calibrate recommend out/leads.csv --reps 4 --sla-hours 8 \\
+      --sla-target 0.9 --out config.json
+  python -m calibrate recommend hubspot.csv --mapping hubspot \\
+      --timezone Europe/Berlin --reps 6 --sla-hours 24 --sla-clock calendar \\
+      --objective pipeline --target 100000 --out config.json
+  python -m calibrate report config.json --out report.html
+  python -m calibrate compare old.json config.json
   python -m calibrate demo --out out/
 """
 
@@ -31,11 +36,13 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m calibrate",
         description="Fit MQL scoring points and recommend the threshold your sales team can serve.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
+    add_version(parser)
     commands = parser.add_subparsers(dest="command", required=True)
     rec = commands.add_parser(
         "recommend",
+        formatter_class=HelpFormatter,
         help="recommend points and a threshold from a history CSV",
         description=(
             "Read HISTORY (one row per lead: created date, source, fit attributes, behaviour "
@@ -43,7 +50,6 @@ def _parser() -> argparse.ArgumentParser:
             "every threshold against the team and its SLA, and write the recommended config."
         ),
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rec.add_argument("history", type=Path, help="history CSV (a CRM export or a simulated leads.csv)")
     rec.add_argument(
@@ -83,7 +89,11 @@ def _parser() -> argparse.ArgumentParser:
         type=number(0, MAX_SLA_HOURS, low_open=True),
         help="first touch within this many hours (default 8)",
     )
-    rec.add_argument("--sla-clock", choices=("business", "calendar"), help="count business or calendar hours")
+    rec.add_argument(
+        "--sla-clock",
+        choices=("business", "calendar"),
+        help="count business or calendar hours (default: the fitted world's, business)",
+    )
     rec.add_argument("--sla-target", type=number(0, 1), help="share of MQLs that must meet the SLA (default 0.9)")
     rec.add_argument(
         "--sla-confidence",
@@ -95,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
         "--objective",
         default="revenue",
         choices=("revenue", "wins", "sqls", "volume", "pipeline"),
-        help="what to maximise or reach (default revenue)",
+        metavar="OBJECTIVE",
+        help="what to maximise or reach: revenue, wins, sqls, volume or pipeline (default revenue)",
     )
     rec.add_argument(
         "--target", type=number(0, 1e15, low_open=True), help="MQLs a month (volume) or pipeline a month (pipeline)"
@@ -125,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
+        formatter_class=HelpFormatter,
         help="the whole loop on the default scenario",
         description=(
             "Simulate a year of the default scenario, fit points to it, recommend a threshold "
@@ -138,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
     report = commands.add_parser(
         "report",
+        formatter_class=HelpFormatter,
         help="write the one-page sign-off report (HTML) of a saved config",
         description=(
             "Read CONFIG (a recommendation JSON written by recommend) and write the sign-off "
@@ -149,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     compare = commands.add_parser(
         "compare",
+        formatter_class=HelpFormatter,
         help="print what changed between two saved configs",
         description="Print the points per rule, the threshold and the expected figures that differ from A to B.",
     )
