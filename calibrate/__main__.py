@@ -420,7 +420,7 @@ def _demo_steps(args, scenario, out: Path) -> list[str]:
     written = [out / name for name in write_run_files(result, out)]
     print(result.report(), "\n")
 
-    print("2. fitting a world to the history, points to its deals, and weighing every threshold ...", flush=True)
+    print("2. fitting a world to the history, points to its deals,\n   and weighing every threshold ...", flush=True)
     history = load_history(result)
     # the team, its hours and the response effect come from the world fitted to the history
     # (as for a CRM export); only the SLA, the promise, is the scenario's
@@ -434,7 +434,8 @@ def _demo_steps(args, scenario, out: Path) -> list[str]:
     fit_quality = evaluate(labels.y, rec.scorecard.predict_proba(labels.X)[:, 1], sample_weight=labels.sample_weight)
 
     print(
-        f"3. verifying on {args.verify_seeds} new simulated years, recommended and current rules on the same seeds ...",
+        f"3. verifying on {args.verify_seeds} new simulated years\n"
+        "   (recommended and current rules on the same seeds) ...",
         flush=True,
     )
     checked = verify(rec, scenario, seeds=args.verify_seeds)
@@ -461,18 +462,33 @@ def _demo_steps(args, scenario, out: Path) -> list[str]:
 
     print()
     print(rec.summary())
-    print(
-        "\nnote: outcomes exist only for leads sales worked (the old MQLs), so the fit cannot "
+    from calibrate.world import wrap80
+
+    note = (
+        "note: outcomes exist only for leads sales worked (the old MQLs), so the fit cannot "
         "see below the old threshold (calibrate.make_labels(exploration=...) corrects that)"
     )
+    print()
+    print(wrap80(note))
     print(
-        f"fit on {len(labels.y):,} judged MQLs (in sample): ROC AUC {fit_quality.auc:.3f}, "
-        f"expected calibration error {fit_quality.ece:.4f}"
+        wrap80(
+            f"fit on {len(labels.y):,} judged MQLs (in sample): ROC AUC {fit_quality.auc:.3f}, "
+            f"expected calibration error {fit_quality.ece:.4f}"
+        )
     )
     print("\nexpected against simulated (mean of the new years):")
-    print(report.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
+    shown = [c for c in ("figure", "expected", "low", "high", "simulated", "within") if c in report]
+    print(report[shown].to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
     print(f"meets the SLA target in simulation: {'yes' if report.attrs['meets_sla'] else 'NO'}\n")
     return [path.name for path in written]
+
+
+def _warning_text(message, category, filename, lineno, line=None) -> str:
+    """A warning for the terminal: its kind and message folded at 80 columns."""
+    import textwrap
+
+    text = f"{category.__name__}: {message}"
+    return "\n".join(textwrap.wrap(text, width=80, subsequent_indent="    ", break_on_hyphens=False)) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -482,14 +498,18 @@ def main(argv: list[str] | None = None) -> int:
     from calibrate.recommendation import RecommendationError
     from simulate.spec import SpecError
 
+    format_before = warnings.formatwarning
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            warnings.formatwarning = _warning_text
             run = {"recommend": _recommend, "demo": _demo, "report": _report, "compare": _compare}[args.command]
             return run(args)
     except (HistoryError, RecommendationError, SpecError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = format_before
 
 
 if __name__ == "__main__":

@@ -56,3 +56,24 @@ def test_the_description_is_wrapped(capsys):
     text = _help(calibrate_main, ["recommend"], capsys)
     assert "Read HISTORY (one row per lead" in text
     assert max(len(line) for line in text.split("options:")[0].splitlines()) <= 80
+
+
+def test_the_simulated_years_report_fits_80_columns(small_scenario):
+    import simulate
+
+    text = simulate.run(small_scenario, seed=0).report()
+    too_long = [line for line in text.splitlines() if len(line) > 80]
+    assert not too_long, too_long
+    assert "calendar hours" in text  # the response columns say their clock
+
+
+def test_a_warning_on_the_command_line_is_folded_at_80_columns():
+    import warnings
+
+    from calibrate.__main__ import _warning_text
+
+    text = _warning_text(UserWarning("word " * 60), UserWarning, "x.py", 1)
+    assert text.startswith("UserWarning: word") and max(map(len, text.splitlines())) <= 80
+    before = warnings.formatwarning
+    calibrate_main(["compare", "missing-a.json", "missing-b.json"])
+    assert warnings.formatwarning is before  # restored after the command
