@@ -31,6 +31,8 @@ _HOMES = {
     "SparseReport": "calibrate.sparse_card",
     "Tradeoffs": "calibrate.tradeoffs",
     "Window": "calibrate.capacity",
+    "compare": "calibrate.comparison",
+    "plot_comparison": "calibrate.comparison",
     "evaluate_tradeoffs": "calibrate.tradeoffs",
     "exploration_plan": "calibrate.exploration",
     "fit_world": "calibrate.world",

@@ -17,12 +17,17 @@ from pathlib import Path
 
 from calibrate.capacity import HORIZON_DAYS, SLA_CONFIDENCE
 from simulate.bounds import MAX_DAYS, MAX_REPS, MAX_SLA_HOURS
+from simulate.cli_help import HelpFormatter, add_version
 from simulate.cli_numbers import number, whole_number
 
 EPILOG = """examples:
-  python -m calibrate recommend out/leads.csv --reps 4 --sla-hours 8 --sla-target 0.9 --out config.json
-  python -m calibrate recommend hubspot.csv --mapping hubspot --timezone Europe/Berlin \\
-      --reps 6 --sla-hours 24 --sla-clock calendar --objective pipeline --target 100000 --out config.json
+  python -m calibrate recommend out/leads.csv --reps 4 --sla-hours 8 \\
+      --sla-target 0.9 --out config.json
+  python -m calibrate recommend hubspot.csv --mapping hubspot \\
+      --timezone Europe/Berlin --reps 6 --sla-hours 24 --sla-clock calendar \\
+      --objective pipeline --target 100000 --out config.json
+  python -m calibrate report config.json --out report.html
+  python -m calibrate compare old.json config.json
   python -m calibrate monitor config.json leads.csv --events events.csv
   python -m calibrate demo --out out/
 """
@@ -33,11 +38,13 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m calibrate",
         description="Fit MQL scoring points and recommend the threshold your sales team can serve.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
+    add_version(parser)
     commands = parser.add_subparsers(dest="command", required=True)
     rec = commands.add_parser(
         "recommend",
+        formatter_class=HelpFormatter,
         help="recommend points and a threshold from a history CSV",
         description=(
             "Read HISTORY (one row per lead: created date, source, fit attributes, behaviour "
@@ -45,7 +52,6 @@ def _parser() -> argparse.ArgumentParser:
             "every threshold against the team and its SLA, and write the recommended config."
         ),
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rec.add_argument("history", type=Path, help="history CSV (a CRM export or a simulated leads.csv)")
     rec.add_argument(
@@ -85,7 +91,11 @@ def _parser() -> argparse.ArgumentParser:
         type=number(0, MAX_SLA_HOURS, low_open=True),
         help="first touch within this many hours (default 8)",
     )
-    rec.add_argument("--sla-clock", choices=("business", "calendar"), help="count business or calendar hours")
+    rec.add_argument(
+        "--sla-clock",
+        choices=("business", "calendar"),
+        help="count business or calendar hours (default: the fitted world's, business)",
+    )
     rec.add_argument("--sla-target", type=number(0, 1), help="share of MQLs that must meet the SLA (default 0.9)")
     rec.add_argument(
         "--sla-confidence",
@@ -97,7 +107,8 @@ def _parser() -> argparse.ArgumentParser:
         "--objective",
         default="revenue",
         choices=("revenue", "wins", "sqls", "volume", "pipeline"),
-        help="what to maximise or reach (default revenue)",
+        metavar="OBJECTIVE",
+        help="what to maximise or reach: revenue, wins, sqls, volume or pipeline (default revenue)",
     )
     rec.add_argument(
         "--target", type=number(0, 1e15, low_open=True), help="MQLs a month (volume) or pipeline a month (pipeline)"
@@ -120,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
         default=10,
         help="new years of the fitted world for the paired check against the current rules (default 10; 0: none)",
     )
+    rec.add_argument("--currency", default="USD", type=_currency_code, help="ISO code of the deal amounts")
     rec.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
     rec.add_argument("--out", type=Path, required=True, help="where to write the config JSON")
     rec.add_argument("--plot", type=Path, help="also save the frontier plot here (PNG)")
@@ -129,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     add_monitor_parser(commands)
     demo = commands.add_parser(
         "demo",
+        formatter_class=HelpFormatter,
         help="the whole loop on the default scenario",
         description=(
             "Simulate a year of the default scenario, fit points to it, recommend a threshold "
@@ -140,7 +153,57 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
     demo.add_argument("--verify-seeds", type=whole_number(1, 1000), default=5, help="simulated years for the check")
     demo.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
+    report = commands.add_parser(
+        "report",
+        formatter_class=HelpFormatter,
+        help="write the one-page sign-off report (HTML) of a saved config",
+        description=(
+            "Read CONFIG (a recommendation JSON written by recommend) and write the sign-off "
+            "report: one self-contained HTML page that prints on two A4 pages."
+        ),
+    )
+    report.add_argument("config", type=Path, help="recommendation config JSON")
+    report.add_argument("--out", type=Path, default=Path("report.html"), help="where to write the HTML")
+    report.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    compare = commands.add_parser(
+        "compare",
+        formatter_class=HelpFormatter,
+        help="print what changed between two saved configs",
+        description="Print the points per rule, the threshold and the expected figures that differ from A to B.",
+    )
+    compare.add_argument("a", type=Path, help="config JSON A (the old one)")
+    compare.add_argument("b", type=Path, help="config JSON B (the new one)")
+    compare.add_argument("--plot", type=Path, help="also save the points' changes here (PNG; refuses to overwrite)")
     return parser
+
+
+def _compare(args) -> int:
+    from calibrate.comparison import compare, comparison_text, plot_comparison
+
+    if args.plot is not None and args.plot.exists():
+        raise FileExistsError(f"{args.plot}: already exists; choose another --plot path")
+    table = compare(args.a, args.b)
+    print(comparison_text(table))
+    if args.plot is not None:
+        ax = plot_comparison(table)
+        ax.figure.savefig(args.plot, dpi=110, bbox_inches="tight")
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _currency_code(text: str) -> str:
+    if not (len(text) == 3 and text.isalpha() and text.isupper()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a three-letter ISO currency code such as USD or EUR")
+    return text
+
+
+def _report(args) -> int:
+    from calibrate.recommendation import Recommendation
+
+    rec = Recommendation.from_json(args.config)
+    path = rec.report(args.out, overwrite=args.overwrite)
+    print(f"wrote {path}")
+    return 0
 
 
 def _sla_changes(args) -> dict:
@@ -228,6 +291,7 @@ def _recommend(args) -> int:
         target=args.target,
         horizon_days=args.horizon_days,
         sla_confidence=args.sla_confidence,
+        currency=args.currency,
         seed=args.seed,
     )
     if args.verify_seeds > 0:
@@ -361,7 +425,7 @@ def _demo_steps(args, scenario, out: Path) -> list[str]:
     written = [out / name for name in write_run_files(result, out)]
     print(result.report(), "\n")
 
-    print("2. fitting a world to the history, points to its deals, and weighing every threshold ...", flush=True)
+    print("2. fitting a world to the history, points to its deals,\n   and weighing every threshold ...", flush=True)
     history = load_history(result)
     # the team, its hours and the response effect come from the world fitted to the history
     # (as for a CRM export); only the SLA, the promise, is the scenario's
@@ -375,7 +439,8 @@ def _demo_steps(args, scenario, out: Path) -> list[str]:
     fit_quality = evaluate(labels.y, rec.scorecard.predict_proba(labels.X)[:, 1], sample_weight=labels.sample_weight)
 
     print(
-        f"3. verifying on {args.verify_seeds} new simulated years, recommended and current rules on the same seeds ...",
+        f"3. verifying on {args.verify_seeds} new simulated years\n"
+        "   (recommended and current rules on the same seeds) ...",
         flush=True,
     )
     checked = verify(rec, scenario, seeds=args.verify_seeds)
@@ -402,18 +467,33 @@ def _demo_steps(args, scenario, out: Path) -> list[str]:
 
     print()
     print(rec.summary())
-    print(
-        "\nnote: outcomes exist only for leads sales worked (the old MQLs), so the fit cannot "
+    from calibrate.world import wrap80
+
+    note = (
+        "note: outcomes exist only for leads sales worked (the old MQLs), so the fit cannot "
         "see below the old threshold (calibrate.make_labels(exploration=...) corrects that)"
     )
+    print()
+    print(wrap80(note))
     print(
-        f"fit on {len(labels.y):,} judged MQLs (in sample): ROC AUC {fit_quality.auc:.3f}, "
-        f"expected calibration error {fit_quality.ece:.4f}"
+        wrap80(
+            f"fit on {len(labels.y):,} judged MQLs (in sample): ROC AUC {fit_quality.auc:.3f}, "
+            f"expected calibration error {fit_quality.ece:.4f}"
+        )
     )
     print("\nexpected against simulated (mean of the new years):")
-    print(report.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
+    shown = [c for c in ("figure", "expected", "low", "high", "simulated", "within") if c in report]
+    print(report[shown].to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
     print(f"meets the SLA target in simulation: {'yes' if report.attrs['meets_sla'] else 'NO'}\n")
     return [path.name for path in written]
+
+
+def _warning_text(message, category, filename, lineno, line=None) -> str:
+    """A warning for the terminal: its kind and message folded at 80 columns."""
+    import textwrap
+
+    text = f"{category.__name__}: {message}"
+    return "\n".join(textwrap.wrap(text, width=80, subsequent_indent="    ", break_on_hyphens=False)) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -423,17 +503,22 @@ def main(argv: list[str] | None = None) -> int:
     from calibrate.recommendation import RecommendationError
     from simulate.spec import SpecError
 
+    format_before = warnings.formatwarning
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            warnings.formatwarning = _warning_text
             if args.command == "monitor":
                 from calibrate.monitor_cli import run_monitor
 
                 return run_monitor(args, _input_mapping)
-            return _recommend(args) if args.command == "recommend" else _demo(args)
+            run = {"recommend": _recommend, "demo": _demo, "report": _report, "compare": _compare}[args.command]
+            return run(args)
     except (HistoryError, RecommendationError, SpecError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = format_before
 
 
 if __name__ == "__main__":

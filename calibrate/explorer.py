@@ -68,9 +68,9 @@ def _parts(source) -> tuple[pd.DataFrame, Any, Any, float | None, Any]:
     threshold = None
     if hasattr(source, "tradeoffs") and hasattr(source, "threshold"):  # a Recommendation
         threshold = float(source.threshold)
-        source = source.tradeoffs
+        source = source.tradeoffs if source.tradeoffs is not None else getattr(source, "frontier", None)
         if source is None:
-            raise ValueError("this recommendation was read from a file: it has no trade-off table")
+            raise ValueError("this recommendation has no trade-off table (nor a saved frontier)")
     if isinstance(source, pd.DataFrame):
         return source, None, None, threshold, None
     return source.table, source.team, source.sla, threshold, source

@@ -8,10 +8,10 @@ output is refused unless ``--overwrite`` is given. Exit code 0 for keep, 1 for r
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
+from simulate.cli_help import HelpFormatter
 from simulate.cli_numbers import number, whole_number
 
 __all__ = ["add_monitor_parser", "run_monitor"]
@@ -36,7 +36,7 @@ def add_monitor_parser(commands) -> None:
             "Exit code 0: keep; 1: re-tune; 2: an error."
         ),
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     mon.add_argument("config", metavar="CONFIG", type=Path, help="config JSON written by recommend")
     mon.add_argument("history", metavar="NEW", type=Path, help="the new export CSV (one row per lead)")
@@ -55,7 +55,7 @@ def add_monitor_parser(commands) -> None:
         action="append",
         default=[],
         metavar="NAME:LEADS[:SHARE]",
-        help="a campaign planned next month: its extra leads (and MQL share); repeatable",
+        help="a campaign planned next month: its extra leads (and MQL share); repeatable (default: none)",
     )
     mon.add_argument(
         "--alarm-risk",

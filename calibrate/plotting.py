@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 from numpy.typing import ArrayLike
 from sklearn.metrics import RocCurveDisplay
 
@@ -87,20 +88,38 @@ def plot_roc(y: ArrayLike, p: ArrayLike, *, ax: Axes | None = None, label: str |
     return ax
 
 
-def plot_points(table, *, ax: Axes | None = None, axis: str | None = None, **kwargs) -> Axes:
-    """Points per criterion and value, as horizontal bars (a fitted ``Scorecard`` or its table)."""
+def plot_points(table, *, ax: Axes | None = None, axis: str | None = None, max_rows: int = 30, **kwargs) -> Axes:
+    """Points per criterion and value, as horizontal bars grouped by criterion.
+
+    ``table`` is a fitted ``Scorecard`` or a points table (``axis, criterion, value,
+    points``). Rows with zero points are left out, and of the rest at most ``max_rows``
+    with the largest points (either sign) are drawn, in the table's order; the title says
+    how many were omitted. A thin line separates the criteria.
+    """
     ax = _axes(ax)
     t = table.table() if hasattr(table, "table") and callable(table.table) else table
     if axis is not None:
         t = t[t["axis"] == axis]
+    total = len(t)
+    t = t[t["points"] != 0]
+    if len(t) > max_rows:
+        keep = t["points"].abs().rank(method="first", ascending=False) <= max_rows
+        t = t[keep]
+    t = t.reset_index(drop=True)
     labels = [plain_text(f"{c}: {v}") for c, v in zip(t["criterion"], t["value"], strict=False)]
     y = np.arange(len(t))[::-1]
     colours = np.where(t["points"].to_numpy() >= 0, "tab:blue", "tab:red")
     ax.barh(y, t["points"], color=colours, **kwargs)
     ax.set_yticks(y, labels, fontsize="small")
+    new_group = np.flatnonzero(t["criterion"].to_numpy()[1:] != t["criterion"].to_numpy()[:-1]) + 1
+    for k in new_group:
+        ax.axhline(y[k] + 0.5, color="0.8", linewidth=0.8)
     ax.axvline(0, color="grey", linewidth=1)
-    ax.set_xlabel("points")
-    ax.set_title("Points per criterion" + (f" ({axis})" if axis else ""))
+    ax.set_xlabel("points added to the score")
+    title = "Points per criterion" + (f" ({axis})" if axis else "")
+    if len(t) < total:
+        title += f"\n{len(t)} of {total} rows shown: {total - len(t)} with zero or the fewest points omitted"
+    ax.set_title(title, fontsize="medium")
     return ax
 
 
@@ -164,26 +183,38 @@ def plot_frontier(
     current: float | None = None,
     ax: Axes | None = None,
     sla_target: float | None = None,
+    currency: str = "USD",
 ) -> Axes:
-    """The threshold frontier: MQLs a month, SLA compliance and revenue on one figure.
+    """The threshold frontier: MQLs a month, SLA compliance and revenue a month.
 
-    The x axis is the threshold; the left axis the MQLs a month (bars of the volume the team
-    must touch); the right axis shares: SLA compliance (analytic line, simulated points with
-    their interval where checked) and revenue as a share of its best value. The SLA target is
-    a dashed line, the recommended threshold a vertical line.
+    The x axis is the threshold, over the range where the figures change (from where the
+    team has at most twice its capacity to do; below it every lead is an MQL and the SLA is
+    lost). One meaning per axis: the left axis the MQLs a month (grey area), the right the
+    share of MQLs first touched within the SLA (analytic line, simulated points with their
+    interval where checked; the target dashed), an outer right axis the revenue a month in
+    ``currency`` with its interval. The recommended and current thresholds are vertical
+    lines; the legend sits below the axes, off the data.
 
     Parameters
     ----------
     tradeoffs : a ``calibrate.tradeoffs.Tradeoffs`` (or its ``table``).
     recommended, current : thresholds to mark.
+    currency : the deal amounts' currency (the revenue axis' unit).
     """
     table = tradeoffs.table if hasattr(tradeoffs, "table") else tradeoffs
-    target = sla_target if sla_target is not None else getattr(getattr(tradeoffs, "sla", None), "target", None)
+    sla = getattr(tradeoffs, "sla", None)
+    target = sla_target if sla_target is not None else getattr(sla, "target", None)
     ax = _axes(ax)
     t = table["threshold"].to_numpy()
-    ax.fill_between(t, table["mqls_per_month"], step="mid", color="0.85", label="MQLs a month")
+    ax.fill_between(t, table["mqls_per_month"], step="mid", color="0.85", label="MQLs a month (left axis)")
     _shade_extrapolated(ax, table)
-    ax.set_ylim(bottom=0)
+    lo, hi = _busy_range(table)
+    for x in (recommended, current):
+        if x is not None:
+            lo, hi = min(lo, x - 1.0), max(hi, x + 1.0)
+    ax.set_xlim(lo, hi)
+    shown = table[(table["threshold"] >= lo) & (table["threshold"] <= hi)]
+    ax.set_ylim(0, 1.05 * max(float(shown["mqls_per_month"].max()), 1.0))
     ax.set_xlabel("MQL threshold (score)")
     ax.set_ylabel("MQLs a month")
     right = ax.twinx()
@@ -200,35 +231,35 @@ def plot_frontier(
             fmt="o",
             ms=3,
             color="tab:blue",
-            label="SLA met (simulated)",
+            label="SLA met (simulated, 95% interval)",
         )
-    revenue = table["revenue_per_month"]
-    best = revenue.max()
-    if best > 0:
-        right.plot(t, revenue / best, color="tab:green", label=f"revenue (share of best, {best:,.0f}/month)")
-        if "revenue_per_month_low" in table:
-            right.fill_between(
-                t,
-                table["revenue_per_month_low"] / best,
-                table["revenue_per_month_high"] / best,
-                color="tab:green",
-                alpha=0.2,
-                linewidth=0,
-            )
     if target is not None:
         right.axhline(target, color="tab:blue", linestyle="--", linewidth=1, label=f"SLA target {target:.0%}")
+    right.set_ylim(0, 1.05)
+    right.yaxis.set_major_formatter(PercentFormatter(1.0))
+    right.set_ylabel(_sla_axis_label(table, sla), color="tab:blue")
+    money = None
+    revenue = table["revenue_per_month"] if "revenue_per_month" in table else None
+    if revenue is not None and np.nanmax(revenue.to_numpy(dtype=float), initial=0) > 0:
+        money = ax.twinx()
+        money.spines["right"].set_position(("axes", 1.16))
+        money.plot(t, revenue, color="tab:green", label=f"revenue, {currency} a month (outer axis)")
+        if "revenue_per_month_low" in table:
+            money.fill_between(
+                t, table["revenue_per_month_low"], table["revenue_per_month_high"], color="tab:green", alpha=0.2, lw=0
+            )
+        money.set_ylim(bottom=0)
+        money.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e3:,.0f}k"))
+        money.set_ylabel(f"revenue, {currency} a month", color="tab:green")
     for x, label, style in ((recommended, "recommended", "-"), (current, "current", ":")):
         if x is not None:
-            ax.axvline(x, color="black", linestyle=style, linewidth=1)
-            ax.annotate(
-                f"{label} {x:g}", (x, ax.get_ylim()[1]), xytext=(3, -12), textcoords="offset points", fontsize=8
-            )
-    right.set_ylim(0, 1.05)
-    right.set_ylabel("share")
-    handles = [*ax.get_legend_handles_labels()[0], *right.get_legend_handles_labels()[0]]
-    labels = [*ax.get_legend_handles_labels()[1], *right.get_legend_handles_labels()[1]]
-    # the low thresholds' side is flat (every lead an MQL, SLA lost): room for the legend
-    right.legend(handles, labels, loc="center left", bbox_to_anchor=(0.0, 0.55), fontsize=8, framealpha=0.95)
+            ax.axvline(x, color="black", linestyle=style, linewidth=1.2, label=f"{label} threshold {x:g}")
+    handles, labels = [], []
+    for a in (ax, right, money):
+        if a is not None:
+            h, lab = a.get_legend_handles_labels()
+            handles, labels = handles + h, labels + lab
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8, frameon=False)
     ax.set_title("Threshold frontier: volume, SLA and revenue")
     return ax
 
@@ -250,8 +281,15 @@ def _shade_extrapolated(ax: Axes, table: pd.DataFrame) -> None:
         edgecolor="tab:orange",
         hatch="////",
         linewidth=0,
-        label="of which never worked (wins extrapolated)",
+        label="of which never worked (wins extrapolated; left axis)",
     )
+
+
+def _sla_axis_label(table: pd.DataFrame, sla) -> str:
+    """The right axis: the share of MQLs touched within the SLA, with its clock."""
+    if sla is not None:
+        return f"MQLs touched within {sla.hours:g} {sla.clock} h"
+    return "MQLs touched within the SLA"
 
 
 # --- the SLA load and staffing of each threshold (notebook 3, the explorer) ----------------

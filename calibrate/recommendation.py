@@ -116,6 +116,13 @@ class Recommendation:
         "given", "assumed (source)").
     monitor_reference : what ``calibrate.monitor`` compares a new month with (plain data,
         see ``calibrate.monitor_reference``), or ``None``.
+    currency : ISO code of the deal amounts (revenue figures are in it).
+    data_quality, model_checks : rows read and used with rejects by reason; the points'
+        cross-fitted AUC and calibration (``calibrate.report_data``).
+    frontier : the compact trade-off table saved in the JSON (``tradeoffs`` is not): the
+        figures on up to 80 thresholds, enough for a report, a plot or the explorer.
+    verified : the saved verification summary of a config read from a file (the paired
+        uplift per figure); ``verification`` holds the full table when one ran here.
     """
 
     rules: ScoringRules
@@ -136,6 +143,11 @@ class Recommendation:
     world: Any = None
     inputs: pd.DataFrame | None = None
     monitor_reference: dict | None = None
+    currency: str = "USD"
+    data_quality: dict[str, Any] | None = None
+    model_checks: dict[str, Any] | None = None
+    frontier: pd.DataFrame | None = None
+    verified: dict[str, Any] | None = None
 
     def with_verification(self, verification: pd.DataFrame) -> Recommendation:
         """The recommendation with a verification (``calibrate.verify``) attached."""
@@ -321,9 +333,20 @@ class Recommendation:
         """The trade-off frontier with the recommendation marked (see ``calibrate.plotting``)."""
         from calibrate.plotting import plot_frontier
 
+        source = self.tradeoffs if self.tradeoffs is not None else self.frontier
+        if source is None:
+            raise ValueError("this recommendation has no trade-off table to plot")
+        kwargs.setdefault("current", self.constraints.get("current_threshold"))
+        kwargs.setdefault("currency", self.currency)
         if self.tradeoffs is None:
-            raise ValueError("this recommendation was read from a file: it has no trade-off table to plot")
-        return plot_frontier(self.tradeoffs, recommended=self.threshold, ax=ax, **kwargs)
+            kwargs.setdefault("sla_target", self.constraints.get("sla_target"))
+        return plot_frontier(source, recommended=self.threshold, ax=ax, **kwargs)
+
+    def report(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the one-page sign-off report (self-contained HTML, see ``calibrate.report``)."""
+        from calibrate.report import write_report
+
+        return write_report(self, path, overwrite=overwrite)
 
     # --- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -348,6 +371,19 @@ class Recommendation:
             out["inputs"] = [{k: str(v) for k, v in row.items()} for row in self.inputs.to_dict("records")]
         if self.monitor_reference is not None:
             out["monitor_reference"] = self.monitor_reference
+        from calibrate.report_data import compact_frontier, verification_summary
+
+        out["currency"] = self.currency
+        if self.data_quality is not None:
+            out["data_quality"] = self.data_quality
+        if self.model_checks is not None:
+            out["model_checks"] = self.model_checks
+        table = self.tradeoffs.table if self.tradeoffs is not None else self.frontier
+        if table is not None:
+            out["frontier"] = compact_frontier(table)
+        verified = verification_summary(self.verification) or self.verified
+        if verified is not None:
+            out["verification"] = verified
         return out
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
@@ -388,6 +424,8 @@ class Recommendation:
             )
         _validate(data, source)
         _check_consistency(data, source)
+        from calibrate.report_data import frontier_frame
+
         try:
             rules = ScoringRules.from_dict(data["rules"], source=f"{source}: rules")
         except SpecError as exc:
@@ -406,6 +444,11 @@ class Recommendation:
             history=dict(data.get("history", {})),
             inputs=pd.DataFrame(data["inputs"], columns=["input", "value", "basis"]) if "inputs" in data else None,
             monitor_reference=data.get("monitor_reference"),
+            currency=data.get("currency", "USD"),
+            data_quality=data.get("data_quality"),
+            model_checks=data.get("model_checks"),
+            frontier=frontier_frame(data["frontier"]) if "frontier" in data else None,
+            verified=data.get("verification"),
         )
 
 

@@ -29,6 +29,7 @@ from calibrate.capacity import HORIZON_DAYS, SLA_CONFIDENCE, SalesCapacity
 from calibrate.inputs import LeadInputs, as_history, prepare
 from calibrate.provenance import recommendation_inputs
 from calibrate.recommendation import Estimate, Recommendation, fingerprint
+from calibrate.report_data import data_quality, model_checks
 from calibrate.scorecard import Scorecard
 from calibrate.shape import check_decision, threshold_floor
 from calibrate.sla import simulated_load, validity
@@ -134,6 +135,7 @@ def recommend(
     reachability: bool = True,
     exploration: str | np.ndarray | None = None,
     exploration_share: float | str | np.ndarray | None = None,
+    currency: str = "USD",
     seed: int = 0,
 ) -> Recommendation:
     """Recommend the MQL threshold (and points) for this team and SLA.
@@ -175,6 +177,7 @@ def recommend(
         leads worked at random, see ``calibrate.make_labels`` and
         ``calibrate.exploration_plan``): weighted in the fit, and the regions of the score
         it covers no longer count as extrapolated.
+    currency : ISO code of the history's deal amounts, shown with every revenue figure.
     seed : the root of every random draw (bootstrap, simulated check) and the scorecard's
         ``random_state``.
     """
@@ -184,6 +187,7 @@ def recommend(
             "with SalesCapacity().with_reps(6).with_sla_hours(24), or SalesCapacity(team=simulate.Team(reps=6), "
             "sla=simulate.SLA(hours=24))"
         )
+    currency = _currency(currency)
     history = as_history(history)
     check_decision(history.shape, history.source)
     capacity_given = capacity is not None
@@ -269,6 +273,7 @@ def recommend(
             "sla_model": "analytic" if valid.settings_trusted else "simulation",
             "sla_model_reasons": list(valid.reasons),
             "kept_current_rules": bool(keep),
+            **_current_threshold(current_rules),
             **({"target": float(target)} if target is not None else {}),
         },
         expected=expected,
@@ -289,6 +294,9 @@ def recommend(
             history, inputs, capacity, capacity_given=capacity_given, world=world, has_amounts=has_amounts
         ),
         monitor_reference=_monitor_reference(history, rules, capacity, horizon_days, row, inputs),
+        currency=currency,
+        data_quality=data_quality(history),
+        model_checks=model_checks(inputs, leads),
     )
 
 
@@ -305,6 +313,19 @@ def _monitor_reference(history, rules, capacity, horizon_days, row, inputs) -> d
     return monitor_reference(
         history, rules, capacity, horizon_days=horizon_days, sla_compliance_sd_year=sd, out_of_fold=chance
     )
+
+
+def _current_threshold(rules: ScoringRules | None) -> dict:
+    """The rules in force's threshold, for the report and the plots (none for grades)."""
+    if rules is None or rules.mql_threshold is None:
+        return {}
+    return {"current_threshold": float(rules.mql_threshold)}
+
+
+def _currency(code: str) -> str:
+    if not (isinstance(code, str) and len(code) == 3 and code.isalpha() and code.isupper()):
+        raise ValueError(f"currency must be a three-letter ISO code such as 'USD' or 'EUR', got {code!r}")
+    return code
 
 
 def _world_for(history, world, capacity, sla, current_rules, horizon_days, seed):

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from simulate.cli_help import HelpFormatter, add_version
 from simulate.io import scenario_input, write_run_files
 from simulate.output_folder import MANIFEST, check_paths, output_folder
 from simulate.scenario import Scenario
@@ -16,10 +17,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m simulate",
         description="Simulate the lead funnel of a scenario and write its history.",
+        formatter_class=HelpFormatter,
     )
+    add_version(parser)
     commands = parser.add_subparsers(dest="command", required=True)
     p_run = commands.add_parser(
         "run",
+        formatter_class=HelpFormatter,
         help="simulate one history and write leads.csv, events.csv, summary.csv",
         description=(
             "Simulate one history of a scenario (the built-in default if --scenario is not "
@@ -31,10 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     p_run.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
     p_run.add_argument("--no-events", action="store_true", help="do not write events.csv")
-    p_default = commands.add_parser("default-scenario", help="print the default scenario as TOML")
+    p_default = commands.add_parser(
+        "default-scenario", formatter_class=HelpFormatter, help="print the default scenario as TOML"
+    )
     p_default.add_argument("--out", type=Path, help="write it to this file instead")
     p_warm = commands.add_parser(
         "warm-up",
+        formatter_class=HelpFormatter,
         help="compile and cache every numba kernel once (make does it after pip install)",
         description=(
             "Run a small world end to end (simulate a quarter, recommend a threshold for it) so "

@@ -62,7 +62,7 @@ class RunResult:
             f"  {len(leads):,} leads, {int(mqls.sum()):,} MQLs ({mqls.mean():.1%}), "
             f"{int(leads['returned_at'].notna().sum()):,} back from nurture",
             f"  team of {team.size} ({team.routing}, {team.discipline}), SLA {sla.hours:g} "
-            f"{sla.clock} hours for {sla.target:.0%}: met for "
+            f"{sla.clock} hours for {sla.target:.0%}:\n  met for "
             f"{leads.loc[mqls, 'sla_met'].astype('Float64').mean():.1%} of MQLs, "
             f"mean rep utilisation {s['rep_utilisation'].mean():.0%}",
             f"  {int(leads['customer_at'].notna().sum()):,} wins, revenue "
@@ -74,8 +74,8 @@ class RunResult:
             "mqls": "MQLs",
             "returned_mqls": "back",
             "sla_compliance": "SLA met",
-            "median_response_hours": "resp h (med)",
-            "p90_response_hours": "resp h (p90)",
+            "median_response_hours": "med h",
+            "p90_response_hours": "p90 h",
             "rep_utilisation": "util",
             "backlog_at_month_end": "backlog",
             "wins": "wins",
@@ -86,10 +86,11 @@ class RunResult:
             "SLA met": "{:.0%}".format,
             "util": "{:.0%}".format,
             "revenue": "{:,.0f}".format,
-            "resp h (med)": "{:.1f}".format,
-            "resp h (p90)": "{:.1f}".format,
+            "med h": "{:.1f}".format,
+            "p90 h": "{:.1f}".format,
         }
         lines.append(table.to_string(formatters=formats))
+        lines.append("(med h, p90 h: median and 90th percentile first response, calendar hours)")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

@@ -362,7 +362,7 @@ def test_explorer_shows_a_recommendation_and_its_reference(trade):
     fig = explorer.draw(rec, threshold=32.0)
     panel_text = [t.get_text() for t in fig.axes[-1].texts]
     assert "selected\n32" in panel_text and "recommended\n20" in panel_text
-    with pytest.raises(ValueError, match="read from a file"):
+    with pytest.raises(ValueError, match="no trade-off table"):
         explorer.draw(_recommendation())
 
 
