@@ -194,10 +194,11 @@ def draw(
         reference = recommended
     fig = figure if figure is not None else Figure(figsize=(11, 4.4), dpi=80)
     fig.clear()
-    ax = fig.add_axes((0.065, 0.12, 0.50, 0.72))
+    ax = fig.add_axes((0.06, 0.12, 0.44, 0.72))  # room on the right for the revenue axis
     plot_frontier(trade if trade is not None else table, recommended=recommended, ax=ax, sla_target=target)
-    twins = [a for a in fig.axes if a is not ax]  # plot_frontier's axis of shares
+    twins = [a for a in fig.axes if a is not ax]  # plot_frontier's axes: shares, then revenue
     share = twins[0] if twins else ax
+    money = twins[1] if len(twins) > 1 else None
     now = figures_at(table, threshold)
     best = float(table["revenue_per_month"].max())
     ax.axvline(now["threshold"], color="tab:red", linewidth=1.5)
@@ -211,9 +212,9 @@ def draw(
         zorder=5,
     )
     if best > 0:
-        share.plot(
+        (money or share).plot(
             [now["threshold"]],
-            [now["revenue_per_month"] / best],
+            [now["revenue_per_month"] if money is not None else now["revenue_per_month"] / best],
             "o",
             color="tab:green",
             ms=8,
@@ -221,12 +222,13 @@ def draw(
             zorder=5,
         )
 
-    panel = fig.add_axes((0.66, 0.12, 0.33, 0.72))
+    panel = fig.add_axes((0.67, 0.12, 0.32, 0.72))
     panel.axis("off")
     base = figures_at(table, reference) if reference is not None else None
     rows = _readout_rows(now, base)
     step = 1.0 / len(rows)
-    header = [(0.72, f"selected\n{now['threshold']:g}", "tab:red")]
+    column = 0.74 if base is not None else 0.92  # the selected figures' right edge
+    header = [(column, f"selected\n{now['threshold']:g}", "tab:red")]
     if base is not None:
         name = "recommended" if reference == recommended else "threshold"
         header.append((1.0, f"{name}\n{base['threshold']:g}", "black"))
@@ -238,7 +240,7 @@ def draw(
         if label == "SLA met" and target is not None:
             colour = "tab:green" if now["sla_compliance"] >= target else "tab:red"
         panel.text(0.0, y, label, ha="left", va="top", fontsize=9)
-        panel.text(0.72, y, cell, ha="right", va="top", fontsize=9, color=colour)
+        panel.text(column, y, cell, ha="right", va="top", fontsize=9, color=colour)
         if base is not None:
             panel.text(1.0, y, ref, ha="right", va="top", fontsize=9, color="0.35")
     if title is None:
