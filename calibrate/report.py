@@ -17,6 +17,7 @@ from pathlib import Path
 
 from calibrate import report_figures as figures
 from calibrate import report_html as html
+from calibrate.tradeoffs import CONFIDENCE
 from simulate.atomic import write_text_atomic
 
 MAX_POINT_ROWS = 45
@@ -37,6 +38,7 @@ def _rows(rec) -> list[tuple[str, str, str]]:
         ("wins_per_month", "wins a month", "{:,.1f}"),
         ("revenue_per_month", f"revenue a month, {money}", "{:,.0f}"),
         ("revenue_lost_per_month", f"revenue lost to slow response, {money} a month", "{:,.0f}"),
+        ("extrapolated_share", "MQLs from score regions never worked (share; wins a range)", "{:.0%}"),
     ]
 
 
@@ -46,7 +48,14 @@ def _fmt(fmt: str, value) -> str:
 
 def figures_table(rec) -> str:
     """Expected figures: value, the interval of the expectation, a new year's range, current."""
-    head = ["per month unless stated", "expected", "95% interval", "a new year's range", "current rules"]
+    level = f"{CONFIDENCE:.0%}"
+    head = [
+        "per month unless stated",
+        "expected",
+        f"{level} interval",
+        f"a new year's range ({level})",
+        "current rules",
+    ]
     rows = []
     for key, label, fmt in _rows(rec):
         e = rec.expected.get(key)
@@ -63,7 +72,7 @@ def figures_table(rec) -> str:
             ]
         )
     note = html.paragraph(
-        "The 95% interval bounds the expected monthly figure; a new year's range is where the "
+        f"The {level} interval bounds the expected monthly figure; a new year's range is where the "
         "monthly average of one coming year may fall (the estimate's uncertainty plus a year's "
         "arrivals, outcomes and queue). Revenue lost to slow response is what faster first "
         "touches would have added, per month; it is not part of the revenue above.",

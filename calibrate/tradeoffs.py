@@ -56,6 +56,9 @@ from calibrate.sla import analytic_load, overrides, simulated_load
 from simulate.funnel import Funnel
 from simulate.team import SLA, Team
 
+CONFIDENCE = 0.9
+"""Level of the expected figures' intervals and a new year's range (``recommend`` keeps it)."""
+
 LOAD_FIGURES = (
     "utilisation",
     "sla_compliance",
@@ -301,7 +304,7 @@ def evaluate_tradeoffs(
     historical_wait_min: ArrayLike | None = None,
     thresholds: ArrayLike | None = None,
     bootstrap: int = 200,
-    confidence: float = 0.9,
+    confidence: float = CONFIDENCE,
     simulate_seeds: int | Sequence[int] = 0,
     returns_score: ArrayLike | None = None,
     returns_handoff_min: ArrayLike | None = None,
