@@ -373,18 +373,9 @@ def _check_recommend_paths(args) -> None:
 
 
 def _save_frontier(rec, path: Path) -> None:
-    import matplotlib
+    from calibrate.plotting import save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 5))
-    rec.plot_frontier(ax=ax)
-    fig.tight_layout()
-    from simulate.atomic import write_atomic
-
-    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-    plt.close(fig)
+    save_png(lambda ax: rec.plot_frontier(ax=ax), path)
 
 
 def _demo(args) -> int:

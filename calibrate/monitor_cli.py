@@ -130,15 +130,6 @@ def run_monitor(args, input_mapping) -> int:
 
 
 def _save_plot(report, path: Path) -> None:
-    import matplotlib
+    from calibrate.plotting import save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from simulate.atomic import write_atomic
-
-    fig, ax = plt.subplots(figsize=(9, 5))
-    report.plot(ax=ax)
-    fig.tight_layout()
-    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-    plt.close(fig)
+    save_png(lambda ax: report.plot(ax=ax), path)

@@ -24,6 +24,23 @@ def _axes(ax: Axes | None) -> Axes:
     return ax
 
 
+def save_png(draw, path, figsize: tuple[float, float] = (9, 5)) -> None:
+    """Draw ``draw(ax)`` on a new figure and write it to ``path`` as a PNG, atomically (the
+    command line's ``--plot``); no window opens."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from simulate.atomic import write_atomic
+
+    fig, ax = plt.subplots(figsize=figsize)
+    draw(ax)
+    fig.tight_layout()
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+    plt.close(fig)
+
+
 def plot_reliability(
     curve: pd.DataFrame | Evaluation, *, ax: Axes | None = None, label: str | None = None, **kwargs
 ) -> Axes:

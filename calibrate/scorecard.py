@@ -51,7 +51,6 @@ from calibrate._binning import (
     CategoryBinning,
     NumericBinning,
     category_binning,
-    compact_bins,
     encode,
     numeric_binning,
     parametrise,
@@ -67,7 +66,8 @@ from calibrate._monotone import (
     trend_evidence,
 )
 from calibrate._validation import as_frame, binary_target, column_kind, feature_names, numeric_values, sample_weights
-from simulate.rules import Bins, Grades, ScoringRules
+from calibrate.scorecard_rules import fit_grades, rules_from_criteria
+from simulate.rules import ScoringRules
 from simulate.table import BEHAVIOUR_COLUMNS
 
 LN2 = math.log(2.0)
@@ -519,53 +519,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         if threshold is None:
             p = mql_probability or self.mql_probability or self.base_rate_
             threshold = self.score_for_probability(p)
-        fit: dict[str, dict[str, int]] = {}
-        fit_numeric: dict[str, Bins] = {}
-        engagement: dict[str, Bins] = {}
-        lo_total = hi_total = 0
-        for c in self.criteria_:
-            pts = c.points
-            if c.kind == "numeric":
-                b = c.binning
-                bins = compact_bins(b.edges, pts[: b.n_bins], int(pts[b.n_bins]) if b.has_missing else 0)
-                (engagement if c.axis == "engagement" else fit_numeric)[c.name] = bins
-                used = [*bins.points, bins.missing]
-            else:
-                b = c.binning
-                fit[c.name] = {
-                    v: int(pts[g]) for v, g in zip(b.values, b.group_of_value, strict=False) if g >= 0 and pts[g] != 0
-                }
-                if b.has_missing:  # a blank is the reference, said explicitly in the config
-                    fit[c.name][MISSING] = int(pts[b.missing_group])
-                used = [*pts.tolist(), 0]
-            lo_total += min(used)
-            hi_total += max(used)
-        rule_grades = None
+        grading = None
         if grades is not None:
-            rule_grades = self._grades(int(grades), float(threshold))
-        return ScoringRules(
-            fit=fit,
-            fit_numeric=fit_numeric,
-            engagement=engagement,
-            decay_half_life_days=None,
-            score_min=float(lo_total),
-            score_max=float(max(hi_total, lo_total + 1)),
-            mql_threshold=float(threshold),
-            grades=rule_grades,
-        )
-
-    def _grades(self, n: int, threshold: float) -> Grades:
-        if n < 2:
-            raise ValueError(f"grades must be >= 2, got {n}")
-        values, weights = self._fit_score_weights
-        cum = np.cumsum(weights) / weights.sum()
-        edges = []
-        for q in np.arange(1, n) / n:
-            e = float(values[min(np.searchsorted(cum, q, side="left") + 1, values.size - 1)])
-            if not edges or e > edges[-1]:
-                edges.append(e)
-        lows = [float(values[0]), *edges]
-        return Grades(fit_edges=tuple(edges), engagement_thresholds=tuple(threshold - lo for lo in lows))
+            values, weights = self._fit_score_weights
+            grading = fit_grades(values, weights, int(grades), float(threshold))
+        return rules_from_criteria(self.criteria_, float(threshold), grading)
 
     def table(self) -> pd.DataFrame:
         """The points table: one row per criterion and value or bin.
