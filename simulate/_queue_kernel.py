@@ -34,6 +34,11 @@ ESCALATE = 1
 REASSIGN = 2
 RECYCLE = 3
 
+ROUND_ROBIN = 0
+LEAST_LOADED = 1
+OPEN_HOURS = 2
+"""Owner at handoff (reps' own queues): rank mod reps; the fewest open MQLs; a rep at work."""
+
 _INF = np.inf
 
 
@@ -252,6 +257,41 @@ def _clean(nkey, nid, child, sib, root, state, key, owner, q, pooled):
     return root
 
 
+@numba.njit(cache=True, _nrt=False)
+def _owner(assign, k, t, rot, waiting, reps, opens, closes, off):
+    """The rep a lead handed off at ``t`` (rank ``k``) goes to when each rep has his own queue.
+
+    ``ROUND_ROBIN``: rank mod reps, as CRMs rotate. ``LEAST_LOADED``: the rep with the fewest
+    open (assigned, not yet touched) MQLs. ``OPEN_HOURS``: the rep with the fewest open MQLs
+    among those at work at ``t``; when nobody is at work, among all reps, ties to the one
+    whose hours open first (the next time zone to wake up). Remaining ties go to the first
+    rep from ``rot`` on (the one after the last assigned), so equal reps take turns.
+    """
+    if assign == ROUND_ROBIN:
+        return k % reps
+    anyone_at_work = False
+    if assign == OPEN_HOURS:
+        for r in range(reps):
+            if _next_open(opens, closes, off[r], off[r + 1], t) == t:
+                anyone_at_work = True
+                break
+    best = -1
+    fewest = 0
+    best_open = _INF
+    for i in range(reps):
+        r = (rot + i) % reps
+        o = 0.0
+        if assign == OPEN_HOURS:
+            o = _next_open(opens, closes, off[r], off[r + 1], t)
+            if anyone_at_work and o != t:
+                continue
+        if best < 0 or waiting[r] < fewest or (waiting[r] == fewest and o < best_open):
+            best = r
+            fewest = waiting[r]
+            best_open = o
+    return best
+
+
 @numba.njit(cache=True)
 def general(
     t,
@@ -261,6 +301,7 @@ def general(
     dl_time,
     breach,
     pooled,
+    assign,
     reps,
     opens,
     closes,
@@ -287,6 +328,8 @@ def general(
     nf = _initial_next_free(opens, cum, off, total, reps)
     wake = np.full(reps, _INF)
     queued_work = np.zeros(reps)
+    waiting = np.zeros(reps, dtype=np.int64)  # open MQLs of each rep: assigned, not yet touched
+    rot = np.int64(0)
     busy = np.zeros(reps)
 
     state = np.zeros(n, dtype=np.int8)  # 0 not yet handed off, 1 waiting, 2 started, 3 recycled
@@ -351,13 +394,15 @@ def general(
                     if s < wake[r]:
                         wake[r] = s
             else:
-                r = k % reps
+                r = _owner(assign, k, ta, rot, waiting, reps, opens, closes, off)
+                rot = (r + 1) % reps
                 owner[k] = r
                 nkey[nn] = key[k]
                 nid[nn] = k
                 ft[r] = _insert(nkey, nid, child, sib, ft[r], nn)
                 nn += 1
                 queued_work[r] += work[k]
+                waiting[r] += 1
                 s, _ = _start(opens, closes, cum, off, total, F, nf, r, ta)
                 if s < wake[r]:
                     wake[r] = s
@@ -393,6 +438,7 @@ def general(
                 rep[k] = r
                 if not pooled:
                     queued_work[r] -= w
+                    waiting[r] -= 1
                 owner[k] = r
             else:
                 att_lead[m] = k
@@ -437,6 +483,7 @@ def general(
             recycled[k] = True
             if not pooled:
                 queued_work[owner[k]] -= work[k]
+                waiting[owner[k]] -= 1
         elif breach == REASSIGN and not pooled:
             cur = owner[k]
             best = _INF
@@ -456,6 +503,8 @@ def general(
             if target != cur:
                 queued_work[cur] -= work[k]
                 queued_work[target] += work[k]
+                waiting[cur] -= 1
+                waiting[target] += 1
                 owner[k] = target
                 reassigned[k] = True
                 avail[k] = now

@@ -231,6 +231,7 @@ def _work(
         rep_intervals=rep_intervals,
         routing=team.routing,
         discipline=team.discipline,
+        aging=team.aging_per_hour,
         score=np.nan_to_num(score),
         deadline_at=deadline,
         breach=sla.breach,

@@ -23,6 +23,8 @@ __all__ = ["QUEUE_PAD_DAYS", "QueueResult", "serve_queue"]
 QUEUE_PAD_DAYS = 45
 """Queues are run this many days past the end of a history, so its last MQLs get their touch."""
 BREACHES = {"none": 0, "escalate": _k.ESCALATE, "reassign": _k.REASSIGN, "recycle": _k.RECYCLE}
+ASSIGN = {"round_robin": _k.ROUND_ROBIN, "least_loaded": _k.LEAST_LOADED, "open_hours": _k.OPEN_HOURS}
+"""Owner-at-handoff rule of each routing where every rep serves his own queue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ def serve_queue(
     routing: str = "round_robin",
     discipline: str = "fifo",
     score: ArrayLike | None = None,
+    aging: float = 0.0,
     deadline_at: ArrayLike | None = None,
     breach: str = "none",
     attempts: ArrayLike | None = None,
@@ -105,16 +108,26 @@ def serve_queue(
         One ``(k, 2)`` array of working ``[open, close)`` intervals per rep. A rep starts
         work only inside his intervals; a job pauses at a close and resumes at the next
         opening. A lead not started before the last close stays untouched (nan).
-    routing : {"round_robin", "pooled"}
+    routing : {"round_robin", "pooled", "least_loaded", "open_hours"}
         ``"round_robin"``: the lead of rank ``k`` goes to rep ``k mod reps`` at handoff, as
         CRMs do, and each rep serves his own queue. ``"pooled"``: one queue; whenever a rep
         is free and working he takes the next lead; when several reps could start at the
-        same instant the lowest index goes first.
+        same instant the lowest index goes first. ``"least_loaded"``: at handoff the lead
+        goes to the rep with the fewest open MQLs (assigned and not yet touched).
+        ``"open_hours"`` (time-zone routing): to a rep whose working hours are open at the
+        handoff (else to those whose hours open next), the one with the fewest open MQLs
+        among them. In both, ties go to the next rep in rotation, and each rep serves his
+        own queue.
     discipline : {"fifo", "highest_score", "newest"}
         Order of waiting leads: earliest handoff first; largest ``score`` first (ties by
-        handoff); latest handoff first (LIFO).
+        handoff; with ``aging``, largest ``score + aging * hours waited``); latest handoff
+        first (LIFO).
     score : array_like, optional
         ``(n,)`` lead scores, required for ``"highest_score"``.
+    aging : float
+        With ``"highest_score"``: score points a waiting lead gains per calendar hour it has
+        waited, so low scores are not starved (0: pure score order). Every waiting lead
+        ages alike, so the order is that of ``score - aging * handoff hours``.
     deadline_at : array_like, optional
         ``(n,)`` time by which the first touch should start (inf for none). A lead still
         waiting once every start possible at its deadline has been made is breached. A
@@ -124,7 +137,7 @@ def serve_queue(
     breach : {"none", "escalate", "reassign", "recycle"}
         What happens at a breach. ``"escalate"``: the lead moves ahead of every
         non-escalated lead in its queue (first escalated, first served).
-        ``"reassign"`` (round robin only; in a pooled queue it is ``"none"``): the lead
+        ``"reassign"`` (reps' own queues only; in a pooled queue it is ``"none"``): the lead
         moves to the rep whose backlog ends earliest (his current job plus the first
         touches waiting in his queue, in his working time; the owner keeps it on a tie,
         else the lowest index) and keeps its place by the discipline there.
@@ -183,6 +196,10 @@ def serve_queue(
         raise ValueError(f"discipline must be one of {DISCIPLINES}, got {discipline!r}")
     if breach not in BREACHES:
         raise ValueError(f"breach must be one of {tuple(BREACHES)}, got {breach!r}")
+    if not (np.isfinite(aging) and aging >= 0):
+        raise ValueError(f"aging must be a finite number of score points per hour >= 0, got {aging!r}")
+    if aging > 0 and discipline != "highest_score":
+        raise ValueError(f"aging applies to discipline='highest_score' only, got discipline={discipline!r}")
     if discipline == "highest_score":
         if score is None:
             raise ValueError("score is required for discipline='highest_score'")
@@ -252,7 +269,7 @@ def serve_queue(
         code = 0
     opens, closes, cum, off, total = _flatten(calendars)
 
-    if _fast_path_applies(discipline, code, max_tries):
+    if _fast_path_applies(routing, discipline, code, max_tries):
         start, rep, busy = _k.fifo_fast(t, w, pooled, reps, opens, closes, cum, off, total)
         if deadline is None:
             breached = np.isnan(start)
@@ -263,7 +280,10 @@ def serve_queue(
         att_lead = np.zeros(0, dtype=np.int64)
         att_at = np.zeros(0)
     else:
-        prio = _priority(discipline, n, by_rank(sc) if discipline == "highest_score" else None)
+        aged = None
+        if discipline == "highest_score":
+            aged = by_rank(sc) - float(aging) * t / 60.0 if aging > 0 else by_rank(sc)
+        prio = _priority(discipline, n, aged)
         if deadline is None:
             dl_lead = np.zeros(0, dtype=np.int64)
             dl_time = np.zeros(0)
@@ -280,6 +300,7 @@ def serve_queue(
             dl_time,
             code,
             pooled,
+            ASSIGN.get(routing, _k.ROUND_ROBIN),
             reps,
             opens,
             closes,
@@ -320,8 +341,8 @@ def _by_time_then_lead(lead: np.ndarray, at: np.ndarray, n: int) -> tuple[np.nda
     return lead[order], at[order]
 
 
-def _fast_path_applies(discipline: str, breach_code: int, max_tries: int) -> bool:
-    return discipline == "fifo" and breach_code == 0 and max_tries == 1
+def _fast_path_applies(routing: str, discipline: str, breach_code: int, max_tries: int) -> bool:
+    return routing in ("round_robin", "pooled") and discipline == "fifo" and breach_code == 0 and max_tries == 1
 
 
 def _priority(discipline: str, n: int, score: np.ndarray | None) -> np.ndarray:

@@ -26,7 +26,7 @@ US_HOLIDAYS_2026 = (
     "2026-12-31",
 )
 
-ROUTINGS = ("round_robin", "pooled")
+ROUTINGS = ("round_robin", "pooled", "least_loaded", "open_hours")
 DISCIPLINES = ("fifo", "highest_score", "newest")
 BREACH_ACTIONS = ("none", "reassign", "escalate", "recycle")
 SLA_CLOCKS = ("business", "calendar")
@@ -74,7 +74,11 @@ class Team:
     Shrinkage removes that share of working time at random (whole days of leave and
     meeting blocks, see ``simulate.calendar.shrink``). A worked lead gets up to ``attempts``
     contact attempts: the first touch, then follow-ups ``cadence_days`` after it (calendar
-    days; the default spreads six attempts over ten business days).
+    days; the default spreads six attempts over ten business days). ``routing`` and
+    ``discipline`` are the queue policy (see ``simulate.serve_queue``): who gets a new MQL
+    (round robin, a pooled queue, the rep with the fewest open MQLs, a rep whose hours are
+    open) and in which order each queue is called; ``aging_per_hour`` is the score points a
+    waiting lead gains per hour under ``discipline="highest_score"``.
     """
 
     reps: int = 4
@@ -88,6 +92,7 @@ class Team:
     cadence_days: tuple[float, ...] = (0.2, 1.0, 3.0, 7.0, 13.0)
     routing: str = "round_robin"
     discipline: str = "fifo"
+    aging_per_hour: float = 0.0
     followups_first: bool = True
 
     def __post_init__(self) -> None:
@@ -117,6 +122,11 @@ class Team:
         check(
             self.discipline in DISCIPLINES,
             f"Team.discipline must be one of {DISCIPLINES}, got {self.discipline!r}",
+        )
+        check(
+            self.aging_per_hour >= 0 and (self.aging_per_hour == 0 or self.discipline == "highest_score"),
+            f"Team.aging_per_hour (score points a waiting lead gains per hour) must be >= 0 and applies to "
+            f"discipline='highest_score' only, got {self.aging_per_hour} with {self.discipline!r}",
         )
         check_numbers(self)
 

@@ -103,6 +103,7 @@ def _figures(inp: _SimInputs, draws: _Draws, idx: np.ndarray, intervals, capacit
         rep_intervals=intervals,
         routing=team.routing,
         discipline=team.discipline,
+        aging=team.aging_per_hour,
         score=inp.score[idx] if team.discipline == "highest_score" else None,
         deadline_at=dl if sla.breach != "none" else None,
         breach=sla.breach,

@@ -99,6 +99,8 @@ def _setting_reasons(capacity: SalesCapacity) -> list[str]:
         reasons.append(
             f"a team of {team.size} reps is outside the model's validated range ({REPS[0]} to {REPS[1]} reps)"
         )
+    if team.routing in ("least_loaded", "open_hours"):
+        reasons.append(f"{team.routing.replace('_', ' ')!r} routing is not modelled (round robin and pooled only)")
     if team.discipline != "fifo":
         reasons.append(f"the {team.discipline!r} queue discipline is not modelled (first in, first out only)")
     if not team.followups_first and team.attempts > 1:
