@@ -29,6 +29,7 @@ _HOMES = {
     "Scorecard": "calibrate.scorecard",
     "SelectionBiasWarning": "calibrate.labels",
     "SparseReport": "calibrate.sparse_card",
+    "Tournament": "calibrate.tournament",
     "Tradeoffs": "calibrate.tradeoffs",
     "Window": "calibrate.capacity",
     "compare": "calibrate.comparison",
@@ -47,6 +48,7 @@ _HOMES = {
     "sparse_copy": "calibrate.sparse_card",
     "to_criteria_csv": "calibrate.crm_scoring_export",
     "to_hubspot": "calibrate.crm_scoring_export",
+    "tournament": "calibrate.tournament",
     "verify": "calibrate.verification",
 }
 

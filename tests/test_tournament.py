@@ -1,0 +1,144 @@
+"""Tests for calibrate.tournament: the queue-policy tournament.
+
+The references: the engine's own simulated check (``simulated_load``) for the round-robin
+FIFO runs, the definition of common random numbers (a policy's numbers do not depend on
+which other policies play), and two properties of queues: a work-conserving pool touches
+at least as many leads as separate queues, and calling in score order never costs the top
+score band wins.
+"""
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pytest
+
+from calibrate.capacity import SalesCapacity
+from calibrate.inputs import prepare
+from calibrate.sla import simulated_load
+from calibrate.tournament import play_inputs, tournament
+from simulate import POLICIES, Policy, Scenario, Team
+from simulate.simulation import run
+
+SEEDS = [11, 12, 13, 14]
+
+
+@pytest.fixture(scope="module")
+def played():
+    base = Scenario(months=6)
+    scenario = base.replace(team=Team(reps=2), arrivals=dataclasses.replace(base.arrivals, leads_per_month=1500.0))
+    history = run(scenario, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inputs = prepare(history, random_state=0)
+    capacity = inputs.with_reachability(SalesCapacity.from_scenario(scenario))
+    kw = dict(thresholds=8, seeds=SEEDS, seed=0, objective="wins", sla_confidence=0.9, confidence=0.9, bands=(0.5, 0.9))
+    return inputs, capacity, kw, play_inputs(inputs, capacity, policies=POLICIES, **kw)
+
+
+def test_runs_are_the_engines_runs(played):
+    """Round robin FIFO in the tournament is exactly the simulated check of the same seeds."""
+    inputs, capacity, _, t = played
+    thresholds = np.sort(t.table["threshold"].unique())
+    sim = simulated_load(
+        np.r_[inputs.score, inputs.returns_score if inputs.returns_score is not None else []],
+        np.r_[inputs.handoff_min, inputs.returns_handoff_min if inputs.returns_handoff_min is not None else []],
+        thresholds,
+        capacity=capacity,
+        window=inputs.window,
+        seeds=SEEDS,
+    )
+    mine = t.runs[t.runs["policy"] == "round robin, FIFO"].sort_values(["threshold", "seed"])
+    np.testing.assert_array_equal(mine["sla_compliance"].to_numpy(), sim["sla_compliance"].to_numpy())
+    np.testing.assert_array_equal(mine["median_response_hours"].to_numpy(), sim["median_response_hours"].to_numpy())
+
+
+def test_paired_differences_reproducible_bit_for_bit(played):
+    inputs, capacity, kw, t = played
+    field = [POLICIES[4], POLICIES[0]]  # another field, another order: the same numbers
+    again = play_inputs(inputs, capacity, policies=field, **kw)
+    for name in (p.name for p in field):
+        a = t.runs[t.runs["policy"] == name].sort_values(["threshold", "seed"]).reset_index(drop=True)
+        b = again.runs[again.runs["policy"] == name].sort_values(["threshold", "seed"]).reset_index(drop=True)
+        assert a.equals(b), name
+    g1 = t.gains().set_index("policy").loc[[p.name for p in field]]
+    g2 = again.gains().set_index("policy")
+    np.testing.assert_array_equal(g1["gain"].to_numpy(), g2.loc[g1.index, "gain"].to_numpy())
+
+
+def test_work_conserving_pool_never_lowers_throughput(played):
+    """A pooled queue leaves no rep idle while a lead waits: paired over seeds and
+    thresholds it touches at least as many MQLs as separate queues, within two standard
+    errors of the paired mean difference (in a stable queue both touch every MQL: the
+    difference is 0 there)."""
+    _, _, _, t = played
+    r = t.runs.set_index(["threshold", "seed"])
+    d = (
+        r[r["policy"] == "pooled, FIFO"]["touched_per_month"]
+        - r[r["policy"] == "round robin, FIFO"]["touched_per_month"]
+    )
+    assert d.mean() >= -2 * d.std(ddof=1) / np.sqrt(d.size)
+    assert (t.runs["touched_per_month"] <= t.runs["mqls_per_month"] + 1e-12).all()
+
+
+def test_separate_queues_strand_leads_that_a_pool_touches():
+    """One rep of three works an hour a day: round robin leaves his third of the leads
+    waiting, the pool (and least-loaded routing) get them touched by the others."""
+    from simulate.queue import serve_queue
+
+    rng = np.random.default_rng(3)
+    n = 900
+    handoff = np.sort(rng.uniform(0, 30 * 1440, n))
+    work = rng.exponential(20.0, n)
+    full = np.array([[d * 1440 + 540, d * 1440 + 1020] for d in range(40)], float)
+    short = np.array([[d * 1440 + 540, d * 1440 + 600] for d in range(40)], float)
+    touched = {}
+    for routing in ("round_robin", "pooled", "least_loaded", "open_hours"):
+        res = serve_queue(handoff, work, rep_intervals=[full, full, short], routing=routing)
+        touched[routing] = np.isfinite(res.first_touch_at).sum()
+        wait = res.first_touch_at - handoff
+        touched[routing + "_p90"] = np.nanquantile(wait, 0.9)
+    assert touched["pooled"] >= touched["round_robin"]
+    assert touched["least_loaded"] >= touched["round_robin"]
+    assert touched["pooled_p90"] < touched["round_robin_p90"]
+    assert touched["least_loaded_p90"] < touched["round_robin_p90"]
+
+
+def test_score_priority_never_lowers_top_band_wins(played):
+    """Paired over seeds and thresholds, the top band's wins under score order are at least
+    FIFO's, within two standard errors of the paired mean difference."""
+    _, _, _, t = played
+    b = t.bands[t.bands["band"] == "top 10%"].set_index(["threshold", "seed"])
+    for fifo, score_first in (("round robin, FIFO", "round robin, score first"),):
+        d = b[b["policy"] == score_first]["wins_per_month"] - b[b["policy"] == fifo]["wins_per_month"]
+        assert d.mean() >= -2 * d.std(ddof=1) / np.sqrt(d.size)
+        assert (d >= -1e-9).mean() >= 0.9  # and almost never lower in a single run
+
+
+def test_best_pair_is_feasible_and_highest(played):
+    _, _, _, t = played
+    best = t.best
+    table = t.table
+    if table["feasible"].any():
+        assert best["feasible"]
+        assert best["wins_per_month"] == table.loc[table["feasible"], "wins_per_month"].max()
+    gains = t.gains().set_index("policy")
+    assert gains.loc[t.reference, "gain"] == 0.0
+    for row in gains.itertuples():
+        if np.isfinite(row.threshold):
+            assert row.gain_low <= row.gain <= row.gain_high
+    text = t.summary()
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert best["policy"] in text
+
+
+def test_bad_inputs_get_clear_errors(played):
+    inputs, capacity, kw, _ = played
+    with pytest.raises(TypeError, match="simulate.Policy"):
+        play_inputs(inputs, capacity, policies=["pooled"], **kw)
+    with pytest.raises(ValueError, match="must differ"):
+        play_inputs(inputs, capacity, policies=[POLICIES[0], Policy()], **kw)
+    with pytest.raises(ValueError, match="objective"):
+        tournament(Scenario(months=1), objective="sqls")
+    with pytest.raises(ValueError, match="aging_per_hour"):
+        Policy(discipline="fifo", aging_per_hour=1.0)
