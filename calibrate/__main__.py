@@ -131,6 +131,12 @@ def _parser() -> argparse.ArgumentParser:
         default=10,
         help="new years of the fitted world for the paired check against the current rules (default 10; 0: none)",
     )
+    rec.add_argument(
+        "--routing",
+        default="keep",
+        choices=("keep", "choose"),
+        help="keep the team's queue policy, or choose the best of six by a paired tournament (default keep)",
+    )
     rec.add_argument("--currency", default="USD", type=_currency_code, help="ISO code of the deal amounts")
     rec.add_argument("--seed", type=whole_number(0), default=0, help="random seed (default 0)")
     rec.add_argument("--out", type=Path, required=True, help="where to write the config JSON")
@@ -292,6 +298,7 @@ def _recommend(args) -> int:
         horizon_days=args.horizon_days,
         sla_confidence=args.sla_confidence,
         currency=args.currency,
+        routing=args.routing,
         seed=args.seed,
     )
     if args.verify_seeds > 0:

@@ -253,7 +253,7 @@ def hubspot_rule_set(rules_or_card, *, name: str = "leadfunnel score", object_ty
                 ],
             }
         )
-    return {
+    out = {
         "name": name,
         "objectTypeId": object_type_id,
         "maxScore": _number(rules.score_max),
@@ -266,6 +266,11 @@ def hubspot_rule_set(rules_or_card, *, name: str = "leadfunnel score", object_ty
             "note": "score = clip(sum of the points of the matching rules, score_min, score_max)",
         },
     }
+    routing = getattr(rules_or_card, "routing", None)
+    if routing:  # a Recommendation with a queue policy: the rule to set up in the CRM's lead rotation
+        keys = ("routing", "discipline", "aging_per_hour", "breach", "rule")
+        out["leadfunnel"]["routing"] = {k: routing[k] for k in keys if k in routing}
+    return out
 
 
 def to_hubspot(

@@ -53,7 +53,9 @@ def recommendation_inputs(history, inputs, capacity, *, capacity_given: bool, wo
         rows.append(("deal amounts", "none: revenue is not shown", "assumed (no amounts in the history)"))
     team = capacity.team
     team_basis = "given" if capacity_given or world is None else _part_basis(world, "team: reps")
-    rows.append(("team", f"{team.size} reps, {team.routing}", team_basis))
+    from simulate.routing import Policy
+
+    rows.append(("team", f"{team.size} reps, {Policy.of(team).name}", team_basis))
     if not capacity_given and world is not None:
         rows.append(
             ("team's hours", _part_value(world, "team: working hours"), _part_basis(world, "team: working hours"))

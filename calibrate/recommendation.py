@@ -123,6 +123,10 @@ class Recommendation:
         figures on up to 80 thresholds, enough for a report, a plot or the explorer.
     verified : the saved verification summary of a config read from a file (the paired
         uplift per figure); ``verification`` holds the full table when one ran here.
+    routing : the queue policy to run with the threshold (``simulate.Policy.to_dict``: its
+        routing, discipline, aging, breach action and rule in words; with ``chosen`` and the
+        ``tournament`` record when a tournament chose it), or ``None``: the team's own.
+    tournament : the ``calibrate.Tournament`` that chose it (not saved).
     """
 
     rules: ScoringRules
@@ -148,6 +152,8 @@ class Recommendation:
     model_checks: dict[str, Any] | None = None
     frontier: pd.DataFrame | None = None
     verified: dict[str, Any] | None = None
+    routing: dict[str, Any] | None = None
+    tournament: Any = None
 
     def with_verification(self, verification: pd.DataFrame) -> Recommendation:
         """The recommendation with a verification (``calibrate.verify``) attached."""
@@ -176,6 +182,7 @@ class Recommendation:
             lines.append("SLA figures from the simulation (outside the analytic model's checked range).")
         if c.get("point_in_time") is False:
             lines.append("Caution: the counts are end-of-history totals, not what the MQL moment knew.")
+        lines += self._routing_lines()
         lines.append("")
         rows = []
         for key, (label, fmt) in FIGURE_LABELS.items():
@@ -202,6 +209,31 @@ class Recommendation:
         lines += self._input_lines()
         lines += ["", f"History {self.data_fingerprint[:19]}..., seed {self.seed}, leadfunnel {self.package_version}"]
         return "\n".join(lines)
+
+    def _routing_lines(self) -> list[str]:
+        """The queue policy to run and, when a tournament chose it, its gain over the reference."""
+        if not self.routing:
+            return []
+        from calibrate.world import wrap80
+
+        out = [wrap80(f"Routing: {self.routing['rule']}")]
+        record = self.routing.get("tournament")
+        if record:
+            rows = {r["policy"]: r for r in record["policies"]}
+            mine = rows.get(self.routing.get("name"))
+            if mine and mine.get("gain") is not None:
+                if record["objective"] == "wins_per_month":
+                    unit, fmt = "wins", "{:+,.2f}"
+                else:
+                    unit, fmt = f"revenue ({self.currency})", "{:+,.0f}"
+                gain, low, high = (fmt.format(mine[k]) for k in ("gain", "gain_low", "gain_high"))
+                text = (
+                    f"  chosen from {len(rows)} policies on {record['seeds']} paired seeds: "
+                    f"{gain} {unit} a month over {record['reference']} [{low} to {high}], "
+                    "each at its own best threshold"
+                )
+                out.append(wrap80(text))
+        return out
 
     def _extrapolation_lines(self) -> list[str]:
         """How much of the volume and wins comes from regions the history never worked."""
@@ -384,6 +416,8 @@ class Recommendation:
         verified = verification_summary(self.verification) or self.verified
         if verified is not None:
             out["verification"] = verified
+        if self.routing is not None:
+            out["routing"] = self.routing
         return out
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
@@ -449,7 +483,21 @@ class Recommendation:
             model_checks=data.get("model_checks"),
             frontier=frontier_frame(data["frontier"]) if "frontier" in data else None,
             verified=data.get("verification"),
+            routing=_routing(data.get("routing"), source),
         )
+
+
+def _routing(data: dict | None, source: str) -> dict | None:
+    """A config's routing record, checked by reading it as a policy."""
+    if data is None:
+        return None
+    from calibrate.tournament import routing_policy
+
+    try:
+        routing_policy(data)
+    except (SpecError, ValueError) as exc:
+        raise RecommendationError(f"{source}: {exc}") from None
+    return dict(data)
 
 
 def _no_constant(name: str):

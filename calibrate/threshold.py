@@ -33,6 +33,7 @@ from calibrate.report_data import data_quality, model_checks
 from calibrate.scorecard import Scorecard
 from calibrate.shape import check_decision, threshold_floor
 from calibrate.sla import simulated_load, validity
+from calibrate.tournament import choose_routing
 from calibrate.tradeoffs import Tradeoffs, candidate_thresholds, evaluate_tradeoffs
 from calibrate.world import FittedWorld, fit_world
 from simulate.rules import ScoringRules
@@ -136,6 +137,7 @@ def recommend(
     exploration: str | np.ndarray | None = None,
     exploration_share: float | str | np.ndarray | None = None,
     currency: str = "USD",
+    routing="keep",
     seed: int = 0,
 ) -> Recommendation:
     """Recommend the MQL threshold (and points) for this team and SLA.
@@ -178,6 +180,12 @@ def recommend(
         ``calibrate.exploration_plan``): weighted in the fit, and the regions of the score
         it covers no longer count as extrapolated.
     currency : ISO code of the history's deal amounts, shown with every revenue figure.
+    routing : the queue policy: ``"keep"`` the team's own; ``"choose"`` the best of a
+        tournament of ``simulate.POLICIES`` (every policy x threshold on the same seeds,
+        ``calibrate.tournament``) under the SLA constraint, or of a sequence of policies;
+        or one ``simulate.Policy``. The threshold is then chosen with that policy, the
+        config, the report and the CRM export carry its rule (``Recommendation.routing``),
+        and ``verify`` runs both rule sets under it.
     seed : the root of every random draw (bootstrap, simulated check) and the scorecard's
         ``random_state``.
     """
@@ -220,6 +228,16 @@ def recommend(
     )
     if reachability:
         capacity = inputs.with_reachability(capacity)
+    capacity, routing_record, routing_tournament = choose_routing(
+        inputs,
+        capacity,
+        routing,
+        objective=objective,
+        sla_confidence=sla_confidence,
+        seeds=simulate_seeds,
+        seed=seed,
+    )
+    sla = capacity.sla
     pick = dict(objective=objective, target=target, sla_target=sla.target)
     pick["min_threshold"] = threshold_floor(history.shape, inputs.score[inputs.worked])
     pick["pipeline_factor"] = _pipeline_factor(history.leads)
@@ -295,6 +313,8 @@ def recommend(
         ),
         monitor_reference=_monitor_reference(history, rules, capacity, horizon_days, row, inputs),
         currency=currency,
+        routing=routing_record,
+        tournament=routing_tournament,
         data_quality=data_quality(history),
         model_checks=model_checks(inputs, leads),
     )

@@ -147,6 +147,23 @@ class Tournament:
         sel = t[(t["policy"] == name) & (t["threshold"] == threshold)]
         return float(sel[column].iloc[0]) if len(sel) else np.nan
 
+    def record(self) -> dict:
+        """The tournament as plain data for a config: the field, the seeds and each policy at
+        its own best threshold with its paired gain over the reference."""
+        rows = []
+        for row in self.gains().to_dict("records"):
+            rows.append({k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()})
+        for row in rows:
+            row["value"] = row.pop(self.objective)
+        return {
+            "objective": self.objective,
+            "reference": self.reference,
+            "seeds": len(self.seeds),
+            "thresholds": int(self.table["threshold"].nunique()),
+            "confidence": self.confidence,
+            "policies": rows,
+        }
+
     def band_table(self, threshold: float | None = None) -> pd.DataFrame:
         """Mean response hours, SLA compliance and wins by score band for every policy at
         one threshold (default: the best pair's), rows policy x band."""
@@ -424,3 +441,56 @@ def _history_and_capacity(history_or_world, capacity, team, sla, horizon_days, s
     if sla is not None:
         capacity = capacity.replace(sla=sla)
     return history, capacity
+
+
+RECORD_KEYS = ("chosen", "tournament")
+"""The keys of a config's routing record that are not the policy's own."""
+
+
+def routing_policy(record: dict) -> Policy:
+    """The policy of a config's routing record (``Recommendation.routing``)."""
+    return Policy.from_dict({k: v for k, v in record.items() if k not in RECORD_KEYS})
+
+
+def choose_routing(
+    inputs, capacity: SalesCapacity, routing, *, objective: str, sla_confidence: float, seeds, seed: int
+) -> tuple[SalesCapacity, dict | None, Tournament | None]:
+    """The capacity with the queue policy ``recommend(routing=...)`` asks for.
+
+    ``"keep"``: the team's own (no change, no record). A ``Policy``: that one. ``"choose"``
+    (the default field ``simulate.POLICIES``) or a sequence of policies: the tournament's
+    best policy under the SLA constraint (the team's own policy joins the field when it is
+    not in it). Returns the capacity with the policy put into its team and SLA, the
+    config's ``routing`` record, and the tournament (None without one).
+    """
+    if isinstance(routing, str) and routing == "keep":
+        return capacity, None, None
+    if isinstance(routing, Policy):
+        team, sla = routing.apply(capacity.team, capacity.sla)
+        return capacity.replace(team=team, sla=sla), routing.to_dict(sla) | {"chosen": False}, None
+    if isinstance(routing, str) and routing == "choose":
+        field = POLICIES
+    elif isinstance(routing, Sequence) and not isinstance(routing, str) and routing:
+        field = tuple(routing)
+    else:
+        raise ValueError(f"routing must be 'keep', 'choose', a simulate.Policy or a sequence of them, got {routing!r}")
+    own = Policy.of(capacity.team)
+    if all(p.name != own.name for p in field):
+        field = (*field, own)
+    count = seeds if isinstance(seeds, int | np.integer) else len(seeds)
+    played = play_inputs(
+        inputs,
+        capacity,
+        thresholds=50,
+        policies=field,
+        seeds=seeds if count else 10,
+        seed=seed,
+        objective="revenue" if objective == "revenue" else "wins",
+        sla_confidence=sla_confidence,
+        confidence=CONFIDENCE,
+        bands=BAND_QUANTILES,
+    )
+    policy = played.best_policy
+    team, sla = policy.apply(capacity.team, capacity.sla)
+    record = policy.to_dict(sla) | {"chosen": True, "tournament": played.record()}
+    return capacity.replace(team=team, sla=sla), record, played

@@ -162,8 +162,11 @@ def verify(
         ``ScoringRules``; or ``False`` for the recommended arm alone (half the runs; no
         uplift to measure).
     seeds, seed : a count (children of ``seed``) or the seeds; seeds other than the
-        history's make it an out-of-sample check. Both arms run every seed: the same seed
-        gives the same leads and behaviour whatever the rules (common random numbers).
+        history's make it an out-of-sample check. A recommendation with a queue policy
+        (``Recommendation.routing``) runs both arms under that policy: the uplift is that of
+        the rules; the policy's own gain is the tournament's (``Recommendation.tournament``).
+        Both arms run every seed: the same seed gives the same leads and behaviour whatever
+        the rules (common random numbers).
     horizon_days : the outcome window (see ``measure_year``).
     workers : processes for the runs (the numbers do not depend on it).
 
@@ -186,6 +189,13 @@ def verify(
         current_rules = getattr(recommendation, "current_rules", None)
         if current_rules is None and not (isinstance(scenario, FittedWorld) and scenario.history_rules):
             current_rules = scenario.rules if not isinstance(scenario, FittedWorld) else scenario.scenario.rules
+    routing = getattr(recommendation, "routing", None)
+    if routing:  # both rule sets run under the recommended queue policy
+        from calibrate.tournament import routing_policy
+
+        inner = scenario.scenario if isinstance(scenario, FittedWorld) else scenario
+        team, sla = routing_policy(routing).apply(inner.team, inner.sla)
+        scenario = scenario.replace(team=team, sla=sla)
     arms = {"recommended": recommendation.rules}
     if current_rules is not False:
         arms["current"] = current_rules  # None: a fitted world's own MQL moments

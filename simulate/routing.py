@@ -121,17 +121,20 @@ class Policy:
         )
 
     def to_dict(self, sla: SLA | None = None) -> dict:
-        """Plain values for a config (with the rule in words)."""
+        """Plain values for a config (with the rule in words and the name of the policy as
+        it was given, before ``sla`` filled in its breach action)."""
         out = {"routing": self.routing, "discipline": self.discipline, "aging_per_hour": float(self.aging_per_hour)}
         breach = self.breach if self.breach is not None else (None if sla is None else sla.breach)
         out["breach"] = breach
         out["rule"] = self.rule(sla)
+        out["name"] = self.name
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Policy:
-        """The policy of a config's ``routing`` entry (``rule`` is ignored: it is derived)."""
-        known = {"routing", "discipline", "aging_per_hour", "breach", "rule"}
+        """The policy of a config's ``routing`` entry (``rule`` and ``name`` are ignored: they
+        are derived; the breach action is the policy's own)."""
+        known = {"routing", "discipline", "aging_per_hour", "breach", "rule", "name"}
         extra = sorted(set(data) - known)
         check(not extra, f"routing: unknown keys {extra} (expected {sorted(known)})")
         return cls(
