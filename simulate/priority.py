@@ -61,7 +61,9 @@ def _classes(servers: int, class_rates: ArrayLike, service_rate: float):
         raise ValueError(f"service_rate must be finite and > 0, got {service_rate}")
     total = float(lam.sum())
     if total >= c * mu:
-        raise ValueError(f"the total arrival rate must be < servers * service_rate = {c * mu} for a stable queue, got {total}")
+        raise ValueError(
+            f"the total arrival rate must be < servers * service_rate = {c * mu} for a stable queue, got {total}"
+        )
     sigma = np.cumsum(lam) / (c * mu)
     before = np.concatenate([[0.0], sigma[:-1]])
     return c, lam, mu, float(erlang_c(c, total / mu)), before, sigma

@@ -63,13 +63,13 @@ def test_one_class_is_erlang_c_and_ratios_conserve_work():
 
 def test_distribution_is_consistent_with_mean_and_decay():
     rates = np.array([0.6, 1.2, 1.5])
-    t = np.linspace(0.0, 300.0, 300_001)
+    t = np.concatenate([[0.0], np.geomspace(1e-5, 500.0, 20_000)])
     within = priority_prob_wait_within(t, 4, rates, 1.0)
     assert np.all(np.diff(within, axis=1) >= -1e-9)  # a distribution function
-    assert np.allclose(np.trapezoid(1.0 - within, t, axis=1), priority_mean_wait(4, rates, 1.0), rtol=1e-5)
+    assert np.allclose(np.trapezoid(1.0 - within, t, axis=1), priority_mean_wait(4, rates, 1.0), rtol=1e-4)
     k = 0.7
     decay = np.trapezoid(k * np.exp(-k * t) * within, t, axis=1)
-    assert np.allclose(priority_expected_decay(4, rates, 1.0, k), decay, rtol=1e-5)
+    assert np.allclose(priority_expected_decay(4, rates, 1.0, k), decay, rtol=1e-4)
 
 
 def test_score_classes_and_rates():
