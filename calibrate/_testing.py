@@ -226,3 +226,31 @@ def hanley_mcneil_se(auc: float, n_pos: int, n_neg: int) -> float:
     q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
     var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg)
     return math.sqrt(var)
+
+
+def priority_mmc(reps: int, utilisation: float, shares, n: int, *, seed: int, routing: str = "pooled"):
+    """``n`` Poisson arrivals with exponential work (mean 1 minute) through
+    :func:`simulate.serve_queue` with ``discipline="highest_score"`` on reps who never close:
+    the lead of class ``k`` (drawn with chances ``shares``, best first) scores ``-k``, so within
+    a class the queue is first come first served. Returns the waits (minutes), the classes and
+    the per-class arrival rates (per minute)."""
+    from simulate.queue import serve_queue
+
+    rng = np.random.default_rng(seed)
+    shares = np.asarray(shares, dtype=float)
+    lam = utilisation * reps
+    handoff = np.cumsum(rng.exponential(1.0 / lam, n))
+    work = rng.exponential(1.0, n)
+    klass = rng.choice(shares.size, n, p=shares)
+    open_ = [np.array([[0.0, 2.0 * handoff[-1] + 1e6]])] * reps
+    res = serve_queue(
+        handoff, work, rep_intervals=open_, routing=routing, discipline="highest_score", score=-klass.astype(float)
+    )
+    return res.first_touch_at - handoff, klass, lam * shares
+
+
+def batch_means_se(values: np.ndarray, batches: int = 20) -> float:
+    """Standard error of the mean of a correlated series (a queue's waits in arrival order)
+    from the spread of ``batches`` consecutive batch means."""
+    means = np.array([b.mean() for b in np.array_split(np.asarray(values, dtype=float), batches)])
+    return float(means.std(ddof=1) / np.sqrt(batches))
