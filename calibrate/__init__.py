@@ -29,7 +29,7 @@ _HOMES = {
     "Scorecard": "calibrate.scorecard",
     "SelectionBiasWarning": "calibrate.labels",
     "SparseReport": "calibrate.sparse_card",
-    "Tournament": "calibrate.tournament",
+    "Tournament": "calibrate.policy_tournament",
     "Tradeoffs": "calibrate.tradeoffs",
     "Window": "calibrate.capacity",
     "compare": "calibrate.comparison",
@@ -48,7 +48,7 @@ _HOMES = {
     "sparse_copy": "calibrate.sparse_card",
     "to_criteria_csv": "calibrate.crm_scoring_export",
     "to_hubspot": "calibrate.crm_scoring_export",
-    "tournament": "calibrate.tournament",
+    "tournament": "calibrate.policy_tournament",
     "verify": "calibrate.verification",
 }
 

@@ -491,7 +491,7 @@ def _routing(data: dict | None, source: str) -> dict | None:
     """A config's routing record, checked by reading it as a policy."""
     if data is None:
         return None
-    from calibrate.tournament import routing_policy
+    from calibrate.policy_tournament import routing_policy
 
     try:
         routing_policy(data)

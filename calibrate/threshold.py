@@ -27,13 +27,13 @@ from scipy.stats import norm
 from calibrate.baseline import current_baseline, expected_uplift
 from calibrate.capacity import HORIZON_DAYS, SLA_CONFIDENCE, SalesCapacity
 from calibrate.inputs import LeadInputs, as_history, prepare
+from calibrate.policy_tournament import choose_routing
 from calibrate.provenance import recommendation_inputs
 from calibrate.recommendation import Estimate, Recommendation, fingerprint
 from calibrate.report_data import data_quality, model_checks
 from calibrate.scorecard import Scorecard
 from calibrate.shape import check_decision, threshold_floor
 from calibrate.sla import simulated_load, validity
-from calibrate.tournament import choose_routing
 from calibrate.tradeoffs import Tradeoffs, candidate_thresholds, evaluate_tradeoffs
 from calibrate.world import FittedWorld, fit_world
 from simulate.rules import ScoringRules

@@ -191,7 +191,7 @@ def verify(
             current_rules = scenario.rules if not isinstance(scenario, FittedWorld) else scenario.scenario.rules
     routing = getattr(recommendation, "routing", None)
     if routing:  # both rule sets run under the recommended queue policy
-        from calibrate.tournament import routing_policy
+        from calibrate.policy_tournament import routing_policy
 
         inner = scenario.scenario if isinstance(scenario, FittedWorld) else scenario
         team, sla = routing_policy(routing).apply(inner.team, inner.sla)

@@ -20,14 +20,22 @@ capture = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(capture)
 
 
-def _same(got: dict, want: dict, *, columns=None):
+# The trade-off table's simulated check draws each lead's reachability against a chance
+# fitted by a logistic model whose BLAS sums differ in the last bits from one CPU to another
+# (measured: an AMD EPYC machine against the one the pins were written on); a flipped draw
+# moves the table's queue figures by up to 1e-3 and its value figures by about 5e-6. Its pins
+# allow that much; everything upstream of the fit stays pinned to 1e-9.
+CROSS_CPU = 5e-3
+
+
+def _same(got: dict, want: dict, *, columns=None, rel: float = 1e-9):
     for c in columns or want:
         assert c in got, f"column {c} is gone"
         g, w = got[c], want[c]
         assert len(g) == len(w), c
         for i, (a, b) in enumerate(zip(g, w, strict=True)):
             if isinstance(b, float) and a is not None:
-                assert a == pytest.approx(b, rel=1e-9, abs=1e-9), f"{c}[{i}]: {a} != {b}"
+                assert a == pytest.approx(b, rel=rel, abs=1e-9), f"{c}[{i}]: {a} != {b}"
             else:
                 assert a == b, f"{c}[{i}]: {a!r} != {b!r}"
 
@@ -53,7 +61,7 @@ def test_the_recommendation_is_unchanged(got):
     assert got["recommend_threshold"] == PINNED["recommend_threshold"]
     _same(got["recommend_expected"], PINNED["recommend_expected"])
     _same(got["recommend_current"], PINNED["recommend_current"])
-    _same(got["tradeoffs"], PINNED["tradeoffs"])
+    _same(got["tradeoffs"], PINNED["tradeoffs"], rel=CROSS_CPU)
     _same(got["verify"], PINNED["verify"])
 
 

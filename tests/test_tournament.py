@@ -15,8 +15,8 @@ import pytest
 
 from calibrate.capacity import SalesCapacity
 from calibrate.inputs import prepare
+from calibrate.policy_tournament import play_inputs, tournament
 from calibrate.sla import simulated_load
-from calibrate.tournament import play_inputs, tournament
 from simulate import POLICIES, Policy, Scenario, Team
 from simulate.simulation import run
 
@@ -142,3 +142,47 @@ def test_bad_inputs_get_clear_errors(played):
         tournament(Scenario(months=1), objective="sqls")
     with pytest.raises(ValueError, match="aging_per_hour"):
         Policy(discipline="fifo", aging_per_hour=1.0)
+
+
+def test_choose_routing_puts_the_best_policy_into_the_team(played):
+    from calibrate.policy_tournament import choose_routing
+
+    inputs, capacity, _, _ = played
+    cap, record, t = choose_routing(
+        inputs, capacity, POLICIES[:3], objective="wins", sla_confidence=0.9, seeds=SEEDS[:2], seed=0
+    )
+    best = t.best_policy
+    assert (cap.team.routing, cap.team.discipline) == (best.routing, best.discipline)
+    assert record["chosen"] and record["name"] == best.name and record["rule"] == best.rule(cap.sla)
+    assert {r["policy"] for r in record["tournament"]["policies"]} == {p.name for p in t.policies}
+    same, none, _ = choose_routing(inputs, capacity, "keep", objective="wins", sla_confidence=0.9, seeds=2, seed=0)
+    assert same is capacity and none is None
+    with pytest.raises(ValueError, match="routing must be"):
+        choose_routing(inputs, capacity, "fastest", objective="wins", sla_confidence=0.9, seeds=2, seed=0)
+
+
+def test_the_config_report_and_crm_export_carry_the_routing_rule(tmp_path):
+    from calibrate import Recommendation, recommend, to_hubspot
+
+    base = Scenario(months=6)
+    scenario = base.replace(team=Team(reps=2), arrivals=dataclasses.replace(base.arrivals, leads_per_month=1000.0))
+    history = run(scenario, seed=2)
+    policy = Policy(routing="least_loaded", discipline="highest_score")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rec = recommend(
+            history, SalesCapacity.from_scenario(scenario), world=None, routing=policy, simulate_seeds=0, bootstrap=0
+        )
+    rule = "assign to the rep with the fewest open MQLs; call in order of score"
+    assert rec.routing["rule"].startswith(rule)
+    assert rec.tradeoffs.team.routing == "least_loaded"  # the threshold was chosen under it
+    assert "Routing: " + rule in rec.summary().replace("\n    ", " ")
+    loaded = Recommendation.from_json(rec.to_json())
+    assert loaded.routing == rec.routing
+    assert to_hubspot(rec)["leadfunnel"]["routing"]["rule"] == rec.routing["rule"]
+    assert rule in rec.report(tmp_path / "r.html").read_text()
+    bad = rec.to_dict() | {"routing": {**rec.routing, "routing": "fastest"}}
+    import json
+
+    with pytest.raises(Exception, match="routing"):
+        Recommendation.from_json(json.dumps(bad))

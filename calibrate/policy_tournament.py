@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from calibrate.capacity import HORIZON_DAYS, SLA_CONFIDENCE, SalesCapacity
-from calibrate.tournament_runs import Field, make_field, play
+from calibrate.tournament_runs import RUN_COLUMNS, Field, make_field, play
 from calibrate.tradeoffs import CONFIDENCE, _kept, _sla_year_spread
 from calibrate.world import wrap80
 from simulate.routing import POLICIES, Policy
@@ -28,15 +28,7 @@ from simulate.team import SLA, Team
 
 __all__ = ["SUMMARISED", "Tournament", "tournament"]
 
-SUMMARISED = (
-    "mqls_per_month",
-    "touched_per_month",
-    "sla_compliance",
-    "median_response_hours",
-    "p90_response_hours",
-    "wins_per_month",
-    "revenue_per_month",
-)
+SUMMARISED = RUN_COLUMNS[3:]
 """The figures of ``Tournament.table``, each with ``_low`` and ``_high``: the interval of the
 mean over the seeds at ``Tournament.confidence``."""
 
