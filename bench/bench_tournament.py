@@ -83,11 +83,11 @@ def _delivered(scenario, rec, seeds) -> dict:
 
 def _promise() -> list[Row]:
     from calibrate import SalesCapacity, recommend
-    from simulate import Scenario
+    from simulate import Scenario, Team
     from simulate.simulation import run
 
     rows = []
-    for label, scenario in (("default world", Scenario()), ("3 reps", Scenario().replace(team=_reps(3)))):
+    for label, scenario in (("default world", Scenario()), ("3 reps", Scenario().replace(team=Team(reps=3)))):
         history = run(scenario, seed=3)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -109,12 +109,6 @@ def _promise() -> list[Row]:
             )
         )
     return rows
-
-
-def _reps(n: int):
-    from simulate import Team
-
-    return Team(reps=n)
 
 
 def rows() -> list[Row]:

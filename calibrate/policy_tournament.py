@@ -210,10 +210,12 @@ class Tournament:
 
 
 def _half_width(diff: np.ndarray, confidence: float) -> float:
-    n = diff.size
-    if n < 2 or not np.isfinite(diff).all():
-        return np.nan if not np.isfinite(diff).all() else 0.0
-    return float(stats.t.ppf(0.5 + confidence / 2, n - 1) * diff.std(ddof=1) / np.sqrt(n))
+    """Half the t interval of the mean of paired differences (nan where one is missing)."""
+    if not np.isfinite(diff).all():
+        return np.nan
+    if diff.size < 2:
+        return 0.0
+    return float(stats.t.ppf(0.5 + confidence / 2, diff.size - 1) * diff.std(ddof=1) / np.sqrt(diff.size))
 
 
 def summarise(runs: pd.DataFrame, *, months: float, target: float, sla_confidence: float, confidence: float):
@@ -253,7 +255,8 @@ def default_thresholds(score: np.ndarray, count: int, capacity: SalesCapacity, w
     volume = np.searchsorted(-finite, -distinct, side="right")  # MQLs at each distinct score
     inside = (volume >= 0.1 * fits) & (volume <= 1.25 * fits)
     if not inside.any():  # every threshold is far below or above the team: the nearest ones
-        inside = np.abs(np.log(np.maximum(volume, 1) / fits)) <= np.abs(np.log(np.maximum(volume, 1) / fits)).min()
+        distance = np.abs(np.log(np.maximum(volume, 1) / fits))
+        inside = distance <= distance.min()
     candidates, volume = distinct[inside], volume[inside]
     if candidates.size > count:
         wanted = np.linspace(volume.min(), volume.max(), int(count))

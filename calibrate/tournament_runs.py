@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 
 from calibrate.capacity import SalesCapacity, Window
-from calibrate.sla.simulated import _Draws, _draws, _quantiles, _sim_inputs, _SimInputs
-from simulate.queue import serve_queue
+from calibrate.sla.simulated import _draws, _quantiles, _sim_inputs, _SimInputs, serve
 from simulate.routing import Policy
 
 __all__ = ["BAND_COLUMNS", "RUN_COLUMNS", "Field", "band_edges", "play"]
@@ -137,29 +136,6 @@ def make_field(
     )
 
 
-def _serve(field: Field, draws: _Draws, idx: np.ndarray, intervals, policy: Policy) -> np.ndarray:
-    """The first-touch time of each MQL ``idx`` under ``policy`` (nan: never touched)."""
-    inp = field.inputs
-    team, sla = policy.apply(inp.team, inp.sla)
-    a_max = team.attempts
-    res = serve_queue(
-        inp.handoff[idx],
-        draws.work[idx],
-        rep_intervals=intervals,
-        routing=team.routing,
-        discipline=team.discipline,
-        score=inp.score[idx] if team.discipline == "highest_score" else None,
-        aging=team.aging_per_hour,
-        deadline_at=inp.deadline[idx] if sla.breach != "none" else None,
-        breach=sla.breach,
-        attempts=draws.attempts[idx] if a_max > 1 else None,
-        attempt_gap_minutes=team.attempt_gap_minutes if a_max > 1 else None,
-        attempt_minutes=draws.follow[idx] if a_max > 1 else None,
-        followups_first=team.followups_first,
-    )
-    return res.first_touch_at
-
-
 def _measure(field: Field, idx: np.ndarray, touch: np.ndarray, months: float) -> tuple[dict, list[dict]]:
     """The run's figures and its figures by score band."""
     inp = field.inputs
@@ -212,12 +188,14 @@ def play_seed(field: Field, thresholds: np.ndarray, seed: int) -> tuple[list[dic
     desc = np.sort(inp.score)[::-1]
     runs, bands = [], []
     for name, policy in zip(_names(field.policies), field.policies):
+        team, sla = policy.apply(inp.team, inp.sla)
         done: dict[int, tuple[dict, list[dict]]] = {}
         for threshold in thresholds:
             count = int(np.searchsorted(-desc, -threshold, side="right"))  # MQLs: score >= threshold
             if count not in done:
                 idx = np.flatnonzero(inp.score >= threshold)
-                done[count] = _measure(field, idx, _serve(field, draws, idx, intervals, policy), months)
+                touch = serve(inp, draws, idx, intervals, team, sla).first_touch_at
+                done[count] = _measure(field, idx, touch, months)
             run, by_band = done[count]
             key = {"policy": name, "threshold": float(threshold), "seed": int(seed)}
             runs.append(key | run)

@@ -82,6 +82,27 @@ def _draws(inp: _SimInputs, draw_seq: np.random.SeedSequence) -> _Draws:
     return _Draws(attempts=attempts, work=work, follow=follow, total_work=work + follow * (attempts - 1))
 
 
+def serve(inp: _SimInputs, draws: _Draws, idx: np.ndarray, intervals, team: Team, sla: SLA):
+    """The MQLs ``idx`` through the queue engine with ``team``'s routing, discipline and
+    cadence and ``sla``'s deadlines and breach action, on one seed's draws."""
+    a_max = team.attempts
+    return serve_queue(
+        inp.handoff[idx],
+        draws.work[idx],
+        rep_intervals=intervals,
+        routing=team.routing,
+        discipline=team.discipline,
+        aging=team.aging_per_hour,
+        score=inp.score[idx] if team.discipline == "highest_score" else None,
+        deadline_at=inp.deadline[idx] if sla.breach != "none" else None,
+        breach=sla.breach,
+        attempts=draws.attempts[idx] if a_max > 1 else None,
+        attempt_gap_minutes=team.attempt_gap_minutes if a_max > 1 else None,
+        attempt_minutes=draws.follow[idx] if a_max > 1 else None,
+        followups_first=team.followups_first,
+    )
+
+
 def _figures(inp: _SimInputs, draws: _Draws, idx: np.ndarray, intervals, capacity: float) -> dict:
     """The load figures of the MQLs ``idx`` served by reps with working ``intervals``."""
     team, sla, funnel = inp.team, inp.sla, inp.funnel
@@ -94,24 +115,9 @@ def _figures(inp: _SimInputs, draws: _Draws, idx: np.ndarray, intervals, capacit
             "p90_response_hours": np.nan,
             "value_kept": np.nan,
         }
-    a_max = team.attempts
     h = inp.handoff[idx]
     dl = inp.deadline[idx]
-    res = serve_queue(
-        h,
-        draws.work[idx],
-        rep_intervals=intervals,
-        routing=team.routing,
-        discipline=team.discipline,
-        aging=team.aging_per_hour,
-        score=inp.score[idx] if team.discipline == "highest_score" else None,
-        deadline_at=dl if sla.breach != "none" else None,
-        breach=sla.breach,
-        attempts=draws.attempts[idx] if a_max > 1 else None,
-        attempt_gap_minutes=team.attempt_gap_minutes if a_max > 1 else None,
-        attempt_minutes=draws.follow[idx] if a_max > 1 else None,
-        followups_first=team.followups_first,
-    )
+    res = serve(inp, draws, idx, intervals, team, sla)
     touch = res.first_touch_at
     touched = np.isfinite(touch)
     wait = np.where(touched, touch - h, np.inf)
