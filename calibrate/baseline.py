@@ -110,6 +110,7 @@ def current_baseline(
             window=inputs.window,
             seeds=simulate_seeds,
             seed=seed,
+            weights=one.weights,
         )
         one = one.with_simulation(sim, force=[1.0] if untrusted else ())
     row = one.table.iloc[0].copy()

@@ -68,6 +68,9 @@ class Tournament:
     sla : the SLA the constraint is taken from (its target; each policy may change its
         breach action).
     reference : the name of the policy gains are measured against (round robin, FIFO).
+    handoff_at_threshold : the leads are handed over when their score first reaches each
+        threshold, as the CRM will (a history with events); else at the history's own
+        handoff moments.
     """
 
     runs: pd.DataFrame
@@ -81,6 +84,7 @@ class Tournament:
     reference: str
     seeds: tuple[int, ...]
     currency: str = ""
+    handoff_at_threshold: bool = False
 
     def policy(self, name: str) -> Policy:
         """The policy of a row's ``policy`` label."""
@@ -93,10 +97,7 @@ class Tournament:
     def best(self) -> pd.Series:
         """The row of the best policy-threshold pair under the SLA constraint (the one with
         the highest SLA floor when none is feasible; ``feasible`` says which)."""
-        t = self.table
-        if t["feasible"].any():
-            return t.loc[t.loc[t["feasible"], self.objective].idxmax()]
-        return t.loc[t["sla_floor"].idxmax()]
+        return _best_row(self.table, self.objective)
 
     @property
     def best_policy(self) -> Policy:
@@ -153,6 +154,7 @@ class Tournament:
             "seeds": len(self.seeds),
             "thresholds": int(self.table["threshold"].nunique()),
             "confidence": self.confidence,
+            "handoff_at_threshold": bool(self.handoff_at_threshold),
             "policies": rows,
         }
 
@@ -179,6 +181,7 @@ class Tournament:
             f"Best: {best['policy']} at threshold {best['threshold']:g}"
             + ("" if best["feasible"] else " (no pair meets the SLA: the one closest to it)"),
             f"  rule: {self.policy(best['policy']).rule(self.sla)}",
+            *(["Leads handed over when their score first reaches the threshold"] if self.handoff_at_threshold else []),
             f"Each policy at its own best threshold; gain over {self.reference}, paired",
             f"seed by seed, with its {self.confidence:.0%} interval ({unit}):",
             f"  {'policy':<32} {'thr.':>5} {'value':>8} {'gain':>6} {'interval':>16} {'SLA':>5}",
@@ -207,6 +210,13 @@ class Tournament:
         from calibrate.tournament_plots import plot_tournament
 
         return plot_tournament(self, axes)
+
+
+def _best_row(table: pd.DataFrame, objective: str) -> pd.Series:
+    """The best feasible row of a summary table (the highest SLA floor when none is)."""
+    if table["feasible"].any():
+        return table.loc[table.loc[table["feasible"], objective].idxmax()]
+    return table.loc[table["sla_floor"].idxmax()]
 
 
 def _half_width(diff: np.ndarray, confidence: float) -> float:
@@ -362,6 +372,7 @@ def play_inputs(
         candidates = np.unique(np.asarray(thresholds, dtype=float))
         if candidates.size == 0 or not np.isfinite(candidates).all():
             raise ValueError("tournament: thresholds must be finite numbers")
+    seeds_run = tuple(seed_list(seeds, seed=seed))
     p = inputs.credited_p_win()
     field: Field = make_field(
         score,
@@ -376,8 +387,9 @@ def play_inputs(
         kept_history=_kept(capacity.funnel, inputs.historical_wait_min),
         returns_score=inputs.returns_score,
         returns_handoff=inputs.returns_handoff_min,
+        thresholds=candidates,
+        handoff_for=None if inputs.path is None else (lambda t: inputs.with_handoff_for(t).handoff_min),
     )
-    seeds_run = tuple(seed_list(seeds, seed=seed))
     runs, band_runs = play(field, candidates, seeds_run, workers=workers)
     column = f"{objective}_per_month"
     table = summarise(
@@ -399,6 +411,7 @@ def play_inputs(
         reference=_reference(policies).name,
         seeds=seeds_run,
         currency=currency,
+        handoff_at_threshold=inputs.path is not None,
     )
 
 

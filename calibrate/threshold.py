@@ -467,6 +467,7 @@ def _simulated_check(trade, inputs, valid, pos, pick, sla_confidence, seeds, nea
                 window=inputs.window,
                 seeds=seeds,
                 seed=seed,
+                weights=trade.weights,
             )
         )
         done |= want

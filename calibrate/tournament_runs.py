@@ -16,8 +16,8 @@ trade-off table's scale), so a policy that calls the likely winners first is cre
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -58,7 +58,7 @@ BAND_COLUMNS = (
 touched leads of the band, in calendar hours)."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Field:
     """What every seed of a tournament needs (leads sorted by handoff, as ``_SimInputs``).
 
@@ -77,6 +77,14 @@ class Field:
     band_names: tuple[str, ...]
     policies: tuple[Policy, ...]
     kept_history: float
+    moments: dict[int, tuple[np.ndarray, np.ndarray]] = dataclasses.field(default_factory=dict)
+    """Per MQL count (one threshold's MQL set), the handoffs and SLA deadlines of its leads
+    when each is handed over as its score first reaches the threshold (empty: the inputs')."""
+
+
+def _mql_count(desc: np.ndarray, threshold: float) -> int:
+    """The number of MQLs (``score >= threshold``) among scores sorted high to low."""
+    return int(np.searchsorted(-desc, -threshold, side="right"))
 
 
 def band_edges(score: np.ndarray, quantiles: Sequence[float]) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -108,9 +116,13 @@ def make_field(
     kept_history,
     returns_score=None,
     returns_handoff=None,
+    thresholds=(),
+    handoff_for=None,
 ) -> Field:
     """The tournament's leads (and second trips) in handoff order, with their chances,
-    values and score bands, cut on the scores of the MQLs of ``band_threshold``."""
+    values and score bands, cut on the scores of the MQLs of ``band_threshold``;
+    ``handoff_for(threshold)`` gives every scored lead's handoff under that threshold (the
+    moment its score first reaches it), kept for each MQL set of ``thresholds``."""
     score = np.asarray(score, dtype=float)
     edges, names = band_edges(score[score >= band_threshold], band_quantiles)
     n = score.size
@@ -124,6 +136,16 @@ def make_field(
     order = np.argsort(handoff, kind="stable")
     s = score[order]
     band = np.where(np.isfinite(s), edges.size - np.searchsorted(edges, s, side="right"), -1)
+    moments = {}
+    if handoff_for is not None:
+        desc = np.sort(inputs.score)[::-1]
+        for threshold in thresholds:
+            count = _mql_count(desc, threshold)
+            if count in moments:
+                continue
+            moved = np.asarray(handoff_for(threshold), dtype=float)
+            at = np.concatenate([moved, handoff[n:]])[order][inputs.score >= threshold]
+            moments[count] = (at, inputs.sla.deadlines(at, window.start, window.queue_days))
     return Field(
         inputs=inputs,
         first_trip=order < n,
@@ -133,20 +155,22 @@ def make_field(
         band_names=names,
         policies=tuple(policies),
         kept_history=float(kept_history),
+        moments=moments,
     )
 
 
-def _measure(field: Field, idx: np.ndarray, touch: np.ndarray, months: float) -> tuple[dict, list[dict]]:
-    """The run's figures and its figures by score band."""
+def _measure(field: Field, idx: np.ndarray, touch: np.ndarray, months: float, moments=None) -> tuple[dict, list[dict]]:
+    """The run's figures and its figures by score band (``moments``: the handoffs and
+    deadlines the run had, when not the inputs')."""
     inp = field.inputs
     touched = np.isfinite(touch)
-    h = inp.handoff[idx]
+    h, deadline = (inp.handoff[idx], inp.deadline[idx]) if moments is None else moments
     wait = np.where(touched, touch - h, np.inf)
     w0 = np.where(touched, wait, 0.0)
     kept = np.where(touched, inp.funnel.connect_decay(w0) * inp.funnel.qualify_decay(w0), 0.0)
     scale = 1.0 / (field.kept_history * months)
     won = field.p[idx] * kept * scale
-    met = touch <= inp.deadline[idx]
+    met = touch <= deadline
     med, p90 = _quantiles(wait)
     first = field.first_trip[idx]
     run = {
@@ -191,11 +215,12 @@ def play_seed(field: Field, thresholds: np.ndarray, seed: int) -> tuple[list[dic
         team, sla = policy.apply(inp.team, inp.sla)
         done: dict[int, tuple[dict, list[dict]]] = {}
         for threshold in thresholds:
-            count = int(np.searchsorted(-desc, -threshold, side="right"))  # MQLs: score >= threshold
+            count = _mql_count(desc, threshold)
             if count not in done:
                 idx = np.flatnonzero(inp.score >= threshold)
-                touch = serve(inp, draws, idx, intervals, team, sla).first_touch_at
-                done[count] = _measure(field, idx, touch, months)
+                moments = field.moments.get(count)
+                touch = serve(inp, draws, idx, intervals, team, sla, moments).first_touch_at
+                done[count] = _measure(field, idx, touch, months, moments)
             run, by_band = done[count]
             key = {"policy": name, "threshold": float(threshold), "seed": int(seed)}
             runs.append(key | run)

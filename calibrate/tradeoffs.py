@@ -7,13 +7,16 @@ analytic queue model of ``calibrate.sla`` (checked by simulation when asked, and
 simulation wins where they disagree); and the wins and revenue they bring from ``p``
 corrected for how fast the team can answer:
 
-    expected wins(T)   = sum over MQLs of p_i * kept(T) / kept(history)
-    expected revenue(T) = sum over MQLs of p_i * amount_i * kept(T) / kept(history)
-    revenue lost to slow response(T) = sum of p_i * amount_i * (1 - kept(T)) / kept(history)
+    expected wins(T)   = sum over MQLs of p_i * kept_wins(T) / kept(history)
+    expected revenue(T) = sum over MQLs of p_i * amount_i * kept_revenue(T) / kept(history)
+    revenue lost to slow response(T) = sum of p_i * amount_i * (1 - kept_revenue(T)) / kept(history)
 
-where ``kept`` is the mean share of a lead's interest left after its wait for the first touch
-(``Funnel.connect_decay * Funnel.qualify_decay``): the scorecard learned ``p`` from leads that
-waited as long as the history's leads did, so only the change in waiting changes the wins.
+where ``kept`` is the share of a lead's interest left after its wait for the first touch
+(``Funnel.connect_decay * Funnel.qualify_decay``), averaged over the MQLs with weights ``p_i``
+(``value_kept_wins``) or ``p_i * amount_i`` (``value_kept_revenue``): a team that calls in
+order of score keeps more of the likely winners' value than of the average MQL's
+(``value_kept``). The scorecard learned ``p`` from leads that waited as long as the history's
+leads did, so only the change in waiting changes the wins.
 
 Two intervals, labelled. ``*_low`` / ``*_high`` bound the **expected** value: a Poisson
 bootstrap over leads, with each distinct score's totals drawn with the mean and variance the
@@ -65,9 +68,14 @@ LOAD_FIGURES = (
     "median_response_hours",
     "p90_response_hours",
     "value_kept",
+    "value_kept_wins",
+    "value_kept_revenue",
     "reps_needed",
 )
-"""The columns that come from the SLA model (``calibrate.sla.analytic_load``)."""
+"""The columns that come from the SLA model (``calibrate.sla.analytic_load``);
+``value_kept_wins`` and ``value_kept_revenue`` are the value kept weighted by each MQL's
+chance and by its chance times its amount (they differ from ``value_kept`` where the team
+calls in order of score)."""
 
 FIGURES_WITH_INTERVALS = (
     "mqls_per_month",
@@ -82,7 +90,15 @@ VALUE_COLUMNS = tuple(
     for suffix in ("", "_low", "_high", "_year_low", "_year_high")
 ) + ("extrapolated_wins_per_month", "extrapolated_revenue_per_month")
 """The figures that follow the value kept (rescaled where the simulation supplies it)."""
-SIMULATED = ("utilisation", "sla_compliance", "median_response_hours", "p90_response_hours", "value_kept")
+SIMULATED = (
+    "utilisation",
+    "sla_compliance",
+    "median_response_hours",
+    "p90_response_hours",
+    "value_kept",
+    "value_kept_wins",
+    "value_kept_revenue",
+)
 """The load figures the simulation supplies where it overrides the analytic model."""
 
 
@@ -92,7 +108,8 @@ class Tradeoffs:
 
     ``table`` has one row per threshold: ``threshold, mqls, mqls_per_month, precision,
     recall, wins_per_month, revenue_per_month, revenue_lost_per_month, utilisation,
-    sla_compliance, median_response_hours, p90_response_hours, value_kept, reps_needed``,
+    sla_compliance, median_response_hours, p90_response_hours, value_kept, value_kept_wins,
+    value_kept_revenue, reps_needed``,
     ``*_low`` / ``*_high`` bounds of the expected volume and value figures, ``*_year_low`` /
     ``*_year_high`` the range of a new year (see the module docstring), ``sla_compliance_sd``
     the standard deviation of a new year's compliance, ``unworked_mqls_per_month`` the MQLs
@@ -109,6 +126,9 @@ class Tradeoffs:
     window: Window
     confidence: float
     kept_history: float = 1.0
+    weights: dict[str, np.ndarray] | None = None
+    """The weights of the weighted value kept (``wins``, ``revenue``), per lead of the load
+    (the scored leads, then the second trips at 0): what a simulated check is to be given."""
 
     @property
     def team(self) -> Team:
@@ -148,6 +168,7 @@ class Tradeoffs:
         forced = np.isin(verdict["threshold"].to_numpy(), np.asarray(force, dtype=float))
         verdict["trust"] = np.where(forced, "simulation", verdict["trust"])
         spread = simulated.groupby("threshold")[["sla_compliance", "value_kept"]].std(ddof=1)
+        weighted = _simulated_weighted(table, simulated, verdict)
         parts = pd.DataFrame(
             {
                 "sim_sla_compliance": verdict["sla_compliance_simulated"].to_numpy(),
@@ -161,6 +182,7 @@ class Tradeoffs:
                 "sim_value_kept_sd": spread["value_kept"].reindex(verdict["threshold"]).to_numpy(),
                 "sim_seeds": verdict["seeds"].to_numpy(),
                 "sla_source": verdict["trust"].to_numpy(),
+                **weighted,
             },
             index=verdict["threshold"].to_numpy(),
         )
@@ -181,16 +203,34 @@ def _kept_follows(out: pd.DataFrame, rows: np.ndarray, kept_history: float) -> p
     revenue lost follow its value kept, and the analytic team size no longer holds (the check
     simulates the team as it is; ``calibrate.sla.simulated_load(reps=...)`` for other sizes)."""
     out["reps_needed"] = out["reps_needed"].astype("Float64").where(~rows, pd.NA)
-    ratio = np.where(rows, out["value_kept"] / out["analytic_value_kept"], 1.0)
-    ratio = np.where(np.isfinite(ratio), ratio, 1.0)
-    for name in VALUE_COLUMNS:
-        if name in out:
-            out[name] = out[f"analytic_{name}"] * ratio
-    kept_now = out["value_kept"].to_numpy() / kept_history
+    for kind in ("wins", "revenue"):
+        ratio = np.where(rows, out[f"value_kept_{kind}"] / out[f"analytic_value_kept_{kind}"], 1.0)
+        ratio = np.where(np.isfinite(ratio), ratio, 1.0)
+        for name in VALUE_COLUMNS:
+            if name in out and kind in name:
+                out[name] = out[f"analytic_{name}"] * ratio
+    kept_now = out["value_kept_revenue"].to_numpy() / kept_history
     with np.errstate(invalid="ignore", divide="ignore"):
         per_kept = np.where(kept_now > 0, out["revenue_per_month"] / kept_now, 0.0)
     lost = per_kept * np.clip(1.0 / kept_history - kept_now, 0, None)
     out["revenue_lost_per_month"] = np.where(rows, lost, out["analytic_revenue_lost_per_month"])
+    return out
+
+
+def _simulated_weighted(table: pd.DataFrame, simulated: pd.DataFrame, verdict: pd.DataFrame) -> dict:
+    """``sim_value_kept_wins`` and ``_revenue``: the simulation's weighted value kept, mean
+    over seeds; a check run without weights scales the model's by the simulated value kept."""
+    at = verdict["threshold"].to_numpy()
+    out = {}
+    for kind in ("wins", "revenue"):
+        name = f"value_kept_{kind}"
+        if name in simulated:
+            out[f"sim_{name}"] = simulated.groupby("threshold")[name].mean().reindex(at).to_numpy()
+        else:
+            model = table.set_index("threshold").reindex(at)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                scale = verdict["value_kept_simulated"].to_numpy() / model["value_kept"].to_numpy()
+            out[f"sim_{name}"] = model[name].to_numpy() * scale
     return out
 
 
@@ -359,9 +399,12 @@ def evaluate_tradeoffs(
     if returns_score is not None:
         load_score = np.concatenate([score, np.asarray(returns_score, dtype=float)])
         load_handoff = np.concatenate([handoff, np.asarray(returns_handoff_min, dtype=float)])
-    load = analytic_load(load_score, load_handoff, thresholds, capacity=capacity, window=window)
+    returns = load_score.size - n
+    weights = {"wins": np.append(p, np.zeros(returns)), "revenue": np.append(p * value, np.zeros(returns))}
+    load = analytic_load(load_score, load_handoff, thresholds, capacity=capacity, window=window, weights=weights)
     kept_history = _kept(capacity.funnel, historical_wait_min)
-    kept = load["value_kept"].to_numpy() / kept_history
+    kept = load["value_kept_wins"].to_numpy() / kept_history
+    kept_revenue = load["value_kept_revenue"].to_numpy() / kept_history
 
     unworked_mask = np.zeros(n) if unworked is None else np.asarray(unworked, dtype=float)
     count, sums = _cumulative_by_score(
@@ -373,15 +416,15 @@ def evaluate_tradeoffs(
     table["precision"] = np.divide(sums["p"], count, out=np.full(count.size, np.nan), where=count > 0)
     table["recall"] = sums["p"] / total_p if total_p > 0 else np.nan
     table["wins_per_month"] = sums["p"] * kept / months
-    table["revenue_per_month"] = sums["pv"] * kept / months
-    table["revenue_lost_per_month"] = sums["pv"] * np.clip(1.0 / kept_history - kept, 0, None) / months
+    table["revenue_per_month"] = sums["pv"] * kept_revenue / months
+    table["revenue_lost_per_month"] = sums["pv"] * np.clip(1.0 / kept_history - kept_revenue, 0, None) / months
     table["unworked_mqls_per_month"] = sums["unworked"] / months
     for column in LOAD_FIGURES:
         table[column] = load[column].to_numpy()
 
     if bootstrap:
         low, high = _poisson_bootstrap(
-            score, p, value, thresholds, kept, months, bootstrap, confidence, rng, amount_dispersion
+            score, p, value, thresholds, (kept, kept_revenue), months, bootstrap, confidence, rng, amount_dispersion
         )
         for name in FIGURES_WITH_INTERVALS:
             table[f"{name}_low"] = low[name]
@@ -389,12 +432,13 @@ def evaluate_tradeoffs(
     per_month_variance = {
         "mqls_per_month": table["mqls_per_month"] / 12.0,
         "wins_per_month": table["wins_per_month"] / 12.0,
-        "revenue_per_month": sums["pv2"] * kept * float(amount_dispersion) / months / 12.0,
+        "revenue_per_month": sums["pv2"] * kept_revenue * float(amount_dispersion) / months / 12.0,
     }
     _year_range(table, per_month_variance, confidence)
     if unworked is not None:
         high = p if extrapolated_p is None else _vector(extrapolated_p, n, "extrapolated_p")
-        _widen_for_extrapolation(table, score, thresholds, p, high, value, unworked_mask, kept / months)
+        per_month = (kept / months, kept_revenue / months)
+        _widen_for_extrapolation(table, score, thresholds, p, high, value, unworked_mask, per_month)
 
     trade = Tradeoffs(
         table=_sla_year_spread(table, months),
@@ -402,11 +446,19 @@ def evaluate_tradeoffs(
         window=window,
         confidence=confidence,
         kept_history=kept_history,
+        weights=weights,
     )
     if isinstance(simulate_seeds, int | np.integer) and simulate_seeds == 0:
         return trade
     sim = simulated_load(
-        load_score, load_handoff, thresholds, capacity=capacity, window=window, seeds=simulate_seeds, seed=seed
+        load_score,
+        load_handoff,
+        thresholds,
+        capacity=capacity,
+        window=window,
+        seeds=simulate_seeds,
+        seed=seed,
+        weights=weights,
     )
     return trade.with_simulation(sim)
 
@@ -427,9 +479,9 @@ def _widen_for_extrapolation(table, score, thresholds, p, high, value, unworked,
     mqls = table["mqls_per_month"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         table["extrapolated_share"] = np.where(mqls > 0, table["unworked_mqls_per_month"] / mqls, 0.0)
-    for name, key in (("wins_per_month", ""), ("revenue_per_month", "_value")):
-        credited = sums[f"credited{key}"] * per_month
-        top = sums[f"high{key}"] * per_month
+    for name, key, scale in (("wins_per_month", "", per_month[0]), ("revenue_per_month", "_value", per_month[1])):
+        credited = sums[f"credited{key}"] * scale
+        top = sums[f"high{key}"] * scale
         table[f"extrapolated_{name}"] = top
         for end in ("_low", "_year_low"):
             if f"{name}{end}" in table:
@@ -477,7 +529,8 @@ def _vector(values: ArrayLike, n: int, name: str) -> np.ndarray:
 
 
 def _poisson_bootstrap(score, p, value, thresholds, kept, months, replicates, confidence, rng, dispersion=1.0):
-    """Bounds of the expected volume and value figures over Poisson-bootstrap replicates.
+    """Bounds of the expected volume and value figures over Poisson-bootstrap replicates
+    (``kept``: the wins' and the revenue's value kept per threshold, over the history's).
 
     Leads between two neighbouring thresholds form a group; with Poisson(1) weights per lead a
     group's totals have mean (sum x) and covariance (sum E[x x']), and each replicate draws
@@ -515,8 +568,8 @@ def _poisson_bootstrap(score, p, value, thresholds, kept, months, replicates, co
         "mqls_per_month": count / months,
         "precision": np.divide(tot[..., 1], count, out=np.full(count.shape, np.nan), where=count > 0),
         "recall": tot[..., 1] / np.where(all_p > 0, all_p, np.nan),
-        "wins_per_month": tot[..., 1] * kept[None] / months,
-        "revenue_per_month": tot[..., 2] * kept[None] / months,
+        "wins_per_month": tot[..., 1] * kept[0][None] / months,
+        "revenue_per_month": tot[..., 2] * kept[1][None] / months,
     }
     alpha = (1 - confidence) / 2
     low = {name: np.nanquantile(v, alpha, axis=0) for name, v in figures.items()}

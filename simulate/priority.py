@@ -38,6 +38,7 @@ from simulate.erlang import _servers, erlang_c
 
 __all__ = [
     "class_arrival_rates",
+    "conditional_decay",
     "fifo_ratio",
     "priority_expected_decay",
     "priority_mean_wait",
@@ -211,12 +212,28 @@ def priority_expected_decay(servers: int, class_rates: ArrayLike, service_rate: 
     array([[1.    , 0.8   ],
            [1.    , 0.7287]])
     """
-    c, lam, mu, c_prob, before, sigma = _classes(servers, class_rates, service_rate)
+    c_prob = _classes(servers, class_rates, service_rate)[3]
+    return 1.0 - c_prob + c_prob * conditional_decay(servers, class_rates, service_rate, k)
+
+
+def conditional_decay(servers: int, class_rates: ArrayLike, service_rate: float, k: ArrayLike) -> np.ndarray:
+    """``E[exp(-k W_k) | W_k > 0]`` per class: the share kept by a lead that has to wait.
+
+    It does not depend on the classes below ``k`` (they change only the chance to wait,
+    ``C``), which is what tells a non-preemptive queue from a preemptive one
+    (``calibrate.sla.priority_load``).
+
+    Examples
+    --------
+    >>> conditional_decay(1, [0.25, 0.25], 1.0, 0.5).round(4)
+    array([0.6   , 0.4574])
+    """
+    c, lam, mu, _, before, sigma = _classes(servers, class_rates, service_rate)
     kk = _times(k)
     m = c * mu
     s = kk.reshape(1, -1).astype(complex)
     cond = _transform(s, (m * (1.0 - sigma))[:, None], (before * m)[:, None], m).real
-    return (1.0 - c_prob + c_prob * cond).reshape((lam.size, *kk.shape))
+    return cond.reshape((lam.size, *kk.shape))
 
 
 def score_classes(score: ArrayLike, classes: int) -> tuple[np.ndarray, np.ndarray]:

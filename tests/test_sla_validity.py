@@ -18,7 +18,7 @@ import simulate
 from calibrate._testing import profiled_handoffs
 from calibrate.capacity import SalesCapacity, Window
 from calibrate.sla import Validity, analytic_load, simulated_load, validity
-from calibrate.sla.validity import MAX_UTILISATION, WITHIN
+from calibrate.sla.validity import MAX_UTILISATION, MAX_UTILISATION_SCORE_ORDER_SHORT, WITHIN
 from simulate.calendar import ALWAYS_OPEN, WorkingCalendar
 from simulate.team import Rep
 
@@ -92,7 +92,8 @@ def test_the_default_team_is_trusted_up_to_the_checked_utilisation():
         (capacity(calendar=ALWAYS_OPEN), "a team calendar open around the clock"),
         (capacity(reps=1), "a team of 1 reps is outside"),
         (capacity(reps=12), "a team of 12 reps is outside"),
-        (capacity(discipline="highest_score"), "the 'highest_score' queue discipline is not modelled"),
+        (capacity(discipline="newest"), "the 'newest' queue discipline is not modelled"),
+        (capacity(discipline="highest_score", aging_per_hour=2.0), "score order with aging is not modelled"),
         (capacity(followups_first=False), "follow-ups that do not go before waiting first touches"),
     ],
 )
@@ -101,6 +102,19 @@ def test_each_setting_outside_the_domain_gives_one_sentence(cap, reason):
     assert not rule.trusted and not rule.settings_trusted
     assert len(rule.reasons) == 1 and rule.reasons[0].startswith(reason)
     assert not rule.trusted_at([0.1, 0.5]).any()
+
+
+def test_score_order_is_trusted_where_it_was_checked():
+    """Pure score order is modelled (``calibrate.sla.priority_load``); under a calendar-clock
+    SLA shorter than a day only up to the lower utilisation its check held at."""
+    business = validity(capacity(discipline="highest_score"), WINDOW)
+    assert business.trusted and business.max_utilisation == MAX_UTILISATION
+    short = validity(capacity(discipline="highest_score", clock="calendar"), WINDOW, utilisation=[0.5, 0.7])
+    assert short.settings_trusted and short.max_utilisation == MAX_UTILISATION_SCORE_ORDER_SHORT
+    assert short.trusted_at([0.5, 0.7]).tolist() == [True, False]
+    assert short.reasons[0].startswith("1 of 2 thresholds run above the model's validated utilisation (up to 0.6;")
+    day = validity(capacity(discipline="highest_score", clock="calendar", hours=24.0), WINDOW)
+    assert day.max_utilisation == MAX_UTILISATION
 
 
 def test_a_roster_across_time_zones_and_escalation_are_outside():

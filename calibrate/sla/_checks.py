@@ -74,3 +74,26 @@ def lead_shares(capacity: SalesCapacity, n: int) -> tuple[np.ndarray, np.ndarray
         if a.ndim and a.shape != (n,):
             raise ValueError(f"capacity.{name} must be a scalar or have the length of score ({n})")
     return contact, bad
+
+
+def check_weights(weights, n: int) -> dict[str, np.ndarray] | None:
+    """Per-lead weights by name (see ``analytic_load``), each a finite ``(n,)`` array >= 0."""
+    if weights is None:
+        return None
+    if not hasattr(weights, "items"):
+        raise TypeError(f"weights must map names to arrays, got {type(weights).__name__}")
+    out = {}
+    for name, w in weights.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"weights: names must be identifiers, got {name!r}")
+        try:
+            a = np.asarray(w, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"weights[{name!r}] must be numeric") from None
+        if a.shape != (n,):
+            raise ValueError(f"weights[{name!r}] must have the length of score ({n}), got shape {a.shape}")
+        if not np.isfinite(a).all() or (a < 0).any():
+            bad = int(np.flatnonzero(~np.isfinite(a) | (a < 0))[0])
+            raise ValueError(f"weights[{name!r}] must be finite and >= 0 (row {bad}: {a[bad]:g})")
+        out[name] = a
+    return out

@@ -95,7 +95,8 @@ intraday peak and the long meeting blocks of 24-hour days); a roster of differen
 calendars is treated as its union with the average number of reps at work, which under
 round robin is far too kind (a lead waits for its own rep's hours: with reps in New York
 and Berlin up to 0.23 too high on a 2-hour SLA). It assumes first-in-first-out
-(``highest_score`` and ``newest`` are simulated only) and follow-ups first
+(``highest_score`` without aging is :mod:`calibrate.sla.priority_load`, built on this model;
+``newest`` and aging are simulated only) and follow-ups first
 (``followups_first=False`` is not modelled); with ``recycle`` the follow-ups stay charged at
 the first touch (recycled leads make none). Where the two disagree the simulation overrides
 the model (:func:`calibrate.sla.compare.overrides`).
@@ -104,7 +105,7 @@ the model (:func:`calibrate.sla.compare.overrides`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,11 +113,12 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from calibrate.capacity import SalesCapacity, Window
-from calibrate.sla._checks import check_leads, check_sizes, lead_shares
+from calibrate.sla._checks import check_leads, check_sizes, check_weights, lead_shares
 from calibrate.sla._kernels import all_thresholds
 from calibrate.sla._lead_pass import LeadPass, SlaClock, aggregate, day_index
 from calibrate.sla._queueing import fill_erlang, fill_round_robin, rep_nodes
 from calibrate.sla._structures import Bins, Decay, Grid, Periods, Queue, Staff, Tables
+from calibrate.sla.priority_load import priority_load, weighted_columns
 from calibrate.sla.work import _work_moments
 from simulate.calendar import MINUTES_PER_DAY, merge_intervals, split_by_day, to_working_time
 from simulate.funnel import Funnel
@@ -489,10 +491,12 @@ def analytic_load(
     capacity: SalesCapacity,
     window: Window,
     reps: Sequence[int] | None = None,
+    weights: Mapping[str, ArrayLike] | None = None,
 ) -> pd.DataFrame:
     """The SLA load of every candidate threshold, from the analytic queue model.
 
-    See :mod:`calibrate.sla.analytic` for the model.
+    See :mod:`calibrate.sla.analytic` for the model; a team that calls in order of score
+    (``discipline="highest_score"``, no aging) gets :mod:`calibrate.sla.priority_load`.
 
     Parameters
     ----------
@@ -515,6 +519,9 @@ def analytic_load(
     reps : sequence of int, optional
         Team sizes among which ``reps_needed`` is searched (-1 when none meets the target);
         default any size.
+    weights : mapping of str to array_like, optional
+        ``(n,)`` weights per lead (say the chance to win): adds ``value_kept_<name>``, the
+        value kept weighted by them (the FIFO model's is ``value_kept`` itself).
 
     Returns
     -------
@@ -550,6 +557,9 @@ def analytic_load(
     s, h, t = check_leads(score, handoff_min, thresholds, capacity=capacity, window=window)
     sizes = check_sizes(reps)
     team, sla = capacity.team, capacity.sla
+    weights = check_weights(weights, s.size)
+    if team.discipline == "highest_score" and team.aging_per_hour == 0:
+        return priority_load(s, h, t, capacity=capacity, window=window, reps=sizes, weights=weights)
     prep = _prepare(s, h, t, capacity=capacity, window=window)
     model = _Model(prep, team)
     n = prep.queue.bins.mqls
@@ -558,7 +568,7 @@ def analytic_load(
     offered = team.size * (1.0 - team.shrinkage) * prep.queue.staff.coverage * prep.history_minutes
     util = n * prep.queue.bins.work_mean / offered
     with np.errstate(invalid="ignore", divide="ignore"):
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "threshold": prep.thresholds,
                 "mqls": n.astype(np.int64),
@@ -572,3 +582,4 @@ def analytic_load(
                 "reps_needed": model.reps_needed(sla.target, sizes, comply / np.maximum(n, 1)),
             }
         )
+    return weighted_columns(table, weights)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from calibrate.capacity import SalesCapacity, Window
-from calibrate.sla._checks import check_leads, check_sizes, lead_shares
+from calibrate.sla._checks import check_leads, check_sizes, check_weights, lead_shares
 from calibrate.sla.analytic import LOAD_COLUMNS
 from simulate.funnel import Funnel, answering_attempt
 from simulate.queue import serve_queue
@@ -57,6 +58,7 @@ class _SimInputs:
     sla: SLA
     funnel: Funnel
     window: Window
+    weights: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)  # in handoff order
 
 
 @dataclass(frozen=True)
@@ -82,19 +84,21 @@ def _draws(inp: _SimInputs, draw_seq: np.random.SeedSequence) -> _Draws:
     return _Draws(attempts=attempts, work=work, follow=follow, total_work=work + follow * (attempts - 1))
 
 
-def serve(inp: _SimInputs, draws: _Draws, idx: np.ndarray, intervals, team: Team, sla: SLA):
+def serve(inp: _SimInputs, draws: _Draws, idx: np.ndarray, intervals, team: Team, sla: SLA, moments=None):
     """The MQLs ``idx`` through the queue engine with ``team``'s routing, discipline and
-    cadence and ``sla``'s deadlines and breach action, on one seed's draws."""
+    cadence and ``sla``'s deadlines and breach action, on one seed's draws; ``moments``
+    (their handoffs and deadlines) replace the inputs' own where given."""
     a_max = team.attempts
+    handoff, deadline = (inp.handoff[idx], inp.deadline[idx]) if moments is None else moments
     return serve_queue(
-        inp.handoff[idx],
+        handoff,
         draws.work[idx],
         rep_intervals=intervals,
         routing=team.routing,
         discipline=team.discipline,
         aging=team.aging_per_hour,
         score=inp.score[idx] if team.discipline == "highest_score" else None,
-        deadline_at=inp.deadline[idx] if sla.breach != "none" else None,
+        deadline_at=deadline if sla.breach != "none" else None,
         breach=sla.breach,
         attempts=draws.attempts[idx] if a_max > 1 else None,
         attempt_gap_minutes=team.attempt_gap_minutes if a_max > 1 else None,
@@ -114,7 +118,7 @@ def _figures(inp: _SimInputs, draws: _Draws, idx: np.ndarray, intervals, capacit
             "median_response_hours": np.nan,
             "p90_response_hours": np.nan,
             "value_kept": np.nan,
-        }
+        } | {f"value_kept_{name}": np.nan for name in inp.weights}
     h = inp.handoff[idx]
     dl = inp.deadline[idx]
     res = serve(inp, draws, idx, intervals, team, sla)
@@ -131,7 +135,13 @@ def _figures(inp: _SimInputs, draws: _Draws, idx: np.ndarray, intervals, capacit
         "median_response_hours": med / 60.0,
         "p90_response_hours": p90 / 60.0,
         "value_kept": float(kept.mean()),
-    }
+    } | {f"value_kept_{name}": weighted_mean(kept, w[idx]) for name, w in inp.weights.items()}
+
+
+def weighted_mean(values: np.ndarray, weight: np.ndarray) -> float:
+    """``sum(w x) / sum(w)``, the plain mean where every weight is 0."""
+    total = float(weight.sum())
+    return float((weight * values).sum()) / total if total > 0 else float(values.mean())
 
 
 def _simulate_seed(inp: _SimInputs, seed: int) -> list[dict]:
@@ -157,7 +167,7 @@ def _simulate_seed(inp: _SimInputs, seed: int) -> list[dict]:
     return rows
 
 
-def _sim_inputs(s, h, t, *, capacity: SalesCapacity, window: Window, sizes) -> _SimInputs:
+def _sim_inputs(s, h, t, *, capacity: SalesCapacity, window: Window, sizes, weights=None) -> _SimInputs:
     """The leads sorted by handoff (no score: never an MQL), their deadlines and shares."""
     contact, bad = lead_shares(capacity, s.size)
     team, sla = capacity.team, capacity.sla
@@ -178,10 +188,11 @@ def _sim_inputs(s, h, t, *, capacity: SalesCapacity, window: Window, sizes) -> _
         sla=sla,
         funnel=capacity.funnel,
         window=window,
+        weights={name: w[order] for name, w in (weights or {}).items()},
     )
 
 
-def _table(frame: pd.DataFrame, *, team_size: int, sizes, target: float, window: Window) -> pd.DataFrame:
+def _table(frame: pd.DataFrame, *, team_size: int, sizes, target: float, window: Window, weights) -> pd.DataFrame:
     """The rows of the team as given, with ``reps_needed`` from the other sizes run."""
     frame["stable"] = frame["utilisation"] < 1.0
     frame["mqls_per_month"] = frame["mqls"] / window.months
@@ -194,7 +205,7 @@ def _table(frame: pd.DataFrame, *, team_size: int, sizes, target: float, window:
         frame["reps_needed"] = pd.array(need.reindex(key).fillna(-1).to_numpy(), dtype="Int64")
     frame = frame[frame["reps"] == team_size].drop(columns="reps")
     frame = frame.sort_values(["threshold", "seed"], kind="stable").reset_index(drop=True)
-    return frame[["threshold", "seed", *LOAD_COLUMNS[1:]]]
+    return frame[["threshold", "seed", *LOAD_COLUMNS[1:], *(f"value_kept_{name}" for name in weights)]]
 
 
 def simulated_load(
@@ -208,6 +219,7 @@ def simulated_load(
     seed: int = 0,
     reps: Sequence[int] | None = None,
     executor: cf.Executor | None = None,
+    weights: Mapping[str, ArrayLike] | None = None,
 ) -> pd.DataFrame:
     """The SLA load of every candidate threshold, simulated by the queue engine.
 
@@ -238,6 +250,10 @@ def simulated_load(
     executor : concurrent.futures.Executor, optional
         Runs one task per seed (for example a ``ProcessPoolExecutor``); default: in this
         process, one seed after the other.
+    weights : mapping of str to array_like, optional
+        ``(n,)`` weights per lead (say the chance to win): adds ``value_kept_<name>``, the
+        mean value kept weighted by them (a score-ordered queue keeps more of the likely
+        winners' value than of the others').
 
     Returns
     -------
@@ -265,12 +281,18 @@ def simulated_load(
     s, h, t = check_leads(score, handoff_min, thresholds, capacity=capacity, window=window)
     seeds_run = seed_list(seeds, seed=seed)
     sizes = check_sizes(reps)
-    inp = _sim_inputs(s, h, t, capacity=capacity, window=window, sizes=sizes)
+    weights = check_weights(weights, s.size) or {}
+    inp = _sim_inputs(s, h, t, capacity=capacity, window=window, sizes=sizes, weights=weights)
     if executor is None:
         rows = [r for one in seeds_run for r in _simulate_seed(inp, one)]
     else:
         futures = [executor.submit(_simulate_seed, inp, one) for one in seeds_run]
         rows = [r for fut in futures for r in fut.result()]
     return _table(
-        pd.DataFrame(rows), team_size=capacity.team.size, sizes=sizes, target=capacity.sla.target, window=window
+        pd.DataFrame(rows),
+        team_size=capacity.team.size,
+        sizes=sizes,
+        target=capacity.sla.target,
+        window=window,
+        weights=weights,
     )

@@ -10,6 +10,11 @@ follow-ups as their own load and a validity rule, and the Scorecard's default is
 ``monotonic_cst="auto"``. The simulator's own outputs did not move. Rewritten for issue 20:
 the wins and revenue intervals span the plausible chances of MQLs from regions the history
 never worked (``extrapolated_*`` columns); every point value and the threshold are unchanged.
+Rewritten for issue 17: the trade-off table's wins and revenue follow the value kept weighted
+by each MQL's chance (and chance times amount), which the simulated check now measures: the
+second trips from nurture, which add load but no wins, no longer dilute it. Rows where the
+simulation supplies the figures moved (up to 10% at loads past capacity); the recommendation,
+its threshold and its verification did not.
 """
 
 import dataclasses
