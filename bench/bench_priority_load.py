@@ -14,17 +14,13 @@ to win rising with the score (``0.02 + 0.4 score^3``), ``SEEDS`` seeds of the en
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import dataclasses
-import multiprocessing as mp
-import os
-import time
 
 import numpy as np
 import pandas as pd
 
 from bench._table import Row, print_table
-from bench.bench_sla_validity import DAYS, REPS, ROUTINGS, START, Cell, _leads
+from bench.bench_sla_validity import DAYS, REPS, ROUTINGS, START, Cell, _leads, pooled_grid
 from calibrate.capacity import Window
 from calibrate.sla import analytic_load, simulated_load, validity
 from calibrate.sla.validity import WITHIN
@@ -81,20 +77,8 @@ def measure(cell: Cell, seeds: int = SEEDS, seed: int = 0) -> pd.DataFrame:
     return out
 
 
-def grid(executor: cf.Executor | None = None) -> pd.DataFrame:
-    todo = cells()
-    frames = [measure(c) for c in todo] if executor is None else list(executor.map(measure, todo))
-    return pd.concat(frames, ignore_index=True)
-
-
 def rows() -> list[Row]:
-    workers = os.cpu_count() or 1
-    context = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-    measure(cells()[0], seeds=1)  # compile
-    t0 = time.perf_counter()
-    with cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        table = grid(pool)
-    elapsed = time.perf_counter() - t0
+    table, workers, elapsed = pooled_grid(measure, cells)
     out = []
     for r in table.itertuples():
         out.append(

@@ -146,14 +146,23 @@ def measure(cell: Cell, seeds: int = SEEDS, seed: int = 0) -> pd.DataFrame:
     return out
 
 
-def grid(executor: cf.Executor | None = None) -> pd.DataFrame:
-    """Every cell of the grid (in an executor if given)."""
+def grid(executor: cf.Executor | None = None, *, measure=measure, cells=cells) -> pd.DataFrame:
+    """Every cell of ``cells()`` through ``measure`` (in an executor if given)."""
     todo = cells()
-    if executor is None:
-        frames = [measure(c) for c in todo]
-    else:
-        frames = list(executor.map(measure, todo))
+    frames = [measure(c) for c in todo] if executor is None else list(executor.map(measure, todo))
     return pd.concat(frames, ignore_index=True)
+
+
+def pooled_grid(measure=measure, cells=cells) -> tuple[pd.DataFrame, int, float]:
+    """The grid in a process pool of every core (``measure`` compiled on one cell first):
+    the table, the number of processes and the wall time in seconds."""
+    workers = os.cpu_count() or 1
+    context = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    measure(cells()[0], seeds=1)  # compile
+    t0 = time.perf_counter()
+    with cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        table = grid(pool, measure=measure, cells=cells)
+    return table, workers, time.perf_counter() - t0
 
 
 def _label(r) -> str:
@@ -161,13 +170,7 @@ def _label(r) -> str:
 
 
 def rows() -> list[Row]:
-    workers = os.cpu_count() or 1
-    context = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-    measure(cells()[0], seeds=1)  # compile
-    t0 = time.perf_counter()
-    with cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        table = grid(pool)
-    elapsed = time.perf_counter() - t0
+    table, workers, elapsed = pooled_grid()
     out = []
     for r in table.itertuples():
         out.append(

@@ -11,15 +11,15 @@ one's own best threshold, paired seed by seed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from calibrate.capacity import HORIZON_DAYS, SLA_CONFIDENCE, SalesCapacity
-from calibrate.tournament_runs import RUN_COLUMNS, Field, make_field, play
+from calibrate.tournament_runs import RUN_COLUMNS, Field, credit_spread, make_field, play
 from calibrate.tradeoffs import CONFIDENCE, _kept, _sla_year_spread
 from calibrate.world import wrap80
 from simulate.routing import POLICIES, Policy
@@ -52,7 +52,7 @@ def _mean_interval(frame: pd.DataFrame, keys: list[str], columns: Sequence[str],
     return out.reset_index()
 
 
-@dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Tournament:
     """The result of ``tournament`` (see the module docstring).
 
@@ -68,6 +68,9 @@ class Tournament:
     sla : the SLA the constraint is taken from (its target; each policy may change its
         breach action).
     reference : the name of the policy gains are measured against (round robin, FIFO).
+    credit_sd : per policy, the standard deviation of its gain that comes from the outcomes
+        the chances were learned from (``tournament_runs.credit_spread``), in the gains'
+        intervals with the queue's own noise.
     handoff_at_threshold : the leads are handed over when their score first reaches each
         threshold, as the CRM will (a history with events); else at the history's own
         handoff moments.
@@ -85,6 +88,7 @@ class Tournament:
     seeds: tuple[int, ...]
     currency: str = ""
     handoff_at_threshold: bool = False
+    credit_sd: dict = dataclasses.field(default_factory=dict)
 
     def policy(self, name: str) -> Policy:
         """The policy of a row's ``policy`` label."""
@@ -110,8 +114,9 @@ class Tournament:
 
     def gains(self) -> pd.DataFrame:
         """Each policy at its own best feasible threshold against the reference policy at
-        its own: the objective, the SLA compliance, and the gain with the interval of the
-        paired mean (the difference seed by seed, then a t interval at ``confidence``).
+        its own: the objective, the SLA compliance, and the gain with its interval at
+        ``confidence``: the paired mean's (the difference seed by seed, a t interval) and
+        the spread of the chances it rests on (``credit_sd``), added in quadrature.
         Policies without a feasible threshold have no gain (nan)."""
         obj = self.objective
         ref_t = self.best_threshold(self.reference)
@@ -123,7 +128,8 @@ class Tournament:
             row = {"policy": p.name, "threshold": t, obj: mine.mean() if mine.size else np.nan}
             row["sla_compliance"] = self._mean(p.name, t, "sla_compliance")
             diff = mine - ref if mine.size and ref.size else np.array([np.nan])
-            half = _half_width(diff, self.confidence)
+            z = stats.norm.ppf(0.5 + self.confidence / 2)
+            half = float(np.hypot(_half_width(diff, self.confidence), z * self.credit_sd.get(p.name, 0.0)))
             row |= {"gain": diff.mean(), "gain_low": diff.mean() - half, "gain_high": diff.mean() + half}
             rows.append(row)
         return pd.DataFrame(rows)
@@ -399,7 +405,7 @@ def play_inputs(
         sla_confidence=sla_confidence,
         confidence=confidence,
     )
-    return Tournament(
+    played = Tournament(
         runs=runs,
         bands=band_runs,
         table=table,
@@ -413,6 +419,9 @@ def play_inputs(
         currency=currency,
         handoff_at_threshold=inputs.path is not None,
     )
+    picks = {q.name: (q, played.best_threshold(q.name)) for q in policies}
+    spread = credit_spread(field, picks, seeds_run, played.reference, column)
+    return dataclasses.replace(played, credit_sd=spread)
 
 
 def _reference(policies: Sequence[Policy]) -> Policy:

@@ -26,7 +26,7 @@ from calibrate.capacity import SalesCapacity, Window
 from calibrate.sla.simulated import _draws, _quantiles, _sim_inputs, _SimInputs, serve
 from simulate.routing import Policy
 
-__all__ = ["BAND_COLUMNS", "RUN_COLUMNS", "Field", "band_edges", "play"]
+__all__ = ["BAND_COLUMNS", "RUN_COLUMNS", "Field", "band_edges", "credit_spread", "play"]
 
 RUN_COLUMNS = (
     "policy",
@@ -159,6 +159,23 @@ def make_field(
     )
 
 
+def _kept_after(inp, wait: np.ndarray) -> np.ndarray:
+    """The share of each lead's value kept after its wait (0 if never touched)."""
+    touched = np.isfinite(wait)
+    w0 = np.where(touched, wait, 0.0)
+    return np.where(touched, inp.funnel.connect_decay(w0) * inp.funnel.qualify_decay(w0), 0.0)
+
+
+def _seed_setup(field: Field, seed: int):
+    """One seed's draws for every lead and the reps' shrunk calendars (the streams of
+    ``calibrate.sla.simulated_load``)."""
+    inp = field.inputs
+    cal_seq, draw_seq = np.random.SeedSequence(seed).spawn(2)
+    draws = _draws(inp, draw_seq)
+    intervals = inp.team.working_intervals(inp.window.start, inp.window.queue_days, rng=np.random.default_rng(cal_seq))
+    return draws, intervals
+
+
 def _measure(field: Field, idx: np.ndarray, touch: np.ndarray, months: float, moments=None) -> tuple[dict, list[dict]]:
     """The run's figures and its figures by score band (``moments``: the handoffs and
     deadlines the run had, when not the inputs')."""
@@ -166,8 +183,7 @@ def _measure(field: Field, idx: np.ndarray, touch: np.ndarray, months: float, mo
     touched = np.isfinite(touch)
     h, deadline = (inp.handoff[idx], inp.deadline[idx]) if moments is None else moments
     wait = np.where(touched, touch - h, np.inf)
-    w0 = np.where(touched, wait, 0.0)
-    kept = np.where(touched, inp.funnel.connect_decay(w0) * inp.funnel.qualify_decay(w0), 0.0)
+    kept = _kept_after(inp, wait)
     scale = 1.0 / (field.kept_history * months)
     won = field.p[idx] * kept * scale
     met = touch <= deadline
@@ -205,9 +221,7 @@ def _measure(field: Field, idx: np.ndarray, touch: np.ndarray, months: float, mo
 def play_seed(field: Field, thresholds: np.ndarray, seed: int) -> tuple[list[dict], list[dict]]:
     """Every policy and threshold of one seed, with common random numbers."""
     inp = field.inputs
-    cal_seq, draw_seq = np.random.SeedSequence(seed).spawn(2)
-    draws = _draws(inp, draw_seq)
-    intervals = inp.team.working_intervals(inp.window.start, inp.window.queue_days, rng=np.random.default_rng(cal_seq))
+    draws, intervals = _seed_setup(field, seed)
     months = inp.window.months
     desc = np.sort(inp.score)[::-1]
     runs, bands = [], []
@@ -249,3 +263,39 @@ def play(
     runs = pd.DataFrame([r for part in parts for r in part[0]], columns=list(RUN_COLUMNS))
     bands = pd.DataFrame([r for part in parts for r in part[1]], columns=list(BAND_COLUMNS))
     return runs, bands
+
+
+def credit_spread(field: Field, picks: dict, seeds: Sequence[int], reference: str, objective: str) -> dict[str, float]:
+    """The standard deviation of each pick's paired gain over the ``reference`` pick that
+    comes from the outcomes the chances were learned from (a lead's win is a Bernoulli
+    draw of its chance, as in the trade-off table's intervals): ``sqrt(sum_i E[y_i^2]
+    d_i^2)``, with ``d_i`` the lead's credited value under the pick less under the
+    reference, its kept share averaged over ``seeds``.
+
+    ``picks`` maps a policy name to ``(policy, threshold)`` (nan: none); returns nan for a
+    pick without a threshold.
+    """
+    inp = field.inputs
+    months = inp.window.months
+    mean_kept = {name: np.zeros(inp.score.size) for name in picks}
+    desc = np.sort(inp.score)[::-1]
+    for seed in seeds:
+        draws, intervals = _seed_setup(field, seed)
+        for name, (policy, threshold) in picks.items():
+            if not np.isfinite(threshold):
+                continue
+            team, sla = policy.apply(inp.team, inp.sla)
+            idx = np.flatnonzero(inp.score >= threshold)
+            moments = field.moments.get(_mql_count(desc, threshold))
+            touch = serve(inp, draws, idx, intervals, team, sla, moments).first_touch_at
+            h = inp.handoff[idx] if moments is None else moments[0]
+            mean_kept[name][idx] += _kept_after(inp, np.where(np.isfinite(touch), touch - h, np.inf)) / len(seeds)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        second = field.p if objective == "wins_per_month" else np.where(field.p > 0, field.value**2 / field.p, 0.0)
+    scale = 1.0 / (field.kept_history * months)
+    out = {}
+    for name, (_, threshold) in picks.items():
+        d = mean_kept[name] - mean_kept[reference]
+        ok = np.isfinite(threshold) and np.isfinite(picks[reference][1])
+        out[name] = float(np.sqrt((second * d**2).sum()) * scale) if ok else np.nan
+    return out

@@ -90,15 +90,7 @@ VALUE_COLUMNS = tuple(
     for suffix in ("", "_low", "_high", "_year_low", "_year_high")
 ) + ("extrapolated_wins_per_month", "extrapolated_revenue_per_month")
 """The figures that follow the value kept (rescaled where the simulation supplies it)."""
-SIMULATED = (
-    "utilisation",
-    "sla_compliance",
-    "median_response_hours",
-    "p90_response_hours",
-    "value_kept",
-    "value_kept_wins",
-    "value_kept_revenue",
-)
+SIMULATED = tuple(name for name in LOAD_FIGURES if name != "reps_needed")
 """The load figures the simulation supplies where it overrides the analytic model."""
 
 

@@ -12,11 +12,13 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from calibrate.capacity import SalesCapacity
 from calibrate.inputs import prepare
 from calibrate.policy_tournament import play_inputs, tournament
 from calibrate.sla import simulated_load
+from calibrate.tradeoffs import _kept
 from simulate import POLICIES, Policy, Scenario, Team
 from simulate.simulation import run
 
@@ -149,6 +151,30 @@ def test_best_pair_is_feasible_and_highest(played):
     text = t.summary()
     assert all(len(line) <= 80 for line in text.splitlines())
     assert best["policy"] in text
+
+
+def test_gain_intervals_carry_the_noise_of_the_outcomes_the_chances_rest_on(played):
+    """The interval of a gain is the seeds' paired t interval and the spread of the
+    credited chances (a lead's win a Bernoulli draw of its chance) in quadrature."""
+    inputs, capacity, _, t = played
+    gains = t.gains().set_index("policy")
+    assert t.credit_sd[t.reference] == 0.0
+    z = stats.norm.ppf(0.5 + t.confidence / 2)
+    for name, row in gains.iterrows():
+        if name == t.reference or not np.isfinite(row["threshold"]):
+            continue
+        sd = t.credit_sd[name]
+        assert sd > 0
+        mine, ref = t._seed_values(name, row["threshold"]), t._seed_values(t.reference, t.best_threshold(t.reference))
+        diff = mine - ref
+        seeds_half = stats.t.ppf(0.5 + t.confidence / 2, diff.size - 1) * diff.std(ddof=1) / np.sqrt(diff.size)
+        np.testing.assert_allclose(row["gain_high"] - row["gain"], np.hypot(seeds_half, z * sd), rtol=1e-12)
+        # sd(sum_i y_i d_i) with |d_i| at most one lead's whole credited value: below the
+        # spread of the wins of every MQL of either threshold
+        low = min(row["threshold"], t.best_threshold(t.reference))
+        p = inputs.credited_p_win()[inputs.score >= low]
+        scale = 1.0 / (_kept(capacity.funnel, inputs.historical_wait_min) * inputs.window.months)
+        assert sd <= np.sqrt(p.sum()) * scale
 
 
 def test_bad_inputs_get_clear_errors(played):
