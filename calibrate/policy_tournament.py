@@ -189,7 +189,8 @@ class Tournament:
             f"  rule: {self.policy(best['policy']).rule(self.sla)}",
             *(["Leads handed over when their score first reaches the threshold"] if self.handoff_at_threshold else []),
             f"Each policy at its own best threshold; gain over {self.reference}, paired",
-            f"seed by seed, with its {self.confidence:.0%} interval ({unit}):",
+            f"seed by seed; its {self.confidence:.0%} interval holds the seeds' noise and that",
+            f"of the outcomes the chances were learned from ({unit}):",
             f"  {'policy':<32} {'thr.':>5} {'value':>8} {'gain':>6} {'interval':>16} {'SLA':>5}",
         ]
         for row in self.gains().itertuples():
