@@ -101,7 +101,10 @@ class Tournament:
     def best(self) -> pd.Series:
         """The row of the best policy-threshold pair under the SLA constraint (the one with
         the highest SLA floor when none is feasible; ``feasible`` says which)."""
-        return _best_row(self.table, self.objective)
+        t = self.table
+        if t["feasible"].any():
+            return t.loc[t.loc[t["feasible"], self.objective].idxmax()]
+        return t.loc[t["sla_floor"].idxmax()]
 
     @property
     def best_policy(self) -> Policy:
@@ -217,13 +220,6 @@ class Tournament:
         from calibrate.tournament_plots import plot_tournament
 
         return plot_tournament(self, axes)
-
-
-def _best_row(table: pd.DataFrame, objective: str) -> pd.Series:
-    """The best feasible row of a summary table (the highest SLA floor when none is)."""
-    if table["feasible"].any():
-        return table.loc[table.loc[table["feasible"], objective].idxmax()]
-    return table.loc[table["sla_floor"].idxmax()]
 
 
 def _half_width(diff: np.ndarray, confidence: float) -> float:

@@ -135,7 +135,8 @@ def routing_section(rec) -> str:
     note = html.paragraph(
         f"Chosen by a tournament: every policy at {record['thresholds']} thresholds on the same "
         f"{record['seeds']} simulated seeds; the gain is paired seed by seed, each policy at its own "
-        "best threshold whose SLA a new year meets with the stated confidence.",
+        "best threshold whose SLA a new year meets with the stated confidence; its interval holds "
+        "the seeds' noise and that of the outcomes the chances were learned from.",
         "note",
     )
     return out + html.table(head, rows) + note

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from calibrate.capacity import SalesCapacity, Window
-from calibrate.sla.simulated import _draws, _quantiles, _sim_inputs, _SimInputs, serve
+from calibrate.sla.simulated import _draws, _mql_count, _quantiles, _sim_inputs, _SimInputs, serve
 from simulate.routing import Policy
 
 __all__ = ["BAND_COLUMNS", "RUN_COLUMNS", "Field", "band_edges", "credit_spread", "play"]
@@ -80,11 +80,6 @@ class Field:
     moments: dict[int, tuple[np.ndarray, np.ndarray]] = dataclasses.field(default_factory=dict)
     """Per MQL count (one threshold's MQL set), the handoffs and SLA deadlines of its leads
     when each is handed over as its score first reaches the threshold (empty: the inputs')."""
-
-
-def _mql_count(desc: np.ndarray, threshold: float) -> int:
-    """The number of MQLs (``score >= threshold``) among scores sorted high to low."""
-    return int(np.searchsorted(-desc, -threshold, side="right"))
 
 
 def band_edges(score: np.ndarray, quantiles: Sequence[float]) -> tuple[np.ndarray, tuple[str, ...]]:

@@ -144,6 +144,11 @@ def weighted_mean(values: np.ndarray, weight: np.ndarray) -> float:
     return float((weight * values).sum()) / total if total > 0 else float(values.mean())
 
 
+def _mql_count(desc: np.ndarray, threshold: float) -> int:
+    """The number of MQLs (``score >= threshold``) among scores sorted high to low."""
+    return int(np.searchsorted(-desc, -threshold, side="right"))
+
+
 def _simulate_seed(inp: _SimInputs, seed: int) -> list[dict]:
     """Every threshold (and team size) of one seed, with common random numbers."""
     cal_seq, draw_seq = np.random.SeedSequence(seed).spawn(2)
@@ -160,7 +165,7 @@ def _simulate_seed(inp: _SimInputs, seed: int) -> list[dict]:
         done: dict[int, dict] = {}
         for threshold in inp.thresholds:
             row = {"threshold": float(threshold), "seed": seed, "reps": size}
-            count = int(np.searchsorted(-desc, -threshold, side="right"))  # MQLs: score >= threshold
+            count = _mql_count(desc, threshold)
             if count not in done:  # the MQL sets are nested: the same count is the same set
                 done[count] = _figures(inp, draws, np.flatnonzero(inp.score >= threshold), intervals, capacity)
             rows.append(done[count] | row)
