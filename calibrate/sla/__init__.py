@@ -1,7 +1,8 @@
 """The SLA load of each candidate MQL threshold: a fast analytic model, checked by simulation.
 
 For every threshold ``T`` the MQLs are the leads with ``score >= T``.
-:func:`analytic_load` (the model: :mod:`calibrate.sla.analytic`) says in milliseconds what
+:func:`analytic_load` (the model: :mod:`calibrate.sla.analytic`; for a queue called in order
+of score :mod:`calibrate.sla.priority_load`) says in milliseconds what
 the sales team's queue does with them: utilisation, SLA compliance, response times, the
 share of the leads' value kept after waiting, and the team size needed;
 :func:`simulated_load` runs the same MQLs through the queue engine over many seeds;

@@ -3,8 +3,9 @@
 :func:`validity` reads the capacity (team calendars, routing, discipline, size, SLA hours and
 clock, breach action) and, optionally, the utilisation of each candidate threshold, and says
 whether :func:`~calibrate.sla.analytic_load` is inside the domain where
-``bench/bench_sla_validity.py`` measured its SLA compliance within :data:`WITHIN` of the
-queue engine's. Outside it the simulation (:func:`~calibrate.sla.simulated_load`) is to be
+``bench/bench_sla_validity.py`` (first in, first out) and ``bench/bench_priority_load.py``
+(score order) measured its SLA compliance within :data:`WITHIN` of the queue engine's.
+Outside it the simulation (:func:`~calibrate.sla.simulated_load`) is to be
 used for every figure of those thresholds.
 """
 
