@@ -80,11 +80,17 @@ def _levels(score: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return np.union1d(levels, thresholds)
 
 
-def _class_sums(score: np.ndarray, levels: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Sum of ``weight`` over the leads of each class ``[levels[j], levels[j + 1])``."""
+def _classes(score: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The leads at or above the lowest level, and the class ``[levels[j], levels[j + 1])``
+    of each of them."""
     ok = np.isfinite(score) & (score >= levels[0])
-    cls = np.searchsorted(levels, score[ok], side="right") - 1
-    return np.bincount(cls, weights=weight[ok], minlength=levels.size)
+    return ok, np.searchsorted(levels, score[ok], side="right") - 1
+
+
+def _class_sums(classes: tuple[np.ndarray, np.ndarray], weight: np.ndarray, size: int) -> np.ndarray:
+    """Sum of ``weight`` over the leads of each class (``classes`` from ``_classes``)."""
+    ok, cls = classes
+    return np.bincount(cls, weights=weight[ok], minlength=size)
 
 
 def _from_top(x: np.ndarray) -> np.ndarray:
@@ -92,7 +98,7 @@ def _from_top(x: np.ndarray) -> np.ndarray:
     return np.cumsum(x[::-1])[::-1]
 
 
-def _residual(score, handoff, levels, load, capacity: SalesCapacity, window: Window):
+def _residual(classes, handoff, levels, load, capacity: SalesCapacity, window: Window):
     """What not interrupting a call costs each class (module docstring), as a linear form
     in the chance to wait ``C_T`` of the threshold in force: a class keeps ``keep_j - C_T
     cost_j`` of its preemptive value.
@@ -127,9 +133,9 @@ def _residual(score, handoff, levels, load, capacity: SalesCapacity, window: Win
     hours, _ = _team_hours(team, window.start, window.queue_days)
     opened = np.searchsorted(hours[:, 0], handoff, side="right") - 1
     in_hours = (opened >= 0) & (handoff < hours[np.maximum(opened, 0), 1])
-    n = _class_sums(score, levels, np.ones(score.size))
+    n = _class_sums(classes, np.ones(handoff.size), levels.size)
     with np.errstate(invalid="ignore", divide="ignore"):
-        f = np.where(n > 0, _class_sums(score, levels, in_hours.astype(float)) / n, 0.0)
+        f = np.where(n > 0, _class_sums(classes, in_hours.astype(float), levels.size) / n, 0.0)
     base = 1.0 - c_own * g
     return 1.0 - f + f / base, f * g / base, c_own
 
@@ -168,14 +174,15 @@ def priority_load(
     out = ladder.iloc[at].reset_index(drop=True)
     count = n[at]
 
-    keep, cost, wait_chance = _residual(
-        score, handoff_min, levels, ladder["utilisation"].to_numpy(float), capacity, window
-    )
+    classes = _classes(score, levels)
+    load = ladder["utilisation"].to_numpy(float)
+    keep, cost, wait_chance = _residual(classes, handoff_min, levels, load, capacity, window)
 
     def kept_by(weight: np.ndarray) -> np.ndarray:
-        per_class = _class_sums(score, levels, weight) * kept_class
+        weight_sum = _class_sums(classes, weight, levels.size)
+        per_class = weight_sum * kept_class
         kept_sum = _from_top(per_class * keep)[at] - wait_chance[at] * _from_top(per_class * cost)[at]
-        total = _from_top(_class_sums(score, levels, weight))[at]
+        total = _from_top(weight_sum)[at]
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(total > 0, kept_sum / total, np.where(count > 0, out["value_kept"], np.nan))
 
