@@ -279,8 +279,11 @@ class Reader:
     def numbers(self, name, label, values: pd.Series, text, present) -> pd.Series:
         """A numeric column; cells that are not numbers or are out of range are rejected."""
         raw = values.to_numpy(dtype=object)
-        cleaned = pd.Series([_number_text(v) for v in raw], dtype=object)
-        num = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float, copy=True)
+        num = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(dtype=float, copy=True)
+        retry = np.flatnonzero(present & np.isnan(num))  # "1,200", "$ 300": cleaned first
+        if retry.size:
+            cleaned = pd.Series([_number_text(v) for v in raw[retry]], dtype=object)
+            num[retry] = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float)
         wrong = present & np.isnan(num)
         self.column_type_check(label, wrong, present, text, "a number")
         self.reject(name, label, wrong, text, lambda r: f"{text[r]!r} is not a number")

@@ -195,6 +195,10 @@ def recommend(
             "with SalesCapacity().with_reps(6).with_sla_hours(24), or SalesCapacity(team=simulate.Team(reps=6), "
             "sla=simulate.SLA(hours=24))"
         )
+    if objective not in OBJECTIVES:  # before any work: a typo is one quick error
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    if objective in ("volume", "pipeline") and target is None:
+        raise ValueError(f"objective {objective!r} needs a target (MQLs or pipeline a month)")
     currency = _currency(currency)
     history = as_history(history)
     check_decision(history.shape, history.source)

@@ -476,6 +476,7 @@ def test_command_line_takes_a_mapping_file_and_a_deals_table_and_reports_the_rej
     out = tmp_path / "config.json"
     args = ["recommend", str(tmp_path / "contacts.csv"), "--mapping", str(tmp_path / "mapping.json")]
     args += ["--deals", str(tmp_path / "deals.csv"), "--reps", "4", "--out", str(out)]
+    args += ["--replay-seeds", "0", "--verify-seeds", "0"]  # the reading is what is checked here
     with pytest.warns(UserWarning):
         assert calibrate_main(args) == 0
     printed = capsys.readouterr().out
