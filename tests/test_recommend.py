@@ -132,6 +132,7 @@ def test_beats_capacity_blind_thresholds_under_a_tight_team(world, capacity, his
         seed=0,
         simulate_seeds=0,
         bootstrap=0,
+        world=None,  # the capacity is given and nothing is verified in a fitted world
     )
     with pytest.warns(SelectionBiasWarning):
         labels = make_labels(history, horizon_days=120.0)
@@ -163,7 +164,7 @@ def test_beats_capacity_blind_thresholds_under_a_tight_team(world, capacity, his
 
 
 def test_volume_and_pipeline_objectives(capacity, history, rec):
-    common = dict(capacity=capacity, scorecard=rec.scorecard, simulate_seeds=0, bootstrap=0)
+    common = dict(capacity=capacity, scorecard=rec.scorecard, simulate_seeds=0, bootstrap=0, world=None)
     volume = recommend(history, objective="volume", target=300, **common)
     row = volume.tradeoffs.row(volume.threshold)
     assert row["mqls_per_month"] >= 300
@@ -183,6 +184,7 @@ def test_two_axis_rule(capacity, history, rec):
         grades=3,
         simulate_seeds=0,
         bootstrap=0,
+        world=None,
     )
     assert two.rules.grades is not None
     # the MQLs the table counted are the leads the two-axis rule passes
@@ -288,7 +290,7 @@ def test_promise_grows_with_the_sla_length(world, capacity, history, rec):
 
 
 def test_sql_objective_fits_points_to_reaching_sql(world, capacity, history, rec):
-    sqls = recommend(history, capacity, objective="sqls", simulate_seeds=0, bootstrap=0)
+    sqls = recommend(history, capacity, objective="sqls", simulate_seeds=0, bootstrap=0, world=None)
     # reaching SQL is far more common than winning: the fitted chances say so (the points
     # fitted to wins, at the same volume)
     at_volume = rec.tradeoffs.table.iloc[
