@@ -41,7 +41,7 @@ from scipy import stats
 import calibrate
 import simulate
 from bench._table import Row, print_table
-from calibrate.verification import paired_uplift, verify_arms
+from calibrate.verification import measure_year, paired_uplift, verify_arms
 from simulate import seeding
 
 HISTORY_SEED = 1
@@ -191,6 +191,13 @@ def check_world(
     best_conf_arm, regret_conf = _best(means[means["met"] >= confidence], by_arm, objective)
     compliance = by_arm["recommended"]["sla_compliance"].to_numpy(dtype=float)
     k = int((compliance >= target).sum())
+    # the history's own year under the rules it was made with (those in force)
+    own_year = measure_year(world, world.rules, history_seed)
+    levels = {
+        "recommended": (_level(rec, "expected"), means_of(by_arm["recommended"])),
+        "current": (_level(rec, "current"), means_of(by_arm["current"])),
+        "history": own_year,
+    }
     return {
         "world": name,
         "history_seed": history_seed,
@@ -214,8 +221,50 @@ def check_world(
         "sla_confidence": stated,
         "sla_held_to": confidence,
         "sla_p": float(stats.binom.cdf(k, len(compliance), confidence)),
+        "levels": levels,
+        "never_worked": _never_worked(rec),
         "seconds": (t_rec, time.perf_counter() - t0),
     }
+
+
+LEVEL_FIGURES = ("wins_per_month", "revenue_per_month")
+
+
+def _level(rec, kind: str) -> dict[str, float]:
+    figures = getattr(rec, kind, None) or {}
+    return {
+        f: float(figures[f].value) if f in figures and figures[f].value is not None else np.nan for f in LEVEL_FIGURES
+    }
+
+
+def means_of(years: pd.DataFrame) -> dict[str, float]:
+    return {f: float(years[f].mean()) for f in LEVEL_FIGURES}
+
+
+def _never_worked(rec) -> float:
+    share = (getattr(rec, "expected", None) or {}).get("extrapolated_share")
+    return float(share.value) if share is not None and share.value is not None else np.nan
+
+
+def levels_table(results: list[dict]) -> pd.DataFrame:
+    """Per world and arm, the level claimed against the new years' mean (and the history's
+    own year): where an uplift's claim goes wrong, which arm it is."""
+    lines = []
+    for r in results:
+        if "levels" not in r:
+            continue
+        own = r["levels"]["history"]
+        for arm in ("recommended", "current"):
+            claimed, verified = r["levels"][arm]
+            line = {"world": r["world"], "arm": arm}
+            for f, label, fmt in (("wins_per_month", "wins", "{:,.2f}"), ("revenue_per_month", "revenue", "{:,.0f}")):
+                line[f"{label} claimed"] = fmt.format(claimed[f])
+                line[f"{label} new years"] = fmt.format(verified[f])
+                line[f"{label} claimed/new"] = f"{claimed[f] / verified[f]:.2f}" if verified[f] else "n/a"
+                line[f"{label} history's own year"] = fmt.format(own[f]) if arm == "current" else ""
+            line["MQLs never worked"] = f"{r['never_worked']:.0%}" if arm == "recommended" else ""
+            lines.append(line)
+    return pd.DataFrame(lines)
 
 
 def _best(pool: pd.DataFrame, by_arm: dict, objective: str) -> tuple[str | None, tuple[float, float, float]]:
@@ -385,6 +434,8 @@ def rows(
     print(f"\nnew years (children of {VERIFY_SEED}): {results[0]['verify_seeds']}")
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(detail_table(results).to_string(index=False))
+        print("\nlevels a month, claimed against the mean of the new years:")
+        print(levels_table(results).to_string(index=False))
     return [row for r in results for row in _rows(r)]
 
 
