@@ -129,12 +129,14 @@ def _objective_figure(rec) -> str:
     return "wins_per_month" if getattr(rec, "objective", "revenue") in ("wins", "sqls") else "revenue_per_month"
 
 
+def _value(rec, kind: str, name: str) -> float:
+    """The value of figure ``name`` in ``rec.expected`` or ``rec.current`` (NaN if absent)."""
+    figure = (getattr(rec, kind, None) or {}).get(name)
+    return np.nan if figure is None or figure.value is None else float(figure.value)
+
+
 def _claimed(rec, name: str) -> float:
-    expected, current = getattr(rec, "expected", {}) or {}, getattr(rec, "current", None) or {}
-    e, c = expected.get(name), current.get(name)
-    if e is None or c is None or e.value is None or c.value is None:
-        return np.nan
-    return float(e.value) - float(c.value)
+    return _value(rec, "expected", name) - _value(rec, "current", name)
 
 
 def _interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
@@ -194,8 +196,8 @@ def check_world(
     # the history's own year under the rules it was made with (those in force)
     own_year = measure_year(world, world.rules, history_seed)
     levels = {
-        "recommended": (_level(rec, "expected"), means_of(by_arm["recommended"])),
-        "current": (_level(rec, "current"), means_of(by_arm["current"])),
+        "recommended": (_level(rec, "expected"), _means(by_arm["recommended"])),
+        "current": (_level(rec, "current"), _means(by_arm["current"])),
         "history": own_year,
     }
     return {
@@ -222,7 +224,7 @@ def check_world(
         "sla_held_to": confidence,
         "sla_p": float(stats.binom.cdf(k, len(compliance), confidence)),
         "levels": levels,
-        "never_worked": _never_worked(rec),
+        "never_worked": _value(rec, "expected", "extrapolated_share"),
         "seconds": (t_rec, time.perf_counter() - t0),
     }
 
@@ -231,19 +233,11 @@ LEVEL_FIGURES = ("wins_per_month", "revenue_per_month")
 
 
 def _level(rec, kind: str) -> dict[str, float]:
-    figures = getattr(rec, kind, None) or {}
-    return {
-        f: float(figures[f].value) if f in figures and figures[f].value is not None else np.nan for f in LEVEL_FIGURES
-    }
+    return {f: _value(rec, kind, f) for f in LEVEL_FIGURES}
 
 
-def means_of(years: pd.DataFrame) -> dict[str, float]:
+def _means(years: pd.DataFrame) -> dict[str, float]:
     return {f: float(years[f].mean()) for f in LEVEL_FIGURES}
-
-
-def _never_worked(rec) -> float:
-    share = (getattr(rec, "expected", None) or {}).get("extrapolated_share")
-    return float(share.value) if share is not None and share.value is not None else np.nan
 
 
 def levels_table(results: list[dict]) -> pd.DataFrame:

@@ -77,6 +77,13 @@ class InfeasibleWarning(UserWarning):
     """No threshold meets the SLA target with this team."""
 
 
+def _check_objective(objective: str, target: float | None) -> None:
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    if objective in ("volume", "pipeline") and target is None:
+        raise ValueError(f"objective {objective!r} needs a target (MQLs or pipeline a month)")
+
+
 def choose(
     table: pd.DataFrame,
     *,
@@ -93,8 +100,7 @@ def choose(
     only thresholds of at least ``min_threshold`` may be chosen (``calibrate.shape``: an MQL
     list allows a higher threshold, not a lower one).
     """
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    _check_objective(objective, target)
     allowed = (table["threshold"] >= min_threshold) & (table["mqls"] > 0)
     allowed = allowed if allowed.any() else table["mqls"] > 0
     feasible = (compliance >= sla_target) & (table["utilisation"] < 1) & allowed
@@ -104,8 +110,6 @@ def choose(
         column = "revenue_per_month" if objective == "revenue" else "wins_per_month"
         best = pool[column].idxmax()
     else:
-        if target is None:
-            raise ValueError(f"objective {objective!r} needs a target (MQLs or pipeline a month)")
         if objective == "volume":
             reach = pool["mqls_per_month"] >= target
         else:
@@ -195,10 +199,7 @@ def recommend(
             "with SalesCapacity().with_reps(6).with_sla_hours(24), or SalesCapacity(team=simulate.Team(reps=6), "
             "sla=simulate.SLA(hours=24))"
         )
-    if objective not in OBJECTIVES:  # before any work: a typo is one quick error
-        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    if objective in ("volume", "pipeline") and target is None:
-        raise ValueError(f"objective {objective!r} needs a target (MQLs or pipeline a month)")
+    _check_objective(objective, target)  # before any work: a typo is one quick error
     currency = _currency(currency)
     history = as_history(history)
     check_decision(history.shape, history.source)

@@ -317,13 +317,12 @@ def test_demo_refuses_an_output_path_that_is_a_file(tmp_path, capsys):
 def test_command_line_reads_a_bom_and_quoted_header_with_a_timezone(tmp_path, capsys, half_year):
     """Excel writes a byte-order mark and may quote every name: the header is read as CSV, so
     --timezone (which needs the column names before the file is read) still finds them."""
-    result = half_year
     csv = tmp_path / "leads.csv"
-    result.leads.to_csv(csv, index=False, quoting=1, encoding="utf-8-sig")
+    half_year.leads.to_csv(csv, index=False, quoting=1, encoding="utf-8-sig")
     out = tmp_path / "config.json"
     args = ["recommend", str(csv), "--timezone", "America/New_York", "--replay-seeds", "0", "--verify-seeds", "0"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         code = calibrate_main([*args, "--out", str(out)])
     assert code == 0, capsys.readouterr().err
-    assert Recommendation.from_json(out).history["leads"] == len(result.leads)
+    assert Recommendation.from_json(out).history["leads"] == len(half_year.leads)
