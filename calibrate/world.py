@@ -48,7 +48,7 @@ from simulate.funnel import ResponseDecay
 from simulate.resample import LeadSample, run_sample
 from simulate.rules import ScoringRules
 from simulate.scenario import Population, Scenario
-from simulate.table import BEHAVIOUR_COLUMNS, CATEGORICAL_ATTRIBUTES, reached_stages
+from simulate.table import BEHAVIOUR_COLUMNS, CATEGORICAL_ATTRIBUTES, LIFECYCLE_ORDER, reached_stages
 
 __all__ = ["FittedWorld", "fit_world"]
 
@@ -207,7 +207,7 @@ def fit_world(
     )
     good = touched & ~bad
     stages = _stages(leads, judged & good, reason)
-    decays = _stage_decays(response, stages, sql_logit, wait)
+    decays = _stage_decays(response, _stages(leads, judged & good, reason, first_trip=True), sql_logit, wait)
     at_wait = np.where(touched, wait, 0.0)
     d = {name: decay(at_wait) for name, decay in decays.items()}
     overall = response.decay(at_wait)
@@ -372,9 +372,12 @@ def _effects(leads, X, start, wait, touched, bad, as_of, won_in, judged, bootstr
     )
     pool_won = touched & ~bad & judged
     won_logit = _logit(p_model)
+    won_first = won_in
+    if "returned_at" in leads and "customer_at" in leads:  # won on the trip the wait acted on
+        won_first = won_in & ~(leads["returned_at"] <= leads["customer_at"]).to_numpy(dtype=bool, na_value=False)
     win_response = fit_response_effect(
         wait[pool_won],
-        won_in[pool_won],
+        won_first[pool_won],
         won_logit[pool_won],
         outcome_name="won",
         bootstrap=bootstrap // 2,
@@ -414,15 +417,16 @@ def _bad_share(leads: pd.DataFrame, touched: np.ndarray, bad: np.ndarray) -> np.
     return out
 
 
-def _stages(leads, pool, reason) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+def _stages(leads, pool, reason, first_trip: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
     """Per stage of the funnel, the judged worked leads at its start and those that passed
     (``None`` where the history lacks the stage dates). A lead counts at a stage when that
     stage or a later one is dated (``simulate.table.reached_stages``): an export without SQL
-    dates still has its opportunities."""
+    dates still has its opportunities. ``first_trip``: only when it got there before it was
+    first returned to sales (``_first_trip_reached``)."""
     cols = ("sal_at", "sql_at", "opportunity_at", "customer_at")
     if any(c not in leads for c in cols) or not pool.any() or leads["customer_at"].isna().all():
         return None
-    reached = reached_stages(leads)
+    reached = _first_trip_reached(leads) if first_trip else reached_stages(leads)
     sal, sql, opp, won = (reached[c].to_numpy() for c in cols)
     r = reason.to_numpy()
     connected = pool & (r != "unreachable")
@@ -434,6 +438,23 @@ def _stages(leads, pool, reason) -> dict[str, tuple[np.ndarray, np.ndarray]] | N
         "opportunity": (sql & pool, opp),
         "won": (opp & pool, won),
     }
+
+
+def _first_trip_reached(leads: pd.DataFrame) -> pd.DataFrame:
+    """``simulate.table.reached_stages`` on the first trip to sales only: a stage counts when
+    it (or a later one) is dated before the lead came back from nurture.
+
+    The wait to the first touch acts on the first trip; a lead recycled after a long wait
+    that qualifies on its second trip (with a wait of its own) is not a pass of the first,
+    and counting it as one flattens the fitted decay.
+    """
+    stages = [c for c in LIFECYCLE_ORDER if c in leads.columns]
+    back = leads["returned_at"] if "returned_at" in leads else pd.Series(pd.NaT, index=leads.index)
+    reached, earliest = {}, pd.Series(pd.NaT, index=leads.index, dtype=back.dtype)
+    for column in reversed(stages):
+        earliest = earliest.where(earliest.notna() & ~(leads[column] < earliest), leads[column])
+        reached[column] = (earliest.notna() & ~(back <= earliest)).to_numpy(dtype=bool, na_value=False)
+    return pd.DataFrame({c: reached[c] for c in stages}, index=leads.index)
 
 
 def _stage_decays(response: ResponseEffect, stages, logit, wait) -> dict[str, ResponseDecay]:

@@ -80,6 +80,22 @@ def test_response_effect_interval_covers_the_true_curve(name, request):
         assert high - low < 0.35  # an interval that says something
 
 
+@pytest.mark.parametrize("name", ["default_world", "other_world"])
+def test_the_decay_the_world_simulates_is_the_true_one(name, request):
+    """The world's funnel splits the wait's effect between acceptance and qualification
+    (each fitted to its own stage, on the first trip): their product is the true decay, to
+    within the sampling error of the overall effect (half its 95% interval) at 1, 8 and 24 h.
+    A second trip's SAL or SQL counted as a pass of the first flattens it."""
+    truth, _, world = request.getfixturevalue(name)
+    f, g = truth.funnel, world.scenario.funnel
+    for hours in (1.0, 8.0, 24.0):
+        t = np.array([hours * 60])
+        true = float(f.connect_decay(t)[0] * f.qualify_decay(t)[0])
+        simulated = float(g.connect_decay(t)[0] * g.qualify_decay(t)[0])
+        low, high = world.response.interval(hours)
+        assert abs(simulated - true) <= (high - low) / 2, (hours, simulated, true, low, high)
+
+
 def test_team_hours_and_size_are_read_from_first_touches(other_world):
     truth, _, world = other_world
     team = world.scenario.team
