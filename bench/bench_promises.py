@@ -10,6 +10,9 @@ random numbers, ``calibrate.verification.verify_arms``). Per world:
 * the claimed uplift (``expected - current`` of the recommendation) in wins and revenue a
   month against the verified paired uplift and its 95% Student t interval over the years:
   the claim should lie inside;
+* the claimed range: the leads the history never worked count as none in ``expected`` and
+  may add up to ``extrapolated_wins_per_month`` (the top of their plausible range, the summary
+  says so); the wins uplift from none to the top should overlap the verified interval;
 * where a gain is claimed in the objective (revenue by default), the verified uplift should
   be >= 0;
 * regret: the objective of the recommended rules against the best of the thresholds tried
@@ -139,6 +142,17 @@ def _claimed(rec, name: str) -> float:
     return _value(rec, "expected", name) - _value(rec, "current", name)
 
 
+def _claimed_range(rec, name: str) -> tuple[float, float]:
+    """The claimed uplift with the leads the history never worked counted at none (the
+    expected figure) and at the top of their plausible range (``extrapolated_*``, of both
+    arms): the range the summary states for the wins."""
+    extra = "extrapolated_" + name
+    top = [_value(rec, kind, extra) for kind in ("expected", "current")]
+    top = [0.0 if not np.isfinite(x) else x for x in top]
+    low = _claimed(rec, name)
+    return low, low + top[0] - top[1]
+
+
 def _interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
     n = values.size
     mean = float(values.mean())
@@ -208,6 +222,8 @@ def check_world(
         "feasible": constraints.get("feasible"),
         "objective": objective,
         "claimed": {f: _claimed(rec, f) for f in ("wins_per_month", "revenue_per_month", "sla_compliance")},
+        # the recommendation states a range for the wins only (no extrapolated revenue is carried)
+        "claimed_range": {"wins_per_month": _claimed_range(rec, "wins_per_month")},
         "uplift": up,
         "best_arm": best_arm,
         "best_threshold": _arm_threshold(best_arm, rec),
@@ -294,6 +310,19 @@ def _inside(up: pd.DataFrame, name: str, claimed: float) -> bool | None:
     return bool(r["low"] <= claimed <= r["high"])
 
 
+def _meets(up: pd.DataFrame, name: str, claimed: tuple[float, float]) -> bool | None:
+    """Does the claimed range overlap the paired interval?"""
+    r = up.loc[name]
+    low, high = min(claimed), max(claimed)
+    if not (np.isfinite(low) and np.isfinite(high) and np.isfinite(r["low"])):
+        return None
+    return bool(low <= r["high"] and r["low"] <= high)
+
+
+def _span(claimed: tuple[float, float], fmt: str) -> str:
+    return f"[{_signed(min(claimed), fmt)}, {_signed(max(claimed), fmt)}]"
+
+
 def _yes(x: bool | None) -> str:
     return "n/a" if x is None else ("yes" if x else "NO")
 
@@ -315,6 +344,8 @@ def detail_table(results: list[dict]) -> pd.DataFrame:
                 "wins claimed": _signed(c["wins_per_month"]),
                 "wins verified [95%]": _verified(up, "wins_per_month", "{:+,.2f}"),
                 "in": _yes(_inside(up, "wins_per_month", c["wins_per_month"])),
+                "wins range": _span(r["claimed_range"]["wins_per_month"], "{:+,.2f}"),
+                "meets": _yes(_meets(up, "wins_per_month", r["claimed_range"]["wins_per_month"])),
                 "revenue claimed": _signed(c["revenue_per_month"], "{:+,.0f}"),
                 "revenue verified [95%]": _verified(up, "revenue_per_month", "{:+,.0f}"),
                 "in ": _yes(_inside(up, "revenue_per_month", c["revenue_per_month"])),
@@ -352,6 +383,18 @@ def _rows(r: dict) -> list[Row]:
                 f"claimed {_signed(c[figure], fmt)}, verified {_verified(up, figure, fmt)}",
                 "inside",
                 met=_inside(up, figure, c[figure]),
+            )
+        )
+        span = r["claimed_range"].get(figure)
+        if span is None:
+            continue
+        out.append(
+            Row(
+                f"promises {name}: claimed {label} uplift range (never-worked leads at none to the top) meets it",
+                size,
+                f"claimed {_span(span, fmt)}, verified {_verified(up, figure, fmt)}",
+                "overlaps",
+                met=_meets(up, figure, span),
             )
         )
     objective = r["objective"]
