@@ -100,11 +100,13 @@ def current_baseline(
         amount_dispersion=inputs.amount_dispersion,
     )
     if not (isinstance(simulate_seeds, int | np.integer) and simulate_seeds == 0):
-        load = np.concatenate([mql, mql[inputs.returns_index]]) if inputs.returns_score is not None else mql
-        handoff = inputs.load_arrays()[1]
+        load, trips = mql, handoff  # the simulated check hands them over at their own moments too
+        if inputs.returns_score is not None:
+            load = np.concatenate([mql, mql[inputs.returns_index]])
+            trips = np.concatenate([handoff, inputs.returns_handoff_min])
         sim = simulated_load(
             load.astype(float),
-            handoff,
+            trips,
             [1.0],
             capacity=trade.capacity,
             window=inputs.window,

@@ -71,3 +71,38 @@ def test_new_years_fall_in_the_range_of_a_new_year(rec):
         inside = int(((years[name] >= e.year_low) & (years[name] <= e.year_high)).sum())
         # a 90% range: fewer inside than this would reject its coverage at 1%
         assert inside >= stats.binom.ppf(0.01, SEEDS, 0.9), (name, inside)
+
+
+def test_the_rules_in_force_are_simulated_at_their_own_mql_moments(world):
+    """The current rules' simulated check hands their MQLs over when those rules made them
+    MQLs (the history's ``mql_at``), whatever moments the candidates' inputs carry: the same
+    seeds on the history's own moments give the same figures."""
+    from calibrate.baseline import current_baseline
+    from calibrate.inputs import prepare
+    from calibrate.sla import simulated_load
+    from calibrate.tradeoffs import evaluate_tradeoffs
+
+    small = world.replace(months=3)
+    history = calibrate.History.from_run(simulate.run(small, seed=11))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SelectionBiasWarning)
+        inputs = prepare(history, cross_fit=1, horizon_days=30)
+    window = inputs.window
+    # candidates handed over ten hours after the current rules' moments
+    later = dataclasses.replace(inputs, handoff_min=np.clip(inputs.handoff_min + 600.0, 0, window.end_minutes - 1))
+    capacity = calibrate.SalesCapacity.from_scenario(small)
+    trade = evaluate_tradeoffs(
+        later.score, later.p_win, later.handoff_min, capacity=capacity, window=window, bootstrap=0
+    )
+    base = current_baseline(
+        history, later, small.rules, trade, credit_unworked=False, simulate_seeds=3, seed=5, untrusted=True
+    )
+    leads = history.leads
+    mql = leads["mql_at"].notna().to_numpy()
+    own = np.clip(window.minutes(leads["mql_at"]), 0, window.end_minutes - 1)
+    own = np.where(mql, own, later.handoff_min)  # the others are no load (their draws follow the order)
+    load = np.concatenate([mql, mql[inputs.returns_index]]).astype(float)
+    trips = np.concatenate([own, inputs.returns_handoff_min])
+    reference = simulated_load(load, trips, [1.0], capacity=capacity, window=window, seeds=3, seed=5)
+    for name in ("sla_compliance", "median_response_hours", "value_kept"):
+        assert base.row[f"sim_{name}"] == pytest.approx(reference[name].mean(), rel=1e-9), name
