@@ -11,8 +11,9 @@ random numbers, ``calibrate.verification.verify_arms``). Per world:
   month against the verified paired uplift and its 95% Student t interval over the years:
   the claim should lie inside;
 * the claimed range: the leads the history never worked count as none in ``expected`` and
-  may add up to ``extrapolated_wins_per_month`` (the top of their plausible range, the summary
-  says so); the wins uplift from none to the top should overlap the verified interval;
+  may add up to ``extrapolated_wins_per_month`` / ``extrapolated_revenue_per_month`` (the top
+  of their plausible range, the summary says so); the uplift from none to the top should
+  overlap the verified interval;
 * where a gain is claimed in the objective (revenue by default), the verified uplift should
   be >= 0;
 * regret: the objective of the recommended rules against the best of the thresholds tried
@@ -24,18 +25,19 @@ random numbers, ``calibrate.verification.verify_arms``). Per world:
   ``DEFAULT_SLA_CONFIDENCE``; met unless a one-sided binomial test rejects it at 5%.
 
 ``python -m bench promises`` runs every world; ``python -m bench promises --worlds
-default,tight_team`` some of them (also ``--seeds 10`` for fewer new years). Run alone:
+default,tight_team`` some of them (also ``--seeds 10`` for fewer new years, ``--history-seed
+1,2,3,4,5`` for several histories: then the claim's bias and its interval's coverage over the
+histories are the rows). Run alone:
 ``python -m bench.bench_promises --worlds default``.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,6 +46,7 @@ from scipy import stats
 import calibrate
 import simulate
 from bench._table import Row, print_table
+from bench.promise_worlds import WORLDS
 from calibrate.verification import measure_year, paired_uplift, verify_arms
 from simulate import seeding
 
@@ -58,57 +61,6 @@ VOLUME_RATIOS = (0.5, 0.65, 0.8, 0.9, 1.12, 1.25, 1.5, 2.0)
 the recommended volume."""
 REGRET_TARGET = {"default": 2.0}
 REGRET_TARGET_ELSEWHERE = 4.0
-
-
-def _flipped_truth(truth: simulate.Truth) -> simulate.Truth:
-    """Several signs of the truth flipped: page views, e-mail clicks and webinars now lower the
-    chance to buy; software and personal e-mail domains swap sides with education."""
-    behaviour = dict(truth.behaviour_weights)
-    for name in ("page_views", "email_clicks", "webinars", "early_content_downloads"):
-        behaviour[name] = -behaviour[name]
-    weights = {k: dict(v) for k, v in truth.weights.items()}
-    for attr, value in (("industry", "software"), ("industry", "education"), ("email_domain", "personal")):
-        weights[attr][value] = -weights[attr][value]
-    return dataclasses.replace(truth, behaviour_weights=behaviour, weights=weights)
-
-
-def _default() -> simulate.Scenario:
-    return simulate.Scenario()
-
-
-def _base_rate() -> simulate.Scenario:
-    s = simulate.Scenario()
-    return s.replace(name="base_rate", truth=dataclasses.replace(s.truth, intercept=s.truth.intercept + 0.7))
-
-
-def _flipped() -> simulate.Scenario:
-    s = simulate.Scenario()
-    return s.replace(name="flipped_truth", truth=_flipped_truth(s.truth))
-
-
-def _tight_team() -> simulate.Scenario:
-    s = simulate.Scenario()
-    return s.replace(name="tight_team", team=s.team.with_size(3))
-
-
-def _tight_sla() -> simulate.Scenario:
-    s = simulate.Scenario()
-    return s.replace(name="tight_sla", sla=dataclasses.replace(s.sla, hours=4.0))
-
-
-def _loose_team() -> simulate.Scenario:
-    s = simulate.Scenario()
-    return s.replace(name="loose_team", team=s.team.with_size(6))
-
-
-WORLDS: dict[str, tuple[str, Callable[[], simulate.Scenario]]] = {
-    "default": ("the default world", _default),
-    "base_rate": ("Truth.intercept -7.5 -> -6.8 (about twice the base rate)", _base_rate),
-    "flipped_truth": ("4 behaviour and 3 attribute weights of the truth with their signs flipped", _flipped),
-    "tight_team": ("3 reps instead of 4", _tight_team),
-    "tight_sla": ("a 4-hour SLA instead of 8", _tight_sla),
-    "loose_team": ("6 reps instead of 4", _loose_team),
-}
 
 
 def _grid(rec, n_ratios: Sequence[float] = VOLUME_RATIOS) -> list[float]:
@@ -145,12 +97,21 @@ def _claimed(rec, name: str) -> float:
 def _claimed_range(rec, name: str) -> tuple[float, float]:
     """The claimed uplift with the leads the history never worked counted at none (the
     expected figure) and at the top of their plausible range (``extrapolated_*``, of both
-    arms): the range the summary states for the wins."""
+    arms): the range the summary states."""
     extra = "extrapolated_" + name
     top = [_value(rec, kind, extra) for kind in ("expected", "current")]
     top = [0.0 if not np.isfinite(x) else x for x in top]
     low = _claimed(rec, name)
     return low, low + top[0] - top[1]
+
+
+def _claim_interval(rec, name: str) -> tuple[float, float]:
+    """The 95% interval the recommendation states for its uplift (``rec.uplift``): the
+    outcome noise of the one history it learned from (``calibrate.baseline.expected_uplift``)."""
+    u = (getattr(rec, "uplift", None) or {}).get(name)
+    if u is None or u.low is None or u.high is None:
+        return np.nan, np.nan
+    return float(u.low), float(u.high)
 
 
 def _interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
@@ -222,8 +183,8 @@ def check_world(
         "feasible": constraints.get("feasible"),
         "objective": objective,
         "claimed": {f: _claimed(rec, f) for f in ("wins_per_month", "revenue_per_month", "sla_compliance")},
-        # the recommendation states a range for the wins only (no extrapolated revenue is carried)
-        "claimed_range": {"wins_per_month": _claimed_range(rec, "wins_per_month")},
+        "claimed_range": {f: _claimed_range(rec, f) for f in LEVEL_FIGURES},
+        "claimed_interval": {f: _claim_interval(rec, f) for f in LEVEL_FIGURES},
         "uplift": up,
         "best_arm": best_arm,
         "best_threshold": _arm_threshold(best_arm, rec),
@@ -310,6 +271,15 @@ def _inside(up: pd.DataFrame, name: str, claimed: float) -> bool | None:
     return bool(r["low"] <= claimed <= r["high"])
 
 
+def _covers(up: pd.DataFrame, name: str, claimed: tuple[float, float]) -> bool | None:
+    """Does the claim's own interval hold the verified mean uplift?"""
+    low, high = claimed
+    mean = float(up.loc[name, "uplift"])
+    if not (np.isfinite(low) and np.isfinite(high) and np.isfinite(mean)):
+        return None
+    return bool(low <= mean <= high)
+
+
 def _meets(up: pd.DataFrame, name: str, claimed: tuple[float, float]) -> bool | None:
     """Does the claimed range overlap the paired interval?"""
     r = up.loc[name]
@@ -344,11 +314,17 @@ def detail_table(results: list[dict]) -> pd.DataFrame:
                 "wins claimed": _signed(c["wins_per_month"]),
                 "wins verified [95%]": _verified(up, "wins_per_month", "{:+,.2f}"),
                 "in": _yes(_inside(up, "wins_per_month", c["wins_per_month"])),
+                "claim's 95%": _span(r["claimed_interval"]["wins_per_month"], "{:+,.2f}"),
+                "covers": _yes(_covers(up, "wins_per_month", r["claimed_interval"]["wins_per_month"])),
                 "wins range": _span(r["claimed_range"]["wins_per_month"], "{:+,.2f}"),
                 "meets": _yes(_meets(up, "wins_per_month", r["claimed_range"]["wins_per_month"])),
                 "revenue claimed": _signed(c["revenue_per_month"], "{:+,.0f}"),
                 "revenue verified [95%]": _verified(up, "revenue_per_month", "{:+,.0f}"),
                 "in ": _yes(_inside(up, "revenue_per_month", c["revenue_per_month"])),
+                "claim's 95% ": _span(r["claimed_interval"]["revenue_per_month"], "{:+,.0f}"),
+                "covers ": _yes(_covers(up, "revenue_per_month", r["claimed_interval"]["revenue_per_month"])),
+                "revenue range": _span(r["claimed_range"]["revenue_per_month"], "{:+,.0f}"),
+                "meets ": _yes(_meets(up, "revenue_per_month", r["claimed_range"]["revenue_per_month"])),
                 "gain >= 0": _yes(None if not gain > 0 else bool(up.loc[r["objective"], "uplift"] >= 0)),
                 "SLA claimed": _signed(c["sla_compliance"], "{:+.1%}"),
                 "SLA verified [95%]": _verified(up, "sla_compliance", "{:+.1%}"),
@@ -385,9 +361,17 @@ def _rows(r: dict) -> list[Row]:
                 met=_inside(up, figure, c[figure]),
             )
         )
-        span = r["claimed_range"].get(figure)
-        if span is None:
-            continue
+        own = r["claimed_interval"][figure]
+        out.append(
+            Row(
+                f"promises {name}: the claim's own 95% interval (one history's noise) holds the verified {label}",
+                size,
+                f"claimed {_span(own, fmt)}, verified {_verified(up, figure, fmt)}",
+                "holds",
+                met=_covers(up, figure, own),
+            )
+        )
+        span = r["claimed_range"][figure]
         out.append(
             Row(
                 f"promises {name}: claimed {label} uplift range (never-worked leads at none to the top) meets it",
@@ -433,6 +417,84 @@ def _rows(r: dict) -> list[Row]:
     return out
 
 
+def across_histories(results: list[dict]) -> pd.DataFrame:
+    """Per world, over several history seeds: the claim's bias (claimed - verified uplift,
+    mean and 95% t interval over the histories) and how often its own interval holds the
+    verified uplift; one history's luck averages out here."""
+    lines = []
+    for world in dict.fromkeys(r["world"] for r in results):
+        done = [r for r in results if r["world"] == world and "error" not in r]
+        if not done:
+            continue
+        line = {"world": world, "histories": len(done)}
+        for figure, label, fmt in (
+            ("wins_per_month", "wins", "{:+,.2f}"),
+            ("revenue_per_month", "revenue", "{:+,.0f}"),
+        ):
+            gap = np.array([r["claimed"][figure] - r["uplift"].loc[figure, "uplift"] for r in done], dtype=float)
+            mean, low, high = _interval(gap)
+            held = [_covers(r["uplift"], figure, r["claimed_interval"][figure]) for r in done]
+            line[f"{label} claimed - verified [95%]"] = (
+                f"{_signed(mean, fmt)} [{_signed(low, fmt)}, {_signed(high, fmt)}]"
+            )
+            line[f"{label} unbiased"] = _yes(None if not np.isfinite(low) else bool(low <= 0 <= high))
+            line[f"{label} claim's 95% holds"] = f"{sum(bool(h) for h in held)}/{len(held)}"
+            line[f"_{figure}_gap"] = (mean, low, high)
+            line[f"_{figure}_held"] = (sum(bool(h) for h in held), len(held))
+        regret = np.array([r["regret"][0] for r in done], dtype=float)
+        line["regret % (mean, max)"] = f"{np.nanmean(regret):.1f}, {np.nanmax(regret):.1f}"
+        k = sum(r["sla_years"] for r in done)
+        n = sum(len(r["verify_seeds"]) for r in done)
+        line["years SLA met"] = f"{k}/{n}"
+        line["_sla"] = (k, n, done[0]["sla_held_to"])
+        lines.append(line)
+    return pd.DataFrame(lines)
+
+
+def _across_rows(table: pd.DataFrame, seeds: Sequence[int], n_years: int) -> list[Row]:
+    size = f"history seeds {','.join(str(s) for s in seeds)}; {n_years} new years each"
+    out = []
+    for line in table.to_dict("records"):
+        world = line["world"]
+        for figure, label, fmt in (
+            ("wins_per_month", "wins/month", "{:+,.2f}"),
+            ("revenue_per_month", "revenue/month", "{:+,.0f}"),
+        ):
+            mean, low, high = line[f"_{figure}_gap"]
+            out.append(
+                Row(
+                    f"promises {world}: claimed - verified {label} uplift over {line['histories']} histories",
+                    size,
+                    f"{_signed(mean, fmt)} [{_signed(low, fmt)}, {_signed(high, fmt)}]",
+                    "interval holds 0",
+                    met=None if not np.isfinite(low) else bool(low <= 0 <= high),
+                )
+            )
+            k, n = line[f"_{figure}_held"]
+            p = float(stats.binom.cdf(k, n, CONFIDENCE))
+            out.append(
+                Row(
+                    f"promises {world}: the claim's own 95% interval holds the verified {label} uplift",
+                    size,
+                    f"{k}/{n} histories; binomial p={p:.3f}",
+                    "95% of histories",
+                    met=bool(p >= 0.05),
+                )
+            )
+        k, n, held_to = line["_sla"]
+        p = float(stats.binom.cdf(k, n, held_to))
+        out.append(
+            Row(
+                f"promises {world}: new years meeting the SLA target, all histories",
+                size,
+                f"{k}/{n} ({k / n:.0%}); binomial p={p:.3f}",
+                f">= {held_to:.0%} of years",
+                met=bool(p >= 0.05),
+            )
+        )
+    return out
+
+
 def _names(worlds: str | Sequence[str] | None) -> list[str]:
     if worlds is None:
         return list(WORLDS)
@@ -454,33 +516,46 @@ def rows(
     """Check every world (or those named, comma-separated), print the detail and return the
     rows (``capacity``: see ``check_world``)."""
     workers = int(workers) if workers is not None else max(1, min(2, os.cpu_count() or 1))
+    history_seeds = [int(x) for x in str(history_seed).split(",") if x.strip()]
     results = []
     for name in _names(worlds):
-        print(f"  world {name}: {WORLDS[name][0]} ...", flush=True)
-        try:
-            r = check_world(name, seeds=int(seeds), history_seed=int(history_seed), workers=workers, capacity=capacity)
-            print(f"    recommend {r['seconds'][0]:.0f} s, all {r['seconds'][1]:.0f} s", flush=True)
-        except Exception as exc:  # the recommendation is being reworked: report, do not stop
-            r = {
-                "world": name,
-                "history_seed": int(history_seed),
-                "verify_seeds": seeding.seed_list(int(seeds), seed=VERIFY_SEED),
-                "error": f"{type(exc).__name__}: {exc}"[:200],
-            }
-        results.append(r)
+        for one_seed in history_seeds:
+            print(f"  world {name}: {WORLDS[name][0]}, history seed {one_seed} ...", flush=True)
+            results.append(_check_or_error(name, int(seeds), one_seed, workers, capacity))
     print(f"\nnew years (children of {VERIFY_SEED}): {results[0]['verify_seeds']}")
-    with pd.option_context("display.width", 250, "display.max_columns", 30):
+    with pd.option_context("display.width", 250, "display.max_columns", 40):
         print(detail_table(results).to_string(index=False))
         print("\nlevels a month, claimed against the mean of the new years:")
         print(levels_table(results).to_string(index=False))
+        if len(history_seeds) > 1:
+            across = across_histories(results)
+            print("\nacross the histories:")
+            print(across[[c for c in across.columns if not c.startswith("_")]].to_string(index=False))
+            return _across_rows(across, history_seeds, int(seeds))
     return [row for r in results for row in _rows(r)]
+
+
+def _check_or_error(name: str, seeds: int, history_seed: int, workers: int, capacity: str) -> dict:
+    try:
+        r = check_world(name, seeds=seeds, history_seed=history_seed, workers=workers, capacity=capacity)
+        print(f"    recommend {r['seconds'][0]:.0f} s, all {r['seconds'][1]:.0f} s", flush=True)
+        return r
+    except Exception as exc:  # the recommendation is being reworked: report, do not stop
+        return {
+            "world": name,
+            "history_seed": history_seed,
+            "verify_seeds": seeding.seed_list(seeds, seed=VERIFY_SEED),
+            "error": f"{type(exc).__name__}: {exc}"[:200],
+        }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_promises", description=__doc__.splitlines()[0])
     parser.add_argument("--worlds", default=None, help=f"comma-separated, of: {', '.join(WORLDS)}")
     parser.add_argument("--seeds", type=int, default=SEEDS, help="new years per world")
-    parser.add_argument("--history-seed", type=int, default=HISTORY_SEED)
+    parser.add_argument(
+        "--history-seed", default=str(HISTORY_SEED), help="one seed, or several comma-separated (then a summary)"
+    )
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--capacity", choices=("fitted", "true"), default="fitted", help="team and funnel")
     args = parser.parse_args(argv)

@@ -42,6 +42,7 @@ FIGURE_LABELS = {
     "unworked_mqls_per_month": ("MQLs never worked before", "{:,.0f}"),
     "extrapolated_share": ("share of MQLs never worked", "{:.0%}"),
     "extrapolated_wins_per_month": ("most wins they may add", "{:,.1f}"),
+    "extrapolated_revenue_per_month": ("most revenue they may add", "{:,.0f}"),
 }
 
 
@@ -243,7 +244,10 @@ class Recommendation:
         from calibrate.world import wrap80
 
         wins = self.expected.get("extrapolated_wins_per_month")
+        revenue = self.expected.get("extrapolated_revenue_per_month")
         most = f" and at most {wins.value:,.1f} a month" if wins is not None and wins.value is not None else ""
+        if most and revenue is not None and revenue.value is not None:
+            most += f" ({revenue.value:,.0f} {self.currency} of revenue)"
         text = (
             f"{share.value:.0%} of these MQLs come from regions of the score the history never "
             f"worked (no outcome was seen there): their wins count as none in 'expected'{most} "

@@ -57,6 +57,7 @@ EXPECTED = (
     "unworked_mqls_per_month",
     "extrapolated_share",
     "extrapolated_wins_per_month",
+    "extrapolated_revenue_per_month",
 )
 
 
