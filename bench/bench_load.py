@@ -77,7 +77,7 @@ def _analytic_rows() -> list[Row]:
     t_reps = _best_of(lambda: _Model(prep, team).reps_needed(sla.target, None, current))
     size = f"{score.size:,} leads, {thresholds.size} thresholds, 40 reps"
     return [
-        Row("analytic load of every threshold", size, f"{t_all:.3f} s", "< 1 s (whole table)", met=t_all < 1),
+        Row("analytic load of every threshold", size, f"{t_all:.3f} s", "< 0.5 s (whole table)", met=t_all < 0.5),
         Row("  of which: one pass over the leads", "", f"{t_prep:.3f} s", ""),
         Row("  of which: every threshold at the team size", "", f"{t_eval:.3f} s", ""),
         Row("  of which: reps needed (search)", "", f"{t_reps:.3f} s", ""),
@@ -106,11 +106,11 @@ def _simulated_rows() -> list[Row]:
         Row(
             "simulated check, default team, a year",
             size,
-            f"{t_pool:.2f} s",
-            "< 10 s",
             f"one process: {per_seed * 20:.1f} s",
-            f"{workers} processes",
-            met=t_pool < 10,
+            "< 10 s in one process",
+            f"{workers} processes: {t_pool:.2f} s",
+            "",
+            met=per_seed * 20 < 10,
         ),
     ]
 
