@@ -14,6 +14,8 @@ random numbers, ``calibrate.verification.verify_arms``). Per world:
   may add up to ``extrapolated_wins_per_month`` / ``extrapolated_revenue_per_month`` (the top
   of their plausible range, the summary says so); the uplift from none to the top should
   overlap the verified interval;
+* the claim and the verified uplift agree within their standard errors: the claim's own
+  95% interval (``rec.uplift``, the outcome noise of the one history) and the new years';
 * where a gain is claimed in the objective (revenue by default), the verified uplift should
   be >= 0;
 * regret: the objective of the recommended rules against the best of the thresholds tried
@@ -26,8 +28,8 @@ random numbers, ``calibrate.verification.verify_arms``). Per world:
 
 ``python -m bench promises`` runs every world; ``python -m bench promises --worlds
 default,tight_team`` some of them (also ``--seeds 10`` for fewer new years, ``--history-seed
-1,2,3,4,5`` for several histories: then the claim's bias and its interval's coverage over the
-histories are the rows). Run alone:
+1,2,3,4,5`` for several histories: then the claim's bias over the histories and how often it
+agrees with the verified uplift are the rows). Run alone:
 ``python -m bench.bench_promises --worlds default``.
 """
 
