@@ -84,7 +84,7 @@ def current_baseline(
     handoff = np.where(mql & np.isfinite(moment), np.clip(moment, 0, window.end_minutes - 1), inputs.handoff_min)
     one = evaluate_tradeoffs(
         mql.astype(float),
-        inputs.credited_p_win(credit_unworked),
+        inputs.outcome_values(credit_unworked),
         handoff,
         capacity=trade.capacity,
         window=inputs.window,
@@ -98,6 +98,7 @@ def current_baseline(
         unworked=~inputs.outcome_known,
         extrapolated_p=inputs.plausible_high_p(),
         amount_dispersion=inputs.amount_dispersion,
+        kept_weight=inputs.credited_p_win(credit_unworked),
     )
     if not (isinstance(simulate_seeds, int | np.integer) and simulate_seeds == 0):
         load, trips = mql, handoff  # the simulated check hands them over at their own moments too
@@ -130,33 +131,32 @@ def _spread_at(table: pd.DataFrame, volume: float) -> float:
 
 def expected_uplift(
     inputs: LeadInputs,
-    chosen: np.ndarray,
+    counted: np.ndarray,
     chosen_row: pd.Series,
     base: Baseline,
     *,
     credit_unworked: bool,
     kept_history: float,
 ) -> dict[str, Estimate]:
-    """The claimed gain of the chosen MQLs over the baseline's, with its interval.
+    """The claimed gain of the chosen rules over the baseline's, with its interval.
 
-    The value is the difference of the two rows. Its interval: the chances were learned from
-    one history's outcomes, and the two sets share most leads, so the difference carries the
-    outcome noise of the leads in one set only (a Bernoulli draw each, ``E[y^2] = p``; revenue
-    ``p v^2`` times the deal-size dispersion), at each set's value kept, over the months;
-    SLA compliance and MQLs have no interval here (the verification measures them).
+    ``counted`` marks the leads whose outcomes the chosen row counts
+    (``LeadInputs.counted_by``: for a threshold on fitted points, the held-out fold
+    selections). The value is the difference of the two rows. Its interval: both rows count
+    outcomes of one history, and the two sets share most leads, so the difference carries
+    the outcome noise of the leads in one set only (a Bernoulli draw each, ``E[y^2] = p``;
+    revenue ``p v^2`` times the deal-size dispersion) at that set's value kept, and of the
+    shared leads at the difference of the two values kept, over the months; SLA compliance
+    and MQLs have no interval here (the verification measures them).
     """
     p = inputs.credited_p_win(credit_unworked)
     months = inputs.window.months
-    only_new, only_old = chosen & ~base.mql, base.mql & ~chosen
     kept_new = float(chosen_row["value_kept"]) / kept_history
     kept_old = float(base.row["value_kept"]) / kept_history
+    weight = np.where(counted, kept_new, 0.0) - np.where(base.mql, kept_old, 0.0)
     variance = {
-        "wins_per_month": (p[only_new].sum() * kept_new**2 + p[only_old].sum() * kept_old**2) / months**2,
-        "revenue_per_month": (
-            (p * inputs.amount**2)[only_new].sum() * kept_new**2 + (p * inputs.amount**2)[only_old].sum() * kept_old**2
-        )
-        * inputs.amount_dispersion
-        / months**2,
+        "wins_per_month": float(np.sum(p * weight**2)) / months**2,
+        "revenue_per_month": float(np.sum(p * inputs.amount**2 * weight**2)) * inputs.amount_dispersion / months**2,
     }
     z = float(norm.ppf(0.5 + UPLIFT_CONFIDENCE / 2))
     out = {}

@@ -131,14 +131,16 @@ def recompute(tradeoffs, inputs, *, reps: int | None = None, sla_hours: float | 
         capacity = capacity.with_reps(reps)
     if sla_hours is not None:
         capacity = capacity.with_sla_hours(sla_hours)
-    credited = inputs.credited_p_win() if hasattr(inputs, "credited_p_win") else inputs.p_win
+    credited, amount = (
+        inputs.threshold_values() if hasattr(inputs, "threshold_values") else (inputs.p_win, inputs.amount)
+    )
     return evaluate_tradeoffs(
         inputs.score,
         credited,
         inputs.handoff_min,
         capacity=capacity,
         window=tradeoffs.window,
-        amount=inputs.amount,
+        amount=amount,
         historical_wait_min=inputs.historical_wait_min,
         thresholds=tradeoffs.table["threshold"].to_numpy(dtype=float),
         bootstrap=0,

@@ -272,9 +272,9 @@ def recommend(
         rules, threshold, row, feasible = base.rules, float(base.rules.mql_threshold), base.row, True
     uplift = None
     if base is not None:
-        chosen = base.mql if keep else inputs.score >= threshold
+        counted = base.mql if keep else inputs.counted_by(inputs.score >= threshold)
         uplift = expected_uplift(
-            inputs, chosen, row, base, credit_unworked=credit_unworked, kept_history=trade.kept_history
+            inputs, counted, row, base, credit_unworked=credit_unworked, kept_history=trade.kept_history
         )
     leads = history.leads
     expected, current = _figures(row, trade), None if base is None else _figures(base.row, trade)
@@ -422,14 +422,16 @@ def _choose_threshold(inputs: LeadInputs, pick: dict, table_of: dict, sla_confid
 
 
 def _table(inputs: LeadInputs, *, capacity, bootstrap, seed, credit_unworked) -> Tradeoffs:
-    """The analytic trade-off table of the inputs' leads."""
+    """The analytic trade-off table of the inputs' leads (each threshold valued on held-out
+    outcomes, ``LeadInputs.threshold_values``)."""
+    p, amount = inputs.threshold_values(credit_unworked)
     return evaluate_tradeoffs(
         inputs.score,
-        inputs.credited_p_win(credit_unworked),
+        p,
         inputs.handoff_min,
         capacity=capacity,
         window=inputs.window,
-        amount=inputs.amount,
+        amount=amount,
         historical_wait_min=inputs.historical_wait_min,
         bootstrap=bootstrap,
         seed=seed,

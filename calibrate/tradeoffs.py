@@ -343,6 +343,7 @@ def evaluate_tradeoffs(
     unworked: ArrayLike | None = None,
     extrapolated_p: ArrayLike | None = None,
     amount_dispersion: float = 1.0,
+    kept_weight: ArrayLike | None = None,
     seed: int = 0,
 ) -> Tradeoffs:
     """The trade-off table of every candidate threshold (see the module docstring).
@@ -371,6 +372,11 @@ def evaluate_tradeoffs(
         end less their credit, to this at the high end (see the module docstring).
     amount_dispersion : ``E[amount^2] / E[amount]^2`` of a won deal around its expected
         amount (1: every deal is worth its expectation), for the revenue range of a new year.
+    kept_weight : (n,) the chances the value kept is averaged with (default ``p_win``).
+        Where ``p_win`` holds realised outcomes, give the fitted chances: an outcome carries
+        its lead's own wait in the history (the leads answered at once won more often, and
+        they cluster in the quiet weeks), so weighing the value kept by outcomes counts the
+        history's waits a second time.
     seed : the root of the randomness: the bootstrap draws from ``default_rng(seed)``, a
         count of ``simulate_seeds`` expands into the children of ``seed``.
     """
@@ -392,7 +398,8 @@ def evaluate_tradeoffs(
         load_score = np.concatenate([score, np.asarray(returns_score, dtype=float)])
         load_handoff = np.concatenate([handoff, np.asarray(returns_handoff_min, dtype=float)])
     returns = load_score.size - n
-    weights = {"wins": np.append(p, np.zeros(returns)), "revenue": np.append(p * value, np.zeros(returns))}
+    w = p if kept_weight is None else _vector(kept_weight, n, "kept_weight")
+    weights = {"wins": np.append(w, np.zeros(returns)), "revenue": np.append(w * value, np.zeros(returns))}
     load = analytic_load(load_score, load_handoff, thresholds, capacity=capacity, window=window, weights=weights)
     kept_history = _kept(capacity.funnel, historical_wait_min)
     kept = load["value_kept_wins"].to_numpy() / kept_history

@@ -120,6 +120,25 @@ def test_the_trade_off_table_credits_score_order_with_the_likely_winners():
     assert (checked["sim_value_kept_wins"] > checked["sim_value_kept"]).all()
 
 
+def test_realised_outcomes_are_valued_at_the_value_kept_their_chances_weigh():
+    # the rules in force are valued on the history's own outcomes, which carry each lead's
+    # own wait (the winners cluster where the queue was short): the chances weigh the value
+    # kept, or the simulated check would count the history's waits a second time
+    cap = capacity(discipline="fifo")
+    score, handoff, p, thresholds = leads(cap, [0.9])
+    y = (np.random.default_rng(5).random(score.size) < p).astype(float)
+    kw = dict(capacity=cap, window=WINDOW, thresholds=thresholds, bootstrap=0, simulate_seeds=2)
+    by_chance = evaluate_tradeoffs(score, p, handoff, **kw).table
+    valued = evaluate_tradeoffs(score, y, handoff, kept_weight=p, **kw).table
+    np.testing.assert_allclose(valued["sim_value_kept_wins"], by_chance["sim_value_kept_wins"], rtol=1e-12)
+    mql = score[None, :] >= thresholds[:, None]
+    expected = mql @ y * valued["value_kept_wins"].to_numpy() / WINDOW.months
+    np.testing.assert_allclose(valued["wins_per_month"], expected, rtol=1e-9)
+    # weighed by the outcomes themselves, the value kept is another one
+    by_outcome = evaluate_tradeoffs(score, y, handoff, **kw).table
+    assert (by_outcome["sim_value_kept_wins"] != valued["sim_value_kept_wins"]).all()
+
+
 @pytest.mark.parametrize(
     "weights, message",
     [

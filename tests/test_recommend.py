@@ -68,8 +68,11 @@ def test_volume_and_wins_agree_with_a_direct_count(world, history, rec):
     months = inputs.window.days / (365.25 / 12)
     assert row["mqls"] == mql.sum()
     assert row["mqls_per_month"] == pytest.approx(mql.sum() / months)
-    # wins are credited only for leads the history worked (the others have no outcome)
-    assert row["precision"] == pytest.approx(inputs.credited_p_win()[mql].mean())
+    # wins are credited only for leads the history worked (the others have no outcome), each
+    # threshold valued on the held-out outcomes of its volume (calibrate.held_out)
+    p, _ = inputs.threshold_values()
+    assert row["precision"] == pytest.approx(p[mql].mean())
+    assert (p[~inputs.worked] == 0).all()
     assert row["unworked_mqls_per_month"] == pytest.approx((mql & ~inputs.worked).sum() / months)
 
 
