@@ -30,7 +30,6 @@ Revenue has its ratio the same way, with each held-out outcome at its own lead's
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 __all__ = ["MIN_EXPECTED_WINS", "held_out_values"]
 
@@ -73,16 +72,17 @@ def held_out_values(
     judged = np.asarray(judged, dtype=np.int64)
     y = np.asarray(y, dtype=float)
     source = np.arange(p.size)
+    if judged.size == 0:
+        return p.copy(), amount.copy(), source
     for k in np.unique(fold):
         members = np.flatnonzero(fold == k)
         rows = judged[members]
         by_full = rows[np.argsort(-score[rows], kind="stable")]
         by_fold = members[np.lexsort((-p[rows], -fold_score[members]))]
         source[by_full] = judged[by_fold]
-    if judged.size == 0:
-        return p.copy(), amount.copy(), source
-    held = np.zeros(p.size)
-    held[judged] = (pd.Series(y, index=judged).reindex(source[judged])).to_numpy()
+    outcome = np.zeros(p.size)
+    outcome[judged] = y
+    held = outcome[source]  # the held-out outcome each judged lead stands for
     band, bands = _bands(score, judged, p)
     wins = np.bincount(band[judged], held[judged], bands), np.bincount(band[judged], p[judged], bands)
     revenue = (

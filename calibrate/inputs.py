@@ -418,9 +418,7 @@ def _fold_scores(history: History, fits: _FoldFits, points: np.ndarray, X: pd.Da
             out[members] = scorer(X.iloc[rows])
             continue
         sub = leads.iloc[rows]
-        until = pd.Series(history.as_of, index=sub.index)
-        if score_until == "first_touch" and "first_touch_at" in sub:
-            until = sub["first_touch_at"].where(sub["first_touch_at"].notna(), until)
+        until = _followed_until(sub, history.as_of, score_until)
         out[members] = peak_scores(scorer, list(card.feature_names_in_), sub, history.events, until)[0]
     return out
 
@@ -443,15 +441,22 @@ def _scorer(scorecard: Scorecard, grades: int | None):
     return (lambda X: rules.engagement_points(X) + offset(X)), offset
 
 
+def _followed_until(leads: pd.DataFrame, as_of, score_until: str) -> pd.Series:
+    """The moment each lead's score is followed to: the as-of date, or its first touch
+    (``score_until="first_touch"``) where it had one."""
+    until = pd.Series(as_of, index=leads.index)
+    if score_until == "first_touch" and "first_touch_at" in leads:
+        until = leads["first_touch_at"].where(leads["first_touch_at"].notna(), until)
+    return until
+
+
 def _point_in_time(
     history: History, scorecard: Scorecard, scorer, score_until: str, old_mql: np.ndarray, window: Window
 ):
     """Peak score, chance at the handoff, handoff minute and the features then, per lead."""
     leads = history.leads.reset_index(drop=True)
     features = list(scorecard.feature_names_in_)
-    until = pd.Series(history.as_of, index=leads.index)
-    if score_until == "first_touch" and "first_touch_at" in leads:
-        until = leads["first_touch_at"].where(leads["first_touch_at"].notna(), until)
+    until = _followed_until(leads, history.as_of, score_until)
     points, reached_at, X, path = peak_scores(scorer, features, leads, history.events, until)
     handoff_at = reached_at.copy()
     if old_mql.any():
