@@ -93,7 +93,7 @@ def current_baseline(
         thresholds=[1.0],
         bootstrap=0,
         confidence=trade.confidence,
-        returns_score=None if inputs.returns_score is None else mql[inputs.returns_index].astype(float),
+        returns_score=None if inputs.returns_score is None else _made_returns(inputs, mql),
         returns_handoff_min=inputs.returns_handoff_min,
         unworked=~inputs.outcome_known,
         extrapolated_p=inputs.plausible_high_p(),
@@ -103,7 +103,7 @@ def current_baseline(
     if not (isinstance(simulate_seeds, int | np.integer) and simulate_seeds == 0):
         load, trips = mql, handoff  # the simulated check hands them over at their own moments too
         if inputs.returns_score is not None:
-            load = np.concatenate([mql, mql[inputs.returns_index]])
+            load = np.concatenate([mql, _made_returns(inputs, mql)])
             trips = np.concatenate([handoff, inputs.returns_handoff_min])
         sim = simulated_load(
             load.astype(float),
@@ -127,6 +127,15 @@ def _spread_at(table: pd.DataFrame, volume: float) -> float:
     if t.empty:
         return 0.0
     return float(np.interp(volume, t["mqls_per_month"], t["sla_compliance_sd"]))
+
+
+def _made_returns(inputs: LeadInputs, mql: np.ndarray) -> np.ndarray:
+    """The rules in force's trips back, as scores on the MQL flag: the returns the history made
+    (``LeadInputs.returns_happened``), not those another threshold would bring."""
+    made = np.ones(inputs.returns_index.size, dtype=bool)
+    if inputs.returns_happened is not None:
+        made = inputs.returns_happened
+    return np.where(made, mql[inputs.returns_index], 0.0).astype(float)
 
 
 def expected_uplift(

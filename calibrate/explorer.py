@@ -147,6 +147,7 @@ def recompute(tradeoffs, inputs, *, reps: int | None = None, sla_hours: float | 
         confidence=tradeoffs.confidence,
         returns_score=getattr(inputs, "returns_score", None),
         returns_handoff_min=getattr(inputs, "returns_handoff_min", None),
+        returns_value=inputs.return_values() if hasattr(inputs, "return_values") else None,
     )
 
 

@@ -20,6 +20,7 @@ from calibrate.history import History, load_history
 from calibrate.labels import explored_leads, make_labels, worked_leads
 from calibrate.point_in_time import PointInTimeWarning, ScorePath, counts_at, look_ahead_backtest, peak_scores
 from calibrate.reachability import estimate_reachability
+from calibrate.return_trips import history_return_trips, reached_on_return
 from calibrate.scorecard import Scorecard
 from simulate.table import BEHAVIOUR_COLUMNS
 
@@ -38,7 +39,10 @@ class LeadInputs:
     lead is handed to sales (its MQL moment, else its creation plus the median delay),
     minutes since ``window.start``; ``amount`` the expected deal amount;
     ``historical_wait_min`` the waits to first touch the worked leads had. Leads that came
-    back from nurture are handed to sales twice: ``returns_*`` give their second trip.
+    back from nurture are handed to sales twice: ``returns_*`` give their second trip
+    (``returns_score`` its ceiling, the highest threshold it happens under, and with the
+    held-out valuation ``returns_won`` whether it won on it; ``returns_happened`` those the
+    history made, the others are trips another threshold would bring, ``calibrate.return_trips``).
     ``contact_rate`` / ``bad_data_share``: per lead, how reachable it is, learned from the
     history's first touches (``calibrate.reachability``; ``None`` where the history does not
     record it); ``with_reachability`` puts them into a ``SalesCapacity``.
@@ -75,6 +79,9 @@ class LeadInputs:
     held_out_p: np.ndarray | None = None
     held_out_amount: np.ndarray | None = None
     held_out_source: np.ndarray | None = None
+    returns_won: np.ndarray | None = None
+    returns_happened: np.ndarray | None = None
+    returns_amount: np.ndarray | None = None
 
     @property
     def outcome_known(self) -> np.ndarray:
@@ -140,6 +147,14 @@ class LeadInputs:
         if not credit_unworked and self.worked is not None:
             p = np.where(self.outcome_known, p, 0.0)
         return p, self.held_out_amount
+
+    def return_values(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(won, amount)`` of each trip back from nurture, where the thresholds are valued
+        on first-trip outcomes (``threshold_values``); ``None`` where the chances already
+        hold the trips' value."""
+        if self.returns_won is None:
+            return None
+        return self.returns_won, self.returns_amount
 
     def counted_by(self, chosen: np.ndarray) -> np.ndarray:
         """The leads whose outcomes a threshold's MQLs ``chosen`` count in ``threshold_values``
@@ -309,16 +324,20 @@ def prepare(
     if labels is not None and cross_fit > 1:
         p, fits = _cross_fitted(p, labels, scorecard, X, leads, cross_fit, random_state)
         fold_score = _fold_scores(history, fits, points, X, grades, score_until)
-        held_out = held_out_values(p, amount, points, fits.pos, labels.y, fits.fold, fold_score)
         outcome = np.full(len(leads), np.nan)
         outcome[fits.pos] = labels.y
+        # the thresholds are valued on first trips; the trips back count by their ceiling
+        first_trip = labels.y & ~reached_on_return(leads, labels.target)[fits.pos]
+        held_out = held_out_values(p, amount, points, fits.pos, first_trip, fits.fold, fold_score)
+    trips = history_return_trips(
+        leads, _path_to_as_of(history, scorer, features, path, score_until), points, amount, outcome, target
+    )
 
     waits = np.zeros(0)
     if {"first_touch_at", "mql_at"} <= set(leads.columns):
         waits = ((leads["first_touch_at"] - leads["mql_at"]).dt.total_seconds() / 60.0).to_numpy(float)
         waits = waits[np.isfinite(waits) & (waits >= 0)]
-    back = leads["returned_at"].notna().to_numpy() if "returned_at" in leads else np.zeros(len(leads), dtype=bool)
-    returned = window.minutes(leads.loc[back, "returned_at"]) if back.any() else np.zeros(0)
+    returned = np.zeros(0) if trips is None else window.minutes(trips.at)
 
     grade_offset = grade_of(X) if grades else None
     reach = estimate_reachability(leads, p)
@@ -335,9 +354,12 @@ def prepare(
         window=window,
         scorecard=scorecard,
         grade_offset=grade_offset,
-        returns_score=points[back],
+        returns_score=np.zeros(0) if trips is None else trips.ceiling,
         returns_handoff_min=np.clip(returned, 0, last),
-        returns_index=np.flatnonzero(back),
+        returns_index=np.zeros(0, dtype=np.int64) if trips is None else trips.index,
+        returns_happened=np.zeros(0, dtype=bool) if trips is None else trips.happened,
+        returns_won=trips.won if trips is not None and held_out is not None else None,
+        returns_amount=trips.amount if trips is not None else None,
         old_mql=old_mql,
         worked=worked_leads(leads),
         represented=represented_by_exploration(leads, exploration),
@@ -439,6 +461,21 @@ def _scorer(scorecard: Scorecard, grades: int | None):
         return lowest[rules.grades.grade(rules.fit_points(X))]
 
     return (lambda X: rules.engagement_points(X) + offset(X)), offset
+
+
+def _path_to_as_of(history: History, scorer, features: list[str], path, score_until: str):
+    """The score path up to the as-of date of the leads that came back from nurture (the
+    prepared ``path`` where it already runs there)."""
+    if path is None or score_until == "as_of" or "returned_at" not in history.leads:
+        return path
+    leads = history.leads.reset_index(drop=True)
+    back = np.flatnonzero(leads["returned_at"].notna().to_numpy())
+    if back.size == 0:
+        return path
+    sub = leads.iloc[back].reset_index(drop=True)
+    until = pd.Series(history.as_of, index=sub.index)
+    part = peak_scores(scorer, features, sub, history.events, until)[3]
+    return ScorePath(row=back[part.row], at_ns=part.at_ns, points=part.points, n=len(leads))
 
 
 def _followed_until(leads: pd.DataFrame, as_of, score_until: str) -> pd.Series:

@@ -175,8 +175,13 @@ class Recommendation:
             f"Team of {c['reps']} reps; SLA: first touch within {c['sla_hours']:g} {c['sla_clock']} "
             f"hours for {c['sla_target']:.0%} of MQLs",
         ]
-        if confidence:
+        if confidence and c.get("sla_spread", "simulated") == "simulated":
             lines.append(f"The SLA target is met in {confidence:.0%} of new years (the stated confidence).")
+        elif confidence:
+            lines.append(
+                f"The SLA target is met in {confidence:.0%} of new years only if a year varies no more "
+                "than its MQLs' binomial spread (no simulated check: simulate_seeds=0)."
+            )
         if c.get("kept_current_rules"):
             lines.append("Keep the rules in force: no threshold of the refitted points does better.")
         if c.get("sla_model") == "simulation":

@@ -291,6 +291,7 @@ def recommend(
             "sla_clock": sla.clock,
             "sla_target": float(sla.target),
             "sla_confidence": float(sla_confidence),
+            "sla_spread": _spread_source(table),
             "feasible": feasible,
             "point_in_time": bool(inputs.point_in_time),
             "credit_unworked": bool(credit_unworked),
@@ -385,6 +386,13 @@ def _without_money(figures: dict | None) -> dict | None:
     return None if figures is None else {k: v for k, v in figures.items() if k not in MONEY}
 
 
+def _spread_source(table: pd.DataFrame) -> str:
+    """Where the year-to-year SLA spread comes from: ``"simulated"`` seeds, or the
+    ``"binomial"`` lower bound (no simulated check; the confidence may be overstated)."""
+    sd = table.get("sim_sla_compliance_sd")
+    return "simulated" if sd is not None and np.isfinite(sd.to_numpy(float)).any() else "binomial"
+
+
 def _choose_threshold(inputs: LeadInputs, pick: dict, table_of: dict, sla_confidence, seeds, nearby, seed):
     """The trade-off table and the row chosen on it: analytic, then at the handoff moments of
     that first choice, then with the simulated check (see ``recommend``); warns when no
@@ -437,6 +445,7 @@ def _table(inputs: LeadInputs, *, capacity, bootstrap, seed, credit_unworked) ->
         seed=seed,
         returns_score=inputs.returns_score,
         returns_handoff_min=inputs.returns_handoff_min,
+        returns_value=inputs.return_values(),
         unworked=~inputs.outcome_known,
         extrapolated_p=inputs.plausible_high_p(),
         amount_dispersion=inputs.amount_dispersion,

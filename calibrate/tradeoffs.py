@@ -18,7 +18,7 @@ order of score keeps more of the likely winners' value than of the average MQL's
 (``value_kept``). The scorecard learned ``p`` from leads that waited as long as the history's
 leads did, so only the change in waiting changes the wins.
 
-Two intervals, labelled. ``*_low`` / ``*_high`` bound the **expected** value: a Poisson
+Two intervals, labelled (``calibrate.intervals``). ``*_low`` / ``*_high`` bound the **expected** value: a Poisson
 bootstrap over leads, with each distinct score's totals drawn with the mean and variance the
 Poisson weights give them (``bootstrap`` replicates), so it costs the same for a thousand
 leads or a million. ``*_year_low`` / ``*_year_high`` give the **range of a new year**, where
@@ -52,9 +52,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.stats import norm
 
 from calibrate.capacity import SalesCapacity, Window
+from calibrate.intervals import cumulative_by_score, poisson_bootstrap, widen_for_extrapolation, year_range
 from calibrate.sla import analytic_load, overrides, simulated_load
 from simulate.funnel import Funnel
 from simulate.team import SLA, Team
@@ -302,19 +302,6 @@ def _sla_year_spread(table: pd.DataFrame, months: float) -> pd.DataFrame:
     return out
 
 
-def _cumulative_by_score(score: np.ndarray, values: dict[str, np.ndarray], thresholds: np.ndarray):
-    """Sums of each value over leads with score >= threshold, for every threshold."""
-    order = np.argsort(-score, kind="stable")
-    s = score[order]
-    # number of leads with score >= t: position of t in the descending scores
-    count = np.searchsorted(-s, -thresholds, side="right")
-    out = {}
-    for name, v in values.items():
-        c = np.concatenate([[0.0], np.cumsum(v[order])])
-        out[name] = c[count]
-    return count, out
-
-
 def candidate_thresholds(score: ArrayLike, *, max_count: int | None = None) -> np.ndarray:
     """Every distinct score (ascending), or ``max_count`` evenly spread quantiles of them."""
     distinct = np.unique(np.asarray(score, dtype=float))
@@ -344,6 +331,7 @@ def evaluate_tradeoffs(
     extrapolated_p: ArrayLike | None = None,
     amount_dispersion: float = 1.0,
     kept_weight: ArrayLike | None = None,
+    returns_value: tuple[ArrayLike, ArrayLike] | None = None,
     seed: int = 0,
 ) -> Tradeoffs:
     """The trade-off table of every candidate threshold (see the module docstring).
@@ -377,6 +365,11 @@ def evaluate_tradeoffs(
         its lead's own wait in the history (the leads answered at once won more often, and
         they cluster in the quiet weeks), so weighing the value kept by outcomes counts the
         history's waits a second time.
+    returns_value : ``(won, amount)`` per return trip (``returns_score`` then holds each
+        trip's ceiling, the highest threshold it happens under, ``calibrate.return_trips``):
+        the wins on the trips back, counted in the wins and revenue of the thresholds at or
+        below their ceiling (default: none, the trips back add load only, as where
+        ``p_win`` already holds their value).
     seed : the root of the randomness: the bootstrap draws from ``default_rng(seed)``, a
         count of ``simulate_seeds`` expands into the children of ``seed``.
     """
@@ -406,9 +399,20 @@ def evaluate_tradeoffs(
     kept_revenue = load["value_kept_revenue"].to_numpy() / kept_history
 
     unworked_mask = np.zeros(n) if unworked is None else np.asarray(unworked, dtype=float)
-    count, sums = _cumulative_by_score(
+    count, sums = cumulative_by_score(
         score, {"p": p, "pv": p * value, "pv2": p * value**2, "unworked": unworked_mask}, thresholds
     )
+    trip_score, trip_p, trip_value = score, p, value
+    if returns_value is not None and returns:
+        won = _vector(returns_value[0], returns, "returns_value won")
+        back_value = _vector(returns_value[1], returns, "returns_value amount")
+        back_score = load_score[n:]
+        _, back = cumulative_by_score(
+            back_score, {"p": won, "pv": won * back_value, "pv2": won * back_value**2}, thresholds
+        )
+        sums = {**sums, **{key: sums[key] + back[key] for key in back}}
+        trip_score, trip_p = np.r_[score, back_score], np.r_[p, won]
+        trip_value = np.r_[value, back_value]
     total_p = p.sum()
     table = pd.DataFrame({"threshold": thresholds, "mqls": count})
     table["mqls_per_month"] = count / months
@@ -422,8 +426,19 @@ def evaluate_tradeoffs(
         table[column] = load[column].to_numpy()
 
     if bootstrap:
-        low, high = _poisson_bootstrap(
-            score, p, value, thresholds, (kept, kept_revenue), months, bootstrap, confidence, rng, amount_dispersion
+        counted = np.r_[np.ones(n), np.zeros(trip_score.size - n)]
+        low, high = poisson_bootstrap(
+            trip_score,
+            trip_p,
+            trip_value,
+            thresholds,
+            (kept, kept_revenue),
+            months,
+            bootstrap,
+            confidence,
+            rng,
+            amount_dispersion,
+            counted,
         )
         for name in FIGURES_WITH_INTERVALS:
             table[f"{name}_low"] = low[name]
@@ -433,11 +448,11 @@ def evaluate_tradeoffs(
         "wins_per_month": table["wins_per_month"] / 12.0,
         "revenue_per_month": sums["pv2"] * kept_revenue * float(amount_dispersion) / months / 12.0,
     }
-    _year_range(table, per_month_variance, confidence)
+    year_range(table, per_month_variance, confidence)
     if unworked is not None:
         high = p if extrapolated_p is None else _vector(extrapolated_p, n, "extrapolated_p")
         per_month = (kept / months, kept_revenue / months)
-        _widen_for_extrapolation(table, score, thresholds, p, high, value, unworked_mask, per_month)
+        widen_for_extrapolation(table, score, thresholds, p, high, value, unworked_mask, per_month)
 
     trade = Tradeoffs(
         table=_sla_year_spread(table, months),
@@ -462,53 +477,6 @@ def evaluate_tradeoffs(
     return trade.with_simulation(sim)
 
 
-def _widen_for_extrapolation(table, score, thresholds, p, high, value, unworked, per_month) -> None:
-    """The extrapolated columns, and the wins and revenue intervals over the envelope of
-    plausible chances of the unworked MQLs (module docstring)."""
-    _, sums = _cumulative_by_score(
-        score,
-        {
-            "credited": p * unworked,
-            "credited_value": p * value * unworked,
-            "high": high * unworked,
-            "high_value": high * value * unworked,
-        },
-        thresholds,
-    )
-    mqls = table["mqls_per_month"].to_numpy(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        table["extrapolated_share"] = np.where(mqls > 0, table["unworked_mqls_per_month"] / mqls, 0.0)
-    for name, key, scale in (("wins_per_month", "", per_month[0]), ("revenue_per_month", "_value", per_month[1])):
-        credited = sums[f"credited{key}"] * scale
-        top = sums[f"high{key}"] * scale
-        table[f"extrapolated_{name}"] = top
-        for end in ("_low", "_year_low"):
-            if f"{name}{end}" in table:
-                table[f"{name}{end}"] = np.maximum(table[f"{name}{end}"] - credited, 0.0)
-        for end in ("_high", "_year_high"):
-            if f"{name}{end}" in table:
-                table[f"{name}{end}"] = table[f"{name}{end}"] + np.maximum(top - credited, 0.0)
-
-
-def _year_range(table: pd.DataFrame, per_month_variance: dict, confidence: float) -> None:
-    """``*_year_low`` / ``*_year_high``: where a new year's monthly average may fall.
-
-    A new year of the same arrival rate: its MQLs and wins are Poisson sums, so the variance
-    of their monthly average over 12 months is (monthly mean) / 12 (revenue: the monthly sum
-    of ``p * amount^2`` times the deal-size dispersion, over 12), added to the expectation's
-    own uncertainty (its interval's half width over z).
-    """
-    z = float(norm.ppf(0.5 + confidence / 2))
-    for name, variance in per_month_variance.items():
-        value = table[name].to_numpy(float)
-        se = 0.0
-        if f"{name}_low" in table:
-            se = (table[f"{name}_high"].to_numpy(float) - table[f"{name}_low"].to_numpy(float)) / (2 * z)
-        half = z * np.sqrt(np.asarray(variance, dtype=float) + np.nan_to_num(se) ** 2)
-        table[f"{name}_year_low"] = np.maximum(value - half, 0.0)
-        table[f"{name}_year_high"] = value + half
-
-
 def _kept(funnel: Funnel, historical_wait_min: ArrayLike | None) -> float:
     """Mean share of value the history's worked leads kept after their waits (1 without)."""
     if historical_wait_min is None:
@@ -525,52 +493,3 @@ def _vector(values: ArrayLike, n: int, name: str) -> np.ndarray:
     if np.isnan(out).any():
         raise ValueError(f"{name} is missing for lead {int(np.flatnonzero(np.isnan(out))[0])}")
     return out
-
-
-def _poisson_bootstrap(score, p, value, thresholds, kept, months, replicates, confidence, rng, dispersion=1.0):
-    """Bounds of the expected volume and value figures over Poisson-bootstrap replicates
-    (``kept``: the wins' and the revenue's value kept per threshold, over the history's).
-
-    Leads between two neighbouring thresholds form a group; with Poisson(1) weights per lead a
-    group's totals have mean (sum x) and covariance (sum E[x x']), and each replicate draws
-    every group's count, win total and value total from a normal with those moments: exact
-    in the limit of large groups, and as cheap for a million leads as for a thousand. The
-    chances were learned from one history's outcomes, so each lead's win counts as a draw
-    ``y ~ Bernoulli(p)`` (``E[y^2] = p``) and its amount as a draw of the deal sizes
-    (``E[(y v)^2] = p v^2 dispersion``): the interval covers the noise of the outcomes the
-    estimate rests on, not only which leads arrived.
-    """
-    k = thresholds.size
-    group = np.searchsorted(thresholds, score, side="right")  # 0: below every threshold
-    stats = (np.ones_like(p), p, p * value)  # per-lead count, wins, revenue
-    mean = np.stack([np.bincount(group, s, k + 1) for s in stats], axis=1)  # (k + 1, 3)
-    second = {
-        (0, 0): np.ones_like(p),
-        (0, 1): p,
-        (0, 2): p * value,
-        (1, 1): p,
-        (1, 2): p * value,
-        (2, 2): p * value**2 * float(dispersion),
-    }
-    cov = np.empty((k + 1, 3, 3))
-    for (i, j), moment in second.items():
-        cov[:, i, j] = cov[:, j, i] = np.bincount(group, moment, k + 1)
-    chol = np.linalg.cholesky(cov + 1e-9 * np.eye(3))
-    z = rng.standard_normal((replicates, k + 1, 3))
-    draws = mean[None] + np.einsum("gij,rgj->rgi", chol, z)  # (r, k + 1, 3)
-    draws[..., 0] = np.maximum(draws[..., 0], 0)
-    # totals over the leads at or above threshold t_j: groups j + 1 .. k
-    tot = draws[:, :0:-1].cumsum(axis=1)[:, ::-1]  # (r, k, 3)
-    all_p = draws[..., 1].sum(axis=1)[:, None]
-    count = tot[..., 0]
-    figures = {
-        "mqls_per_month": count / months,
-        "precision": np.divide(tot[..., 1], count, out=np.full(count.shape, np.nan), where=count > 0),
-        "recall": tot[..., 1] / np.where(all_p > 0, all_p, np.nan),
-        "wins_per_month": tot[..., 1] * kept[0][None] / months,
-        "revenue_per_month": tot[..., 2] * kept[1][None] / months,
-    }
-    alpha = (1 - confidence) / 2
-    low = {name: np.nanquantile(v, alpha, axis=0) for name, v in figures.items()}
-    high = {name: np.nanquantile(v, 1 - alpha, axis=0) for name, v in figures.items()}
-    return low, high

@@ -101,7 +101,9 @@ def test_the_rules_in_force_are_simulated_at_their_own_mql_moments(world):
     mql = leads["mql_at"].notna().to_numpy()
     own = np.clip(window.minutes(leads["mql_at"]), 0, window.end_minutes - 1)
     own = np.where(mql, own, later.handoff_min)  # the others are no load (their draws follow the order)
-    load = np.concatenate([mql, mql[inputs.returns_index]]).astype(float)
+    # its trips back are the ones the history made, not those another threshold would bring
+    made = mql[inputs.returns_index] & inputs.returns_happened
+    load = np.concatenate([mql, made]).astype(float)
     trips = np.concatenate([own, inputs.returns_handoff_min])
     reference = simulated_load(load, trips, [1.0], capacity=capacity, window=window, seeds=3, seed=5)
     for name in ("sla_compliance", "median_response_hours", "value_kept"):
