@@ -132,9 +132,7 @@ def _spread_at(table: pd.DataFrame, volume: float) -> float:
 def _made_returns(inputs: LeadInputs, mql: np.ndarray) -> np.ndarray:
     """The rules in force's trips back, as scores on the MQL flag: the returns the history made
     (``LeadInputs.returns_happened``), not those another threshold would bring."""
-    made = np.ones(inputs.returns_index.size, dtype=bool)
-    if inputs.returns_happened is not None:
-        made = inputs.returns_happened
+    made = True if inputs.returns_happened is None else inputs.returns_happened
     return np.where(made, mql[inputs.returns_index], 0.0).astype(float)
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from calibrate.labels import _clock_start, _target_reached
 from simulate.funnel import NURTURE_REASONS
 
 __all__ = ["ReturnTrips", "return_ceilings", "shortest_nurture_ns"]
@@ -115,8 +116,6 @@ def return_ceilings(
 def reached_on_return(leads: pd.DataFrame, target: str = "won") -> np.ndarray:
     """Per lead: it reached the target (won, or SQL) on a trip back from nurture (its return
     came before the target's moment; an undated target counts as the first trip's)."""
-    from calibrate.labels import _clock_start, _target_reached
-
     if "returned_at" not in leads:
         return np.zeros(len(leads), dtype=bool)
     won_true = _clock_start(leads)[3]
