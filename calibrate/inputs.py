@@ -20,7 +20,7 @@ from calibrate.history import History, load_history
 from calibrate.labels import explored_leads, make_labels, worked_leads
 from calibrate.point_in_time import PointInTimeWarning, ScorePath, counts_at, look_ahead_backtest, peak_scores
 from calibrate.reachability import estimate_reachability
-from calibrate.return_trips import history_return_trips, reached_on_return
+from calibrate.return_trips import history_return_trips, reached_on_return, return_candidates
 from calibrate.scorecard import Scorecard
 from simulate.table import BEHAVIOUR_COLUMNS
 
@@ -464,18 +464,18 @@ def _scorer(scorecard: Scorecard, grades: int | None):
 
 
 def _path_to_as_of(history: History, scorer, features: list[str], path, score_until: str):
-    """The score path up to the as-of date of the leads that came back from nurture (the
-    prepared ``path`` where it already runs there)."""
+    """The score path up to the as-of date of the leads that may come back from nurture
+    (``return_candidates``; the prepared ``path`` where it already runs there)."""
     if path is None or score_until == "as_of" or "returned_at" not in history.leads:
         return path
     leads = history.leads.reset_index(drop=True)
-    back = np.flatnonzero(leads["returned_at"].notna().to_numpy())
-    if back.size == 0:
+    candidates = return_candidates(leads)
+    if candidates.size == 0:
         return path
-    sub = leads.iloc[back].reset_index(drop=True)
+    sub = leads.iloc[candidates].reset_index(drop=True)
     until = pd.Series(history.as_of, index=sub.index)
     part = peak_scores(scorer, features, sub, history.events, until)[3]
-    return ScorePath(row=back[part.row], at_ns=part.at_ns, points=part.points, n=len(leads))
+    return ScorePath(row=candidates[part.row], at_ns=part.at_ns, points=part.points, n=len(leads))
 
 
 def _followed_until(leads: pd.DataFrame, as_of, score_until: str) -> pd.Series:

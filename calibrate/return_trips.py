@@ -34,7 +34,7 @@ import pandas as pd
 from calibrate.labels import _clock_start, _target_reached
 from simulate.funnel import NURTURE_REASONS
 
-__all__ = ["ReturnTrips", "return_ceilings", "shortest_nurture_ns"]
+__all__ = ["ReturnTrips", "return_candidates", "return_ceilings", "shortest_nurture_ns"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,19 @@ class ReturnTrips:
     amount: np.ndarray
     at: pd.Series
     happened: np.ndarray
+
+
+def return_candidates(leads: pd.DataFrame, with_path: bool = True) -> np.ndarray:
+    """The leads (positions) that may come back from nurture under some threshold: those
+    the history brought back and, with a score path (``with_path``), the MQLs it recycled
+    with a nurture reason (``NURTURE_REASONS``)."""
+    if "returned_at" not in leads:
+        return np.zeros(0, dtype=np.int64)
+    candidate = leads["returned_at"].notna().to_numpy().copy()
+    if with_path and "mql_at" in leads and "recycled_reason" in leads:
+        nurtured = leads["recycled_reason"].isin(NURTURE_REASONS).to_numpy()
+        candidate |= nurtured & leads["mql_at"].notna().to_numpy()
+    return np.flatnonzero(candidate)
 
 
 def shortest_nurture_ns(mql_at: pd.Series, returned_at: pd.Series) -> int:
@@ -142,7 +155,8 @@ def history_return_trips(
     returns under a lower threshold were such leads). The first come back at their return,
     the others at the event that brings them back under their ceiling.
 
-    ``path`` the score path up to the as-of date (``ScorePath``; ``None`` without events:
+    ``path`` the score path up to the as-of date of every ``return_candidates`` lead
+    (``ScorePath``; ``None`` without events:
     each return's ceiling is then its lead's score, and only the history's returns count);
     ``points`` every lead's score; ``outcome`` each judged lead's own outcome (nan for the
     others; ``None``: the trips are valued nothing, as where the chances hold their value).
@@ -155,11 +169,7 @@ def history_return_trips(
     back = returned_at.notna().to_numpy()
     if not back.any():
         return None
-    candidate = back.copy()
-    if path is not None and "mql_at" in leads and "recycled_reason" in leads:
-        nurtured = leads["recycled_reason"].isin(NURTURE_REASONS).to_numpy()
-        candidate |= nurtured & leads["mql_at"].notna().to_numpy()
-    index = np.flatnonzero(candidate)
+    index = return_candidates(leads, with_path=path is not None)
     ceiling = np.asarray(points, dtype=float)[index]
     at = returned_at.iloc[index].reset_index(drop=True)
     if path is not None and "mql_at" in leads:
@@ -167,7 +177,8 @@ def history_return_trips(
         on = np.isin(path.row, index)
         row, at_ns, steps = path.row[on], path.at_ns[on], path.points[on]
         ceilings, moments = return_ceilings(row, at_ns, steps, path.n, nurture)
-        ceiling = np.minimum(ceiling, ceilings[index])
+        # the path runs to the as-of date, beyond the score followed to a first touch
+        ceiling = ceilings[index]
         never = at.isna().to_numpy()
         at[never] = pd.to_datetime(moments[index[never]], utc=True)
     won = np.zeros(index.size)

@@ -9,6 +9,7 @@ import pytest
 
 import simulate
 from calibrate import load_history
+from calibrate.inputs import prepare
 from calibrate.point_in_time import peak_scores
 from calibrate.return_trips import history_return_trips, reached_on_return, return_ceilings
 from simulate.funnel import NURTURE_REASONS
@@ -138,3 +139,17 @@ def test_a_win_counts_on_the_return_only_after_it():
     )
     assert reached_on_return(leads).tolist() == [True, False, False, False]
     assert not reached_on_return(leads.drop(columns="returned_at")).any()
+
+
+def test_following_the_score_to_the_first_touch_keeps_every_trip_back(undecayed):
+    """With ``score_until="first_touch"`` the score is followed to the first touch, but a
+    trip back happens after it: the candidates and their ceilings are those of the path to
+    the as-of date (a reference: the same points followed to the as-of date)."""
+    _, _, leads, _, _ = undecayed
+    history = load_history(simulate.run(undecayed[1], seed=3))
+    to_as_of = prepare(history, random_state=0, cross_fit=1)
+    to_touch = prepare(history, scorecard=to_as_of.scorecard, random_state=0, cross_fit=1, score_until="first_touch")
+    assert (~to_as_of.returns_happened).sum() > 100  # nurtured leads that never came back
+    np.testing.assert_array_equal(to_touch.returns_index, to_as_of.returns_index)
+    np.testing.assert_array_equal(to_touch.returns_score, to_as_of.returns_score)
+    np.testing.assert_array_equal(to_touch.returns_happened, to_as_of.returns_happened)
