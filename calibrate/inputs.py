@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from calibrate.capacity import HORIZON_DAYS, SalesCapacity, Window
+from calibrate.deal_amounts import amount_dispersion, expected_amounts
 from calibrate.held_out import held_out_values
 from calibrate.history import History, load_history
 from calibrate.labels import explored_leads, make_labels, worked_leads
@@ -319,7 +320,7 @@ def prepare(
             delay = np.nanmedian(mql - created)
             handoff = np.where(np.isfinite(mql), mql, created + delay)
     handoff = np.clip(handoff, 0, last)
-    amount = _expected_amount(leads)
+    amount = expected_amounts(leads)
     held_out = outcome = None
     if labels is not None and cross_fit > 1:
         p, fits = _cross_fitted(p, labels, scorecard, X, leads, cross_fit, random_state)
@@ -346,7 +347,7 @@ def prepare(
         p_win=p,
         handoff_min=handoff,
         amount=amount,
-        amount_dispersion=_dispersion(leads, amount),
+        amount_dispersion=amount_dispersion(leads, amount),
         path=path,
         contact_rate=None if reach is None else reach[0],
         bad_data_share=None if reach is None else reach[1],
@@ -531,30 +532,3 @@ def _warn_end_totals(history: History, labels, scorecard: Scorecard, random_stat
         PointInTimeWarning,
         stacklevel=3,
     )
-
-
-def _dispersion(leads: pd.DataFrame, expected: np.ndarray) -> float:
-    """``E[amount^2] / E[expected^2]`` over the won deals: how much a deal's size spreads
-    around its expected amount (1 without amounts)."""
-    if "amount" not in leads or "customer_at" not in leads:
-        return 1.0
-    won = (leads["customer_at"].notna() & leads["amount"].notna()).to_numpy()
-    if won.sum() < 2:
-        return 1.0
-    actual = leads["amount"].to_numpy(float)[won]
-    return float(np.sum(actual**2) / np.sum(expected[won] ** 2))
-
-
-def _expected_amount(leads: pd.DataFrame) -> np.ndarray:
-    """Expected deal amount per lead: the mean won amount of its lead type (else overall)."""
-    n = len(leads)
-    if "amount" not in leads or "customer_at" not in leads:
-        return np.ones(n)
-    won = leads["customer_at"].notna() & leads["amount"].notna()
-    if not won.any():
-        return np.ones(n)
-    overall = float(leads.loc[won, "amount"].mean())
-    if "lead_type" in leads:
-        by_type = leads.loc[won].groupby(leads.loc[won, "lead_type"].astype("object"))["amount"].mean()
-        return leads["lead_type"].astype("object").map(by_type).fillna(overall).to_numpy(float)
-    return np.full(n, overall)

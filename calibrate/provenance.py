@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from calibrate.capacity import BAD_DATA_SHARE, CONTACT_RATE
+from calibrate.deal_amounts import amount_basis
 
 __all__ = ["INPUT_COLUMNS", "recommendation_inputs"]
 
@@ -47,7 +48,11 @@ def recommendation_inputs(history, inputs, capacity, *, capacity_given: bool, wo
     if has_amounts:
         n_deals = int((leads["customer_at"].notna() & leads["amount"].notna()).sum())
         rows.append(
-            ("deal amounts", f"mean won amount {np.mean(inputs.amount):,.0f}", f"fitted from {n_deals:,} deals")
+            (
+                "deal amounts",
+                f"{amount_basis(leads)}; mean expected {np.mean(inputs.amount):,.0f}",
+                f"fitted from {n_deals:,} deals",
+            )
         )
     else:
         rows.append(("deal amounts", "none: revenue is not shown", "assumed (no amounts in the history)"))

@@ -24,7 +24,10 @@ trips (``calibrate.return_trips``): thresholds are valued on first-trip outcomes
 nurture counts (its load, and a win on it) only under the thresholds that would bring it back, and
 the rules in force count only the returns the history made. The recommended threshold moved
 29 -> 28 (expected 10.22 wins a month; its verification 11.21); the points and the simulator's
-outputs did not.
+outputs did not. Rewritten for issue 12's deal amounts (``calibrate.deal_amounts``): a lead's
+expected amount is a log-linear fit on its attributes known at creation (company size above
+all), not its lead type's mean won amount; the revenue figures moved by 1-2% (the tops of the
+plausible ranges by up to 20%), the wins, the threshold and the points did not.
 """
 
 import dataclasses
