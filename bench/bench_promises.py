@@ -170,12 +170,14 @@ def check_world(
     best_conf_arm, regret_conf = _best(means[means["met"] >= confidence], by_arm, objective)
     compliance = by_arm["recommended"]["sla_compliance"].to_numpy(dtype=float)
     k = int((compliance >= target).sum())
-    # the history's own year under the rules it was made with (those in force)
-    own_year = measure_year(world, world.rules, history_seed)
+    # the history's own year under the rules it was made with (those in force),
+    # and the history's own leads under the recommended rules (same seed): the claim against
+    # it is the valuation's error alone; it against the new years, the winner's curse and luck
     levels = {
         "recommended": (_level(rec, "expected"), _means(by_arm["recommended"])),
         "current": (_level(rec, "current"), _means(by_arm["current"])),
-        "history": own_year,
+        "history": measure_year(world, world.rules, history_seed),
+        "history_recommended": measure_year(world, rec.rules, history_seed),
     }
     return {
         "world": name,
@@ -226,15 +228,15 @@ def levels_table(results: list[dict]) -> pd.DataFrame:
     for r in results:
         if "levels" not in r:
             continue
-        own = r["levels"]["history"]
         for arm in ("recommended", "current"):
             claimed, verified = r["levels"][arm]
+            own = r["levels"]["history" if arm == "current" else "history_recommended"]
             line = {"world": r["world"], "arm": arm}
             for f, label, fmt in (("wins_per_month", "wins", "{:,.2f}"), ("revenue_per_month", "revenue", "{:,.0f}")):
                 line[f"{label} claimed"] = fmt.format(claimed[f])
                 line[f"{label} new years"] = fmt.format(verified[f])
                 line[f"{label} claimed/new"] = f"{claimed[f] / verified[f]:.2f}" if verified[f] else "n/a"
-                line[f"{label} history's own year"] = fmt.format(own[f]) if arm == "current" else ""
+                line[f"{label} history's own year"] = fmt.format(own[f])
             line["MQLs never worked"] = f"{r['never_worked']:.0%}" if arm == "recommended" else ""
             lines.append(line)
     return pd.DataFrame(lines)
@@ -448,6 +450,13 @@ def across_histories(results: list[dict]) -> pd.DataFrame:
             line[f"{label} agree (SEs)"] = f"{sum(bool(h) for h in held)}/{len(held)}"
             line[f"_{figure}_gap"] = (mean, low, high)
             line[f"_{figure}_held"] = (sum(bool(h) for h in held), len(held))
+        # the recommended arm's wins level: claimed over the history's own leads under its
+        # rules (the valuation's error), and those over the new years (winner's curse, luck)
+        own = np.array([r["levels"]["history_recommended"]["wins_per_month"] for r in done], dtype=float)
+        claimed_level = np.array([r["levels"]["recommended"][0]["wins_per_month"] for r in done], dtype=float)
+        new_level = np.array([r["levels"]["recommended"][1]["wins_per_month"] for r in done], dtype=float)
+        line["rec. wins claimed / own year"] = f"{np.nanmean(claimed_level / own):.2f}"
+        line["own year / new years"] = f"{np.nanmean(own / new_level):.2f}"
         regret = np.array([r["regret"][0] for r in done], dtype=float)
         line["regret % (mean, max)"] = f"{np.nanmean(regret):.1f}, {np.nanmax(regret):.1f}"
         k = sum(r["sla_years"] for r in done)
@@ -532,7 +541,8 @@ def rows(
     print(f"\nnew years (children of {VERIFY_SEED}): {results[0]['verify_seeds']}")
     with pd.option_context("display.width", 250, "display.max_columns", 40):
         print(detail_table(results).to_string(index=False))
-        print("\nlevels a month, claimed against the mean of the new years:")
+        print("\nlevels a month, claimed against the mean of the new years (and the history's own leads")
+        print("under each arm's rules, same seed: claimed against it is the valuation's error alone):")
         print(levels_table(results).to_string(index=False))
         if len(history_seeds) > 1:
             across = across_histories(results)
