@@ -413,7 +413,7 @@ def evaluate_tradeoffs(
         sums = {**sums, **{key: sums[key] + back[key] for key in back}}
         trip_score, trip_p = np.r_[score, back_score], np.r_[p, won]
         trip_value = np.r_[value, back_value]
-    total_p = p.sum()
+    total_p = float(np.sum(trip_p))  # every trip's wins: the recall's whole, as in the bootstrap
     table = pd.DataFrame({"threshold": thresholds, "mqls": count})
     table["mqls_per_month"] = count / months
     table["precision"] = np.divide(sums["p"], count, out=np.full(count.size, np.nan), where=count > 0)

@@ -56,8 +56,10 @@ def test_table_is_monotone_in_the_threshold(rec):
     assert (np.diff(t["recall"]) <= 1e-12).all()
     # the model's utilisation (where the simulation overrides a row it supplies its own)
     assert (np.diff(t["analytic_utilisation"]) <= 1e-9).all()
-    for name in ("mqls_per_month", "wins_per_month", "revenue_per_month"):
+    for name in ("mqls_per_month", "wins_per_month", "revenue_per_month", "recall"):
         assert (t[f"{name}_low"] <= t[name] + 1e-9).all() and (t[name] <= t[f"{name}_high"] + 1e-9).all()
+    # the share of every trip's wins (first trips and trips back from nurture)
+    assert t["recall"].max() <= 1.0 + 1e-12
 
 
 def test_volume_and_wins_agree_with_a_direct_count(world, history, rec):
