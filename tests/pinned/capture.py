@@ -30,7 +30,9 @@ all), not its lead type's mean won amount; the revenue figures moved by 1-2% (th
 plausible ranges by up to 20%), the wins, the threshold and the points did not. Rewritten for
 the recall's whole: it is the share of every trip's wins (first trips and trips back from
 nurture), as its bootstrap range is; it was the first trips' only and reached 111% (the
-recommendation's recall 0.895 -> 0.805); nothing else moved.
+recommendation's recall 0.895 -> 0.805); nothing else moved. Rewritten for the override rule
+(``calibrate.sla.overrides``): the simulation's range is the confidence interval of its mean
+over the seeds, not the seeds' own spread; here only ``sim_sla_compliance_low/high`` moved.
 """
 
 import dataclasses
