@@ -24,6 +24,8 @@ the mean won amount of the lead type (else overall), as before.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -61,26 +63,15 @@ def expected_amounts(leads: pd.DataFrame) -> np.ndarray:
     drivers = [c for c in AMOUNT_DRIVERS if c in leads]
     if won.sum() < MIN_DEALS_FOR_MODEL or not drivers or (amount[won] <= 0).any():
         return _type_means(leads, won, amount)
-    X, penalised = _design(leads, drivers, won)
+    design = _Design.of(leads, drivers, won)
     log_amount = np.log(np.where(won, amount, 1.0))
-    out = _log_model(X, penalised, log_amount, won, np.ones(len(leads), dtype=bool))
+    out = design.smeared_exp(won, log_amount, np.ones(len(leads), dtype=bool))
     if "lead_type" in leads:
-        kind = leads["lead_type"].astype("object").to_numpy()
-        for value in pd.unique(kind[won]):
+        kind = _codes(leads["lead_type"])
+        for value in np.unique(kind[won]):
             mine = kind == value
             if (won & mine).sum() >= MIN_DEALS_FOR_MODEL:
-                out[mine] = _log_model(X, penalised, log_amount, won & mine, mine)[mine]
-    return out
-
-
-def _log_model(
-    X: np.ndarray, penalised: np.ndarray, log_amount: np.ndarray, fit_on: np.ndarray, rows: np.ndarray
-) -> np.ndarray:
-    """The smeared ``exp`` of a penalised fit of ``log_amount`` on ``X`` over ``fit_on``,
-    for ``rows`` (nan elsewhere)."""
-    coef, intercept, residual = _ridge_loo(X[fit_on], log_amount[fit_on], penalised)
-    out = np.full(len(X), np.nan)
-    out[rows] = np.exp(X[rows] @ coef + intercept) * float(np.mean(np.exp(residual)))
+                out[mine] = design.smeared_exp(won & mine, log_amount, mine)[mine]
     return out
 
 
@@ -96,7 +87,7 @@ def _ridge_loo(X: np.ndarray, y: np.ndarray, penalised: np.ndarray) -> tuple[np.
         inverse = np.linalg.pinv(gram + alpha * np.diag(penalised.astype(float)))
         coef = inverse @ xty
         residual = yc - Xc @ coef
-        leverage = np.einsum("ij,jk,ik->i", Xc, inverse, Xc) + 1.0 / len(y)
+        leverage = np.sum((Xc @ inverse) * Xc, axis=1) + 1.0 / len(y)
         loo = float(np.mean((residual / np.clip(1.0 - leverage, 1e-9, None)) ** 2))
         if best is None or loo < best[0]:
             best = (loo, coef, residual)
@@ -139,28 +130,76 @@ def _type_means(leads: pd.DataFrame, won: np.ndarray, amount: np.ndarray) -> np.
     return kind.map(by_type).fillna(overall).to_numpy(float)
 
 
-def _design(leads: pd.DataFrame, drivers: list[str], won: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Standardised columns: ``log1p`` of each numeric driver (missing at the won deals'
-    median) and one indicator per category level with at least ``_MIN_LEVEL_DEALS`` won
-    deals (the most frequent level, the rest, and missing values are the baseline); and
-    which columns are category levels (penalised)."""
-    columns, penalised = [], []
-    for name in drivers:
-        values = leads[name]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            x = pd.to_numeric(values, errors="coerce").to_numpy(float)
-            x = np.log1p(np.clip(x, 0, None)) if np.nanmin(np.r_[x[won], 0.0]) >= 0 else x
-            fill = np.nanmedian(x[won]) if np.isfinite(x[won]).any() else 0.0
-            columns.append(np.where(np.isfinite(x), x, fill))
-            penalised.append(False)
-            continue
-        level = values.astype("object").to_numpy()
-        counts = pd.Series(level[won]).value_counts()
-        for value in counts.index[counts >= _MIN_LEVEL_DEALS][1:]:
-            columns.append((level == value).astype(float))
-            penalised.append(True)
-    if not columns:
-        return np.zeros((len(leads), 1)), np.zeros(1, dtype=bool)
-    X = np.column_stack(columns)
-    mean, sd = X[won].mean(axis=0), X[won].std(axis=0)
-    return (X - mean) / np.where(sd > 0, sd, 1.0), np.array(penalised)
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a column's values (-1 where missing)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(dtype=np.int64)
+    return pd.Categorical(values.astype("object")).codes.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _Design:
+    """The regression's columns without a lead-by-column matrix: a numeric driver as its
+    ``log1p`` values (missing at the won deals' median), a categorical one as its level codes
+    and the levels that get a column (at least ``_MIN_LEVEL_DEALS`` won deals, the most
+    frequent one the baseline); every column standardised on the won deals."""
+
+    numeric: list[np.ndarray]
+    codes: list[np.ndarray]
+    levels: list[np.ndarray]
+    mean: np.ndarray
+    sd: np.ndarray
+
+    @classmethod
+    def of(cls, leads: pd.DataFrame, drivers: list[str], won: np.ndarray) -> _Design:
+        numeric, codes, levels = [], [], []
+        for name in drivers:
+            values = leads[name]
+            if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+                x = pd.to_numeric(values, errors="coerce").to_numpy(float)
+                x = np.log1p(np.clip(x, 0, None)) if np.nanmin(np.r_[x[won], 0.0]) >= 0 else x
+                fill = np.nanmedian(x[won]) if np.isfinite(x[won]).any() else 0.0
+                numeric.append(np.where(np.isfinite(x), x, fill))
+                continue
+            code = _codes(values)
+            counts = pd.Series(code[won][code[won] >= 0]).value_counts()
+            codes.append(code)
+            levels.append(np.asarray(counts.index[counts >= _MIN_LEVEL_DEALS][1:], dtype=np.int64))
+        raw = cls(numeric, codes, levels, np.zeros(0), np.zeros(0))._columns(np.flatnonzero(won))
+        sd = raw.std(axis=0)
+        return cls(numeric, codes, levels, raw.mean(axis=0), np.where(sd > 0, sd, 1.0))
+
+    @property
+    def penalised(self) -> np.ndarray:
+        """Which columns are category levels (ridge-penalised); the numeric ones come first."""
+        return np.r_[np.zeros(len(self.numeric), dtype=bool), np.ones(sum(map(len, self.levels)), dtype=bool)]
+
+    def _columns(self, rows: np.ndarray) -> np.ndarray:
+        parts = [x[rows, None] for x in self.numeric]
+        parts += [(c[rows, None] == lv[None, :]).astype(float) for c, lv in zip(self.codes, self.levels, strict=True)]
+        return np.hstack(parts) if parts else np.zeros((rows.size, 0))
+
+    def linear(self, coef: np.ndarray, intercept: float, rows: np.ndarray) -> np.ndarray:
+        """``intercept + X[rows] @ coef`` on the standardised columns, without building them:
+        a category level's part is looked up by its code."""
+        beta = coef / self.sd
+        out = np.full(rows.size, intercept - float(self.mean @ beta))
+        for k, x in enumerate(self.numeric):
+            out += beta[k] * x[rows]
+        k = len(self.numeric)
+        for c, lv in zip(self.codes, self.levels, strict=True):
+            table = np.zeros(int(c.max()) + 2)  # a missing value (code -1) reads the last entry, 0
+            table[lv] = beta[k : k + lv.size]
+            out += table[c[rows]]
+            k += lv.size
+        return out
+
+    def smeared_exp(self, fit_on: np.ndarray, log_amount: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The smeared ``exp`` of a penalised fit of ``log_amount`` over ``fit_on``, for
+        ``rows`` (nan elsewhere)."""
+        on = np.flatnonzero(fit_on)
+        X = (self._columns(on) - self.mean) / self.sd
+        coef, intercept, residual = _ridge_loo(X, log_amount[on], self.penalised)
+        out = np.full(rows.size, np.nan)
+        out[rows] = np.exp(self.linear(coef, intercept, np.flatnonzero(rows))) * float(np.mean(np.exp(residual)))
+        return out

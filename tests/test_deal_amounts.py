@@ -90,3 +90,21 @@ def test_missing_attributes_take_the_typical_value(year):
     holes.loc[holes.index[:50], "industry"] = np.nan
     amounts = expected_amounts(holes)
     assert np.isfinite(amounts).all() and (amounts > 0).all()
+
+
+def test_the_prediction_by_lookup_equals_the_matrix_product(year):
+    """The fit's linear predictor for every lead, computed by looking up each level's part,
+    against the plain product of the standardised lead-by-column matrix (missing values
+    included)."""
+    from calibrate.deal_amounts import AMOUNT_DRIVERS, _Design
+
+    _, leads = year
+    holes = leads.copy()
+    holes["industry"] = holes["industry"].astype("object")
+    holes.loc[holes.index[:30], "industry"] = None
+    won = won_with_amount(holes)
+    design = _Design.of(holes, [c for c in AMOUNT_DRIVERS if c in holes], won)
+    rows = np.arange(len(holes))
+    X = (design._columns(rows) - design.mean) / design.sd
+    coef = np.random.default_rng(0).normal(size=X.shape[1])
+    np.testing.assert_allclose(design.linear(coef, 0.7, rows), X @ coef + 0.7, rtol=1e-10, atol=1e-10)
