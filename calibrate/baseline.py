@@ -23,7 +23,7 @@ from scipy.stats import norm
 from calibrate.inputs import LeadInputs
 from calibrate.point_in_time import rules_mql
 from calibrate.recommendation import Estimate
-from calibrate.sla import simulated_load
+from calibrate.sla import simulated_load, simulated_reps_needed
 from calibrate.tradeoffs import Tradeoffs, evaluate_tradeoffs
 from simulate.rules import ScoringRules
 
@@ -117,6 +117,10 @@ def current_baseline(
         )
         one = one.with_simulation(sim, force=[1.0] if untrusted else ())
     row = one.table.iloc[0].copy()
+    if row.get("sla_source") == "simulation":  # the analytic team size no longer holds: the simulation's
+        row["reps_needed"] = simulated_reps_needed(
+            load.astype(float), trips, 1.0, capacity=trade.capacity, window=window, seeds=simulate_seeds, seed=seed
+        )
     row["sla_compliance_sd"] = max(float(row["sla_compliance_sd"]), _spread_at(trade.table, row["mqls_per_month"]))
     return Baseline(mql=mql, row=row, rules=current_rules)
 

@@ -33,7 +33,7 @@ from calibrate.recommendation import Estimate, Recommendation, fingerprint
 from calibrate.report_data import data_quality, model_checks
 from calibrate.scorecard import Scorecard
 from calibrate.shape import check_decision, threshold_floor
-from calibrate.sla import simulated_load, validity
+from calibrate.sla import simulated_load, simulated_reps_needed, validity
 from calibrate.tradeoffs import Tradeoffs, candidate_thresholds, evaluate_tradeoffs
 from calibrate.world import FittedWorld, fit_world
 from simulate.rules import ScoringRules
@@ -270,6 +270,16 @@ def recommend(
     row, keep = table.iloc[pos], _keep_current(base, table.iloc[pos], objective, sla.target, sla_confidence, feasible)
     if keep:
         rules, threshold, row, feasible = base.rules, float(base.rules.mql_threshold), base.row, True
+    elif row.get("sla_source") == "simulation":  # the analytic team size no longer holds: the simulation's
+        row = row.copy()
+        row["reps_needed"] = simulated_reps_needed(
+            *inputs.load_arrays(),
+            threshold,
+            capacity=trade.capacity,
+            window=inputs.window,
+            seeds=simulate_seeds,
+            seed=seed,
+        )
     uplift = None
     if base is not None:
         counted = base.mql if keep else inputs.counted_by(inputs.score >= threshold)

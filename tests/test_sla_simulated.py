@@ -27,6 +27,7 @@ from calibrate.sla import (
     compare_load,
     overrides,
     simulated_load,
+    simulated_reps_needed,
     validity,
     work_per_mql,
 )
@@ -260,6 +261,32 @@ def test_simulated_reps_needed_searches_the_sizes_given(year_of_handoffs):
     need = sim.groupby("threshold")["reps_needed"].max()
     assert need.iloc[0] > need.iloc[1]  # more MQLs need more reps
     assert set(sim["reps_needed"].dropna()) <= {3, 4, 5, 6, 8, -1}
+
+
+def test_simulated_reps_needed_is_the_median_seeds_smallest_team(year_of_handoffs):
+    """Against a team of each size run on its own (a pooled team with one calendar and no
+    shrinkage: every size keeps the same calendars): per seed the smallest size meeting the
+    target, and the median over the seeds."""
+    score, handoff = year_of_handoffs
+    team = dataclasses.replace(simulate.Scenario().team, routing="pooled", shrinkage=0.0, attempts=1, reps=4)
+    seeds = [0, 1, 2, 3, 4]
+    for t in thresholds_for(score, [16000, 22000]):  # 4 and 5 reps, inside the sizes tried
+        got = simulated_reps_needed(score, handoff, t, capacity=sales(team=team), window=YEAR, seeds=seeds)
+        met = {
+            r: simulated_load(
+                score,
+                handoff,
+                [t],
+                capacity=sales(team=dataclasses.replace(team, reps=r)),
+                window=YEAR,
+                seeds=seeds,
+            )["sla_compliance"].to_numpy()
+            >= sales().sla.target
+            for r in range(2, 9)
+        }
+        smallest = [min([r for r in met if met[r][i]], default=np.inf) for i in range(len(seeds))]
+        want = np.quantile(smallest, 0.5, method="higher")
+        assert got == (int(want) if np.isfinite(want) else None), (t, smallest)
 
 
 def test_compare_load_trusts_the_simulation_where_they_disagree(weekday):

@@ -16,7 +16,7 @@ simulation overrides the model, and :func:`compare_load` puts both side by side 
 
 from calibrate.sla.analytic import LOAD_COLUMNS, analytic_load
 from calibrate.sla.compare import COMPARED, TOLERANCE, compare_load, overrides
-from calibrate.sla.simulated import simulated_load
+from calibrate.sla.simulated import simulated_load, simulated_reps_needed
 from calibrate.sla.validity import Validity, validity
 from calibrate.sla.work import work_per_mql
 
@@ -29,6 +29,7 @@ __all__ = [
     "compare_load",
     "overrides",
     "simulated_load",
+    "simulated_reps_needed",
     "validity",
     "work_per_mql",
 ]

@@ -19,7 +19,7 @@ from simulate.queue import serve_queue
 from simulate.seeding import seed_list
 from simulate.team import SLA, Team
 
-__all__ = ["simulated_load"]
+__all__ = ["simulated_load", "simulated_reps_needed"]
 
 
 def _quantiles(wait: np.ndarray, qs=(0.5, 0.9)) -> list[float]:
@@ -301,3 +301,36 @@ def simulated_load(
         window=window,
         weights=weights,
     )
+
+
+def simulated_reps_needed(
+    score: ArrayLike,
+    handoff_min: ArrayLike,
+    threshold: float,
+    *,
+    capacity: SalesCapacity,
+    window: Window,
+    seeds: int | Sequence[int],
+    seed: int = 0,
+    extra: int = 4,
+) -> int | None:
+    """The team size the simulation needs for the SLA target at one threshold: over the
+    seeds, the median of the smallest size (from two below the team to ``extra`` above it)
+    whose compliance reaches ``SLA.target`` in that seed, as the analytic model's
+    ``reps_needed`` is the smallest team whose expected compliance reaches it. ``None``
+    where the median seed needs more than the largest size tried.
+
+    For the rows where the simulation supplies the load figures (the analytic team size no
+    longer holds there); the arguments as in :func:`simulated_load`.
+    """
+    size = capacity.team.size
+    sizes = list(range(max(1, size - 2), size + extra + 1))
+    frame = simulated_load(
+        score, handoff_min, [threshold], capacity=capacity, window=window, seeds=seeds, seed=seed, reps=sizes
+    )
+    need = frame["reps_needed"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    need = np.where(need < 0, np.inf, need)
+    if need.size == 0 or np.isnan(need).all():
+        return None
+    median = float(np.quantile(need[~np.isnan(need)], 0.5, method="higher"))
+    return int(median) if np.isfinite(median) else None
