@@ -77,11 +77,9 @@ def _shift_campaigns() -> tuple[simulate.Campaign, ...]:
 
 
 def _leaving_team(team: simulate.Team) -> simulate.Team:
-    """The team with its last rep off every day from ``LEAVES`` on."""
-    days = pd.date_range(LEAVES, f"{int(YEAR2) + 1}-03-31", freq="D").strftime("%Y-%m-%d")
+    """The team with its last rep off the team (and out of the rotation) from ``LEAVES`` on."""
     reps = [simulate.Rep(name=f"rep_{i + 1:02d}", calendar=team.calendar) for i in range(team.size)]
-    gone = dataclasses.replace(team.calendar, holidays=tuple(sorted({*team.calendar.holidays, *days})))
-    reps[-1] = dataclasses.replace(reps[-1], calendar=gone)
+    reps[-1] = dataclasses.replace(reps[-1], leaves=LEAVES)
     return dataclasses.replace(team, roster=tuple(reps))
 
 

@@ -93,10 +93,11 @@ def _initial_next_free(opens, cum, off, total, reps):
 
 
 @numba.njit(cache=True)
-def fifo_fast(t, work, pooled, reps, opens, closes, cum, off, total):
+def fifo_fast(t, work, pooled, reps, opens, closes, cum, off, total, act_from, act_to):
     """First-in-first-out without follow-ups or breach actions: one pass over the leads.
 
-    Round robin: lead k goes to rep k mod reps. Pooled: to the rep who can start it
+    Round robin: lead k goes to the next rep in turn among those on the team at its handoff
+    (``act_from <= t < act_to``; rep k mod reps when everyone always is). Pooled: to the rep who can start it
     earliest, lowest index on ties; in a pooled FIFO queue a lead never starts before an
     earlier one, so serving leads in handoff order is exact. Handoff times only grow, so
     each rep keeps a pointer to his first interval closing after ``t`` instead of searching;
@@ -110,6 +111,7 @@ def fifo_fast(t, work, pooled, reps, opens, closes, cum, off, total):
     nf = _initial_next_free(opens, cum, off, total, reps)
     ptr = off[:-1].copy()  # first interval closing after the current handoff
     fptr = off[:-1].copy()  # last interval opening at or before working time F[r]
+    rot = np.int64(0)
     for k in range(n):
         tk = t[k]
         if pooled:
@@ -125,7 +127,8 @@ def fifo_fast(t, work, pooled, reps, opens, closes, cum, off, total):
             r1 = 0 if best >= tk else reps
             best_w = F[br]
         else:
-            r0 = k % reps
+            r0 = _turn(rot, tk, reps, act_from, act_to)
+            rot = (r0 + 1) % reps
             r1 = r0 + 1
             br = r0
             best = nf[r0]
@@ -258,20 +261,39 @@ def _clean(nkey, nid, child, sib, root, state, key, owner, q, pooled):
 
 
 @numba.njit(cache=True, _nrt=False)
-def _owner(assign, k, t, rot, waiting, reps, opens, closes, off):
+def _turn(rot, t, reps, act_from, act_to):
+    """The first rep from ``rot`` on who is on the team at ``t`` (``rot`` if nobody is)."""
+    for i in range(reps):
+        r = (rot + i) % reps
+        if act_from[r] <= t < act_to[r]:
+            return r
+    return rot
+
+
+@numba.njit(cache=True, _nrt=False)
+def _owner(assign, k, t, rot, waiting, reps, opens, closes, off, act_from, act_to):
     """The rep a lead handed off at ``t`` (rank ``k``) goes to when each rep has his own queue.
 
-    ``ROUND_ROBIN``: rank mod reps, as CRMs rotate. ``LEAST_LOADED``: the rep with the fewest
+    Only reps on the team at ``t`` (``act_from <= t < act_to``) are considered, when anyone
+    is. ``ROUND_ROBIN``: the next rep in turn from ``rot`` (rank mod reps when everyone is
+    always on the team), as CRMs rotate. ``LEAST_LOADED``: the rep with the fewest
     open (assigned, not yet touched) MQLs. ``OPEN_HOURS``: the rep with the fewest open MQLs
     among those at work at ``t``; when nobody is at work, among all reps, ties to the one
     whose hours open first (the next time zone to wake up). Remaining ties go to the first
     rep from ``rot`` on (the one after the last assigned), so equal reps take turns.
     """
     if assign == ROUND_ROBIN:
-        return k % reps
+        return _turn(rot, t, reps, act_from, act_to)
+    anyone_on_team = False
+    for r in range(reps):
+        if act_from[r] <= t < act_to[r]:
+            anyone_on_team = True
+            break
     anyone_at_work = False
     if assign == OPEN_HOURS:
         for r in range(reps):
+            if anyone_on_team and not act_from[r] <= t < act_to[r]:
+                continue
             if _next_open(opens, closes, off[r], off[r + 1], t) == t:
                 anyone_at_work = True
                 break
@@ -280,6 +302,8 @@ def _owner(assign, k, t, rot, waiting, reps, opens, closes, off):
     best_open = _INF
     for i in range(reps):
         r = (rot + i) % reps
+        if anyone_on_team and not act_from[r] <= t < act_to[r]:
+            continue
         o = 0.0
         if assign == OPEN_HOURS:
             o = _next_open(opens, closes, off[r], off[r + 1], t)
@@ -312,6 +336,8 @@ def general(
     gaps,
     attempt_work,
     followups_first,
+    act_from,
+    act_to,
 ):
     """Event-driven queue: any routing, discipline, breach action and follow-ups.
 
@@ -394,7 +420,7 @@ def general(
                     if s < wake[r]:
                         wake[r] = s
             else:
-                r = _owner(assign, k, ta, rot, waiting, reps, opens, closes, off)
+                r = _owner(assign, k, ta, rot, waiting, reps, opens, closes, off, act_from, act_to)
                 rot = (r + 1) % reps
                 owner[k] = r
                 nkey[nn] = key[k]

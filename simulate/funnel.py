@@ -239,6 +239,7 @@ def _work(
         attempt_gap_minutes=team.attempt_gap_minutes if a_max > 1 else None,
         attempt_minutes=follow if a_max > 1 else None,
         followups_first=team.followups_first,
+        rep_on_team=team.on_team_minutes(scenario.start_date),
     )
     touch = q.first_touch_at
     wait = touch - handoff

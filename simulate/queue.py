@@ -94,6 +94,7 @@ def serve_queue(
     attempt_gap_minutes: ArrayLike | None = None,
     attempt_minutes: float | ArrayLike | None = None,
     followups_first: bool = True,
+    rep_on_team: ArrayLike | None = None,
 ) -> QueueResult:
     """Serve MQLs by a team of reps, each working only in his own calendar.
 
@@ -154,6 +155,11 @@ def serve_queue(
         A rep makes follow-ups that are due before new first touches (else only when no
         first touch waits). Follow-ups are made by the rep of the first touch, ordered by
         due time, and count in ``busy_minutes``.
+    rep_on_team : array_like, optional
+        ``(reps, 2)`` minutes ``[from, to)`` each rep is on the team (``Team.on_team_minutes``;
+        give his ``rep_intervals`` cut to it as well). Routing at a handoff considers only
+        the reps on the team then (round robin takes the next of them in turn), unless
+        nobody is. Default: everyone always.
 
     Returns
     -------
@@ -268,9 +274,10 @@ def serve_queue(
     if pooled and code == _k.REASSIGN:
         code = 0
     opens, closes, cum, off, total = _flatten(calendars)
+    act_from, act_to = _on_team(rep_on_team, reps)
 
     if _fast_path_applies(routing, discipline, code, max_tries):
-        start, rep, busy = _k.fifo_fast(t, w, pooled, reps, opens, closes, cum, off, total)
+        start, rep, busy = _k.fifo_fast(t, w, pooled, reps, opens, closes, cum, off, total, act_from, act_to)
         if deadline is None:
             breached = np.isnan(start)
         else:
@@ -311,6 +318,8 @@ def serve_queue(
             gaps,
             np.zeros(n) if att_work is None else by_rank(att_work),
             bool(followups_first),
+            act_from,
+            act_to,
         )
         if late is not None:
             breached |= by_rank(late)
@@ -339,6 +348,19 @@ def _by_time_then_lead(lead: np.ndarray, at: np.ndarray, n: int) -> tuple[np.nda
         np.cumsum(at[1:] != at[:-1], out=group[1:])
         order = np.argsort(group * max(n, 1) + lead, kind="stable")  # nearly sorted: fast
     return lead[order], at[order]
+
+
+def _on_team(rep_on_team: ArrayLike | None, reps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each rep's first and last-plus-one minute on the team (everyone always by default)."""
+    if rep_on_team is None:
+        return np.full(reps, -np.inf), np.full(reps, np.inf)
+    a = np.asarray(rep_on_team, dtype=np.float64)
+    if a.shape != (reps, 2):
+        raise ValueError(f"rep_on_team must be (reps, 2) = ({reps}, 2) minutes [from, to), got shape {a.shape}")
+    if np.isnan(a).any() or np.any(a[:, 0] >= a[:, 1]):
+        bad = int(np.flatnonzero(np.isnan(a).any(axis=1) | (a[:, 0] >= a[:, 1]))[0])
+        raise ValueError(f"rep_on_team, rep {bad}: from {a[bad, 0]} must be before to {a[bad, 1]}")
+    return np.ascontiguousarray(a[:, 0]), np.ascontiguousarray(a[:, 1])
 
 
 def _fast_path_applies(routing: str, discipline: str, breach_code: int, max_tries: int) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,10 +61,50 @@ class Duration:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rep:
-    """One named rep with his own working calendar (for mixed time zones or part-timers)."""
+    """One named rep with his own working calendar (for mixed time zones or part-timers).
+
+    ``joins`` and ``leaves`` (ISO dates, local days of the rep's calendar) bound the days he
+    is on the team: from ``joins`` 00:00 to ``leaves`` 00:00, ``None`` for no bound. Off the
+    team he has no working hours and routing passes him over (round robin turns among the
+    reps on the team at the handoff, as a CRM rotation without him). Leads still waiting in
+    his own queue when he leaves stay there until the SLA's breach action moves them
+    (``SLA.breach="reassign"``, the default) or forever with ``"none"``.
+    """
 
     name: str
     calendar: WorkingCalendar = WorkingCalendar()
+    joins: str | None = None
+    leaves: str | None = None
+
+    def __post_init__(self) -> None:
+        for field in ("joins", "leaves"):
+            value = getattr(self, field)
+            if value is None:
+                continue
+            try:
+                dt.date.fromisoformat(str(value))
+            except ValueError:
+                raise ValueError(
+                    f"Rep {self.name!r}: {field} must be an ISO date (YYYY-MM-DD), got {value!r}"
+                ) from None
+        if self.joins is not None and self.leaves is not None:
+            check(
+                dt.date.fromisoformat(self.joins) < dt.date.fromisoformat(self.leaves),
+                f"Rep {self.name!r}: joins ({self.joins}) must be before leaves ({self.leaves})",
+            )
+
+    def on_team_minutes(self, start: dt.date) -> tuple[float, float]:
+        """``[from, to)`` of his days on the team, in minutes since ``start`` 00:00 UTC."""
+        tz = zoneinfo.ZoneInfo(self.calendar.timezone)
+        origin = dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC)
+
+        def minutes(day: str | None, unbounded: float) -> float:
+            if day is None:
+                return unbounded
+            local = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(0), tzinfo=tz)
+            return (local - origin).total_seconds() / 60.0
+
+        return minutes(self.joins, -np.inf), minutes(self.leaves, np.inf)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,14 +216,14 @@ class Team:
         if not self.roster:
             return dataclasses.replace(self, reps=size)
         n = len(self.roster)
-        roster = [Rep(name=r.name, calendar=r.calendar) for r in self.roster[:size]]
+        roster = list(self.roster[:size])
         taken = {r.name for r in roster}
         for i in range(n, size):  # a copy's name is new even if the roster was grown before
             k, source = i // n, self.roster[i % n]
             while f"{source.name}~{k}" in taken:
                 k += 1
             taken.add(f"{source.name}~{k}")
-            roster.append(Rep(name=f"{source.name}~{k}", calendar=source.calendar))
+            roster.append(dataclasses.replace(source, name=f"{source.name}~{k}"))
         return dataclasses.replace(self, roster=tuple(roster), reps=size)
 
     def working_intervals(self, start: dt.date, days: int, *, rng) -> list[np.ndarray]:
@@ -194,7 +235,30 @@ class Team:
             if self.shrinkage > 0:
                 intervals = shrink(intervals, self.shrinkage, rng=child, leave_day_share=self.leave_day_share)
             out.append(intervals)
-        return out
+        return self._on_team_only(out, start)
+
+    def calendar_intervals(self, start: dt.date, days: int) -> list[np.ndarray]:
+        """Each rep's calendar hours over ``days`` days while on the team, before shrinkage."""
+        return self._on_team_only([c.intervals(start, days) for c in self.calendars], start)
+
+    def _on_team_only(self, intervals: list[np.ndarray], start: dt.date) -> list[np.ndarray]:
+        on_team = self.on_team_minutes(start)
+        if on_team is None:
+            return intervals
+        return [_clip(iv, lo, hi) for iv, (lo, hi) in zip(intervals, on_team)]
+
+    def on_team_minutes(self, start: dt.date) -> np.ndarray | None:
+        """Each rep's ``[from, to)`` on the team (``Rep.joins``, ``Rep.leaves``) in minutes
+        since ``start`` 00:00 UTC, ``(size, 2)``; ``None`` when every rep is always on it."""
+        if not any(r.joins is not None or r.leaves is not None for r in self.roster):
+            return None
+        return np.array([r.on_team_minutes(start) for r in self.roster], dtype=float)
+
+
+def _clip(intervals: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Working ``[open, close)`` intervals cut to ``[lo, hi)``."""
+    out = np.column_stack([np.maximum(intervals[:, 0], lo), np.minimum(intervals[:, 1], hi)])
+    return out[out[:, 1] > out[:, 0]].reshape(-1, 2)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -154,9 +154,9 @@ _T_GRID = 160  # grid of response times for the quantiles
 def _team_hours(team: Team, start: dt.date, horizon_days: int) -> tuple[np.ndarray, float]:
     """The team's working intervals (union of the reps') and the share of reps at work in them."""
     calendars = team.calendars
-    if all(c == calendars[0] for c in calendars):
+    if all(c == calendars[0] for c in calendars) and team.on_team_minutes(start) is None:
         return calendars[0].intervals(start, horizon_days), 1.0
-    each = [c.intervals(start, horizon_days) for c in calendars]
+    each = team.calendar_intervals(start, horizon_days)
     union = merge_intervals(np.concatenate(each))
     rep_minutes = sum(float((iv[:, 1] - iv[:, 0]).sum()) for iv in each)
     union_minutes = float((union[:, 1] - union[:, 0]).sum())

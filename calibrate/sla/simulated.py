@@ -104,6 +104,7 @@ def serve(inp: _SimInputs, draws: _Draws, idx: np.ndarray, intervals, team: Team
         attempt_gap_minutes=team.attempt_gap_minutes if a_max > 1 else None,
         attempt_minutes=draws.follow[idx] if a_max > 1 else None,
         followups_first=team.followups_first,
+        rep_on_team=team.on_team_minutes(inp.window.start),
     )
 
 

@@ -100,6 +100,11 @@ def _setting_reasons(capacity: SalesCapacity) -> list[str]:
             "a team calendar open around the clock is outside the model's validated range "
             "(calendars that close each day)"
         )
+    if any(r.joins is not None or r.leaves is not None for r in team.roster):
+        reasons.append(
+            "reps who join or leave the team (Rep.joins, Rep.leaves) are outside the model's validated "
+            "range (the same team all year)"
+        )
     lo, hi = SLA_HOURS
     if sla.hours < lo:
         reasons.append(
